@@ -1,0 +1,55 @@
+// Shape operations: views of the same values in another arrangement, selection and joining.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "xgrad/tensor.hpp"
+
+namespace xg {
+
+/// Same values, new shape; one entry may be -1 (inferred).
+template <class T>
+Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape);
+/// Collapses axes start_axis.. into one: flatten(x of (N, 28, 28), 1) is (N, 784).
+template <class T>
+Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_axis = 0);
+/// Removes a size-1 axis (ShapeError if its size is not 1).
+template <class T>
+Tensor<T> squeeze(const Tensor<T>& a, std::ptrdiff_t axis);
+/// Inserts a size-1 axis at `axis` (0..dim).
+template <class T>
+Tensor<T> unsqueeze(const Tensor<T>& a, std::ptrdiff_t axis);
+/// Swaps the last two axes (a 1-D tensor is returned unchanged).
+template <class T>
+Tensor<T> transpose(const Tensor<T>& a);
+/// Reorders axes: result axis i is input axis `axes[i]`.
+template <class T>
+Tensor<T> permute(const Tensor<T>& a, const std::vector<std::size_t>& axes);
+/// Elements [start, start + length) along `axis`.
+template <class T>
+Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t axis, std::size_t start, std::size_t length);
+/// Rows [begin, end) along axis 0: a mini-batch.
+template <class T>
+Tensor<T> slice_rows(const Tensor<T>& a, std::size_t begin, std::size_t end);
+/// Rows `indices` along axis 0 (repeats allowed; their gradients add up).
+template <class T>
+Tensor<T> index_select(const Tensor<T>& a, const std::vector<std::size_t>& indices);
+/// For a (N, C) tensor, element [i, labels[i]] of each row: shape (N).
+template <class T>
+Tensor<T> gather(const Tensor<T>& a, const std::vector<std::size_t>& labels);
+/// Joins tensors along an existing axis.
+template <class T>
+Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis = 0);
+/// Joins equal-shaped tensors along a new axis.
+template <class T>
+Tensor<T> stack(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis = 0);
+/// Repeats size-1 (and missing leading) axes to reach `shape`.
+template <class T>
+Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape);
+/// Sums over broadcast axes to reach `shape`: the adjoint of broadcast_to. The engine applies it
+/// to every gradient whose shape differs from its input's.
+template <class T>
+Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape);
+
+}  // namespace xg

@@ -1,0 +1,260 @@
+// The reverse-mode engine: one iterative pass over the tape with dependency counts.
+//
+// 1. Discovery: an explicit-stack DFS from the roots counts, for every node that requires grad,
+//    how many recorded edges consume it (pending_deps).
+// 2. Execution: a node is ready when all its consumers have sent their gradient contribution;
+//    those have then been summed into pending_grad, and its backward rule runs exactly once.
+//    A gradient whose shape is a broadcast of its input's is summed back here, in one place, so
+//    no operation deals with broadcasting in backward.
+// No recursion anywhere: a chain of a million operations needs no stack.
+#include "xgrad/engine.hpp"
+
+#include <string>
+#include <unordered_map>
+
+#include "util.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/shape.hpp"
+
+namespace xg {
+
+namespace {
+
+thread_local std::uint64_t pass_counter = 0;
+
+template <class T>
+using NodePtr = std::shared_ptr<Node<T>>;
+
+template <class T>
+std::string describe(const Node<T>& n) {
+  std::string s = n.is_leaf() ? std::string("a leaf") : std::string("the result of '") + n.op + "'";
+  if (!n.name.empty()) s += " named '" + n.name + "'";
+  return s + " of shape " + shape_str(n.value.shape());
+}
+
+template <class T>
+class Pass {
+ public:
+  Pass(bool create_graph, bool retain_graph, bool accumulate_into_leaves)
+      : mode_(create_graph),
+        create_graph_(create_graph),
+        retain_graph_(retain_graph || create_graph),
+        accumulate_(accumulate_into_leaves),
+        mark_(++pass_counter) {}
+
+  ~Pass() {
+    // Leave no scratch state behind, also when a backward rule threw half-way.
+    for (auto& n : visited_) {
+      n->pending_grad = Tensor<T>();
+      n->pending_deps = 0;
+    }
+  }
+  Pass(const Pass&) = delete;
+  Pass& operator=(const Pass&) = delete;
+
+  /// Gradients reaching `wanted` are captured here instead of going into leaves' .grad.
+  void capture(const std::vector<Tensor<T>>& wanted) {
+    for (std::size_t i = 0; i < wanted.size(); ++i) wanted_.emplace(wanted[i].node().get(), i);
+    captured_.assign(wanted.size(), Tensor<T>());
+  }
+  std::vector<Tensor<T>>& captured() { return captured_; }
+
+  void run(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& seeds) {
+    for (const auto& r : roots) discover(r.node());
+    for (std::size_t i = 0; i < roots.size(); ++i) contribute(*roots[i].node(), seeds[i]);
+
+    std::vector<NodePtr<T>> ready;
+    for (const auto& r : roots) {
+      auto& n = r.node();
+      if (n->pending_deps == 0 && n->visit_mark == mark_) {
+        n->visit_mark = 0;  // queue each root once, even if it is listed twice
+        ready.push_back(n);
+      }
+    }
+    while (!ready.empty()) {
+      NodePtr<T> n = std::move(ready.back());
+      ready.pop_back();
+      execute(n, ready);
+    }
+  }
+
+ private:
+  void discover(const NodePtr<T>& root) {
+    if (root->visit_mark == mark_) return;
+    root->visit_mark = mark_;
+    std::vector<NodePtr<T>> stack{root};
+    while (!stack.empty()) {
+      NodePtr<T> n = std::move(stack.back());
+      stack.pop_back();
+      if (!n->is_leaf()) {
+        if (n->released) {
+          throw GraphError("backward: " + describe(*n) +
+                           " was released by an earlier backward pass; pass "
+                           "retain_graph = true to the first backward to walk the tape twice");
+        }
+        for (const auto& in : n->inputs) {
+          if (!in.requires_grad()) continue;
+          auto& child = in.node();
+          ++child->pending_deps;
+          if (child->visit_mark != mark_) {
+            child->visit_mark = mark_;
+            stack.push_back(child);
+          }
+        }
+      }
+      visited_.push_back(std::move(n));
+    }
+  }
+
+  /// Adds one gradient contribution to the sum a node is waiting for.
+  void contribute(Node<T>& n, const Tensor<T>& g) {
+    if (!n.pending_grad.defined()) {
+      n.pending_grad = g;
+    } else if (!create_graph_ && n.pending_grad.node().use_count() == 1) {
+      n.pending_grad.mutable_value() += g.value();  // exclusively ours: no alias can see it
+    } else {
+      n.pending_grad = add(n.pending_grad, g);
+    }
+  }
+
+  void store_grad(Node<T>& n, const Tensor<T>& g) {
+    if (create_graph_) {
+      n.grad = n.grad.defined() ? add(n.grad, g) : g;
+    } else if (n.grad.defined() && n.grad.is_leaf()) {
+      n.grad.mutable_value() += g.value();
+    } else {
+      n.grad = n.grad.defined() ? Tensor<T>(xt::xarray<T>(n.grad.value() + g.value()))
+                                : Tensor<T>(xt::xarray<T>(g.value()));
+    }
+  }
+
+  void execute(const NodePtr<T>& n, std::vector<NodePtr<T>>& ready) {
+    const Tensor<T> g = std::move(n->pending_grad);
+    n->pending_grad = Tensor<T>();
+    if (!wanted_.empty() && g.defined()) {
+      auto it = wanted_.find(n.get());
+      if (it != wanted_.end()) captured_[it->second] = g;
+    }
+    if (n->is_leaf()) {
+      if (accumulate_ && g.defined()) store_grad(*n, g);
+      return;
+    }
+    if (n->retains_grad && accumulate_ && g.defined()) store_grad(*n, g);
+
+    auto& inputs = n->inputs;
+    if (g.defined()) {
+      std::vector<Tensor<T>> input_grads(inputs.size());
+      const Tensor<T> out(n);
+      BackwardContext<T> ctx{out, g, inputs, input_grads, create_graph_};
+      n->apply_backward(ctx);
+      for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (!inputs[i].requires_grad() || !input_grads[i].defined()) continue;
+        Tensor<T> gi = std::move(input_grads[i]);
+        const auto& want = inputs[i].value().shape();
+        if (gi.value().shape() != want) gi = sum_to(gi, detail::to_shape(want));
+        contribute(*inputs[i].node(), gi);
+      }
+    }
+    for (const auto& in : inputs) {
+      if (in.requires_grad() && --in.node()->pending_deps == 0) ready.push_back(in.node());
+    }
+    if (!retain_graph_) {
+      n->release_saved();
+      n->released = true;
+      inputs.clear();
+    }
+  }
+
+  GradModeGuard mode_;
+  bool create_graph_;
+  bool retain_graph_;
+  bool accumulate_;
+  std::uint64_t mark_;
+  std::vector<NodePtr<T>> visited_;
+  std::unordered_map<const Node<T>*, std::size_t> wanted_;
+  std::vector<Tensor<T>> captured_;
+};
+
+/// Seeds for the roots: the given ones (shape-checked) or 1 for one-element roots.
+template <class T>
+std::vector<Tensor<T>> make_seeds(const char* op, const std::vector<Tensor<T>>& roots,
+                                  const std::vector<Tensor<T>>& seeds) {
+  if (!seeds.empty() && seeds.size() != roots.size()) {
+    throw GraphError(std::string(op) + ": " + std::to_string(roots.size()) + " outputs but " +
+                     std::to_string(seeds.size()) + " seed gradients");
+  }
+  std::vector<Tensor<T>> out;
+  out.reserve(roots.size());
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const auto& r = roots[i];
+    if (!r.defined()) throw GraphError(std::string(op) + ": output is an undefined tensor");
+    if (!r.requires_grad()) {
+      throw GraphError(std::string(op) + ": " + describe(*r.node()) +
+                       " does not require grad; call requires_grad_() on the leaves you want "
+                       "gradients for before computing it");
+    }
+    if (seeds.empty() || !seeds[i].defined()) {
+      if (r.size() != 1) {
+        throw GraphError(std::string(op) + ": the output has shape " + shape_str(r.shape()) +
+                         "; without a seed gradient only one-element outputs can start "
+                         "backward (pass a seed of shape " +
+                         shape_str(r.shape()) + ")");
+      }
+      out.push_back(Tensor<T>::ones(r.shape()));
+    } else {
+      if (seeds[i].shape() != r.shape()) {
+        throw ShapeError(std::string(op) + ": seed gradient of shape " +
+                         shape_str(seeds[i].shape()) + " for an output of shape " +
+                         shape_str(r.shape()));
+      }
+      out.push_back(seeds[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+void backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& seeds,
+              BackwardOptions options) {
+  const auto s = make_seeds("backward", roots, seeds);
+  Pass<T> pass(options.create_graph, options.retain_graph, /*accumulate_into_leaves=*/true);
+  pass.run(roots, s);
+}
+
+template <class T>
+std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
+                            const std::vector<Tensor<T>>& inputs,
+                            const std::vector<Tensor<T>>& grad_outputs, GradOptions options) {
+  const auto s = make_seeds("grad", outputs, grad_outputs);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].requires_grad()) {
+      throw GraphError("grad: input " + std::to_string(i) + " does not require grad");
+    }
+  }
+  Pass<T> pass(options.create_graph, options.retain_graph, /*accumulate_into_leaves=*/false);
+  pass.capture(inputs);
+  pass.run(outputs, s);
+  auto result = std::move(pass.captured());
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    if (result[i].defined()) continue;
+    if (!options.allow_unused) {
+      throw GraphError("grad: input " + std::to_string(i) + " (" + describe(*inputs[i].node()) +
+                       ") was not used to compute the outputs; pass allow_unused = true");
+    }
+  }
+  return result;
+}
+
+#define XG_INSTANTIATE(T)                                                                   \
+  template void backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, \
+                            BackwardOptions);                                              \
+  template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                  \
+                                          const std::vector<Tensor<T>>&,                  \
+                                          const std::vector<Tensor<T>>&, GradOptions);
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
+
+}  // namespace xg

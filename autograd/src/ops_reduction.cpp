@@ -1,0 +1,155 @@
+// Reductions: sum, mean, max and logsumexp, over everything or along one axis.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <xtensor/xmath.hpp>
+#include <xtensor/xreducer.hpp>
+#include <xtensor/xsort.hpp>
+
+#include "util.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/reduction.hpp"
+#include "xgrad/ops/shape.hpp"
+
+namespace xg {
+
+namespace {
+
+using detail::array_shape;
+
+/// `g` (the gradient of a reduction along `axis`) with the reduced axis put back as size 1.
+template <class T>
+Tensor<T> restore_axis(const Tensor<T>& g, std::size_t axis, bool keepdims) {
+  return keepdims ? g : unsqueeze(g, static_cast<std::ptrdiff_t>(axis));
+}
+
+template <class T>
+void require_nonempty(const char* op, const Tensor<T>& a) {
+  detail::require_defined(op, a);
+  if (a.size() == 0) {
+    throw ShapeError(std::string(op) + ": cannot reduce an empty tensor of shape " +
+                     shape_str(a.value().shape()));
+  }
+}
+
+template <class T>
+xt::xarray<T> keep_axis(xt::xarray<T> r, const array_shape& in, std::size_t axis) {
+  array_shape s(in);
+  s[axis] = 1;
+  r.reshape(s);
+  return r;
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> sum(const Tensor<T>& a) {
+  detail::require_defined("sum", a);
+  xt::xarray<T> out = xt::sum(a.value());
+  return record<T>("sum", std::move(out), {a}, [](BackwardContext<T>& c) {
+    c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape());
+  });
+}
+
+template <class T>
+Tensor<T> sum(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
+  detail::require_defined("sum", a);
+  const auto& s = a.value().shape();
+  const std::size_t ax = detail::normalize_axis("sum", axis, s.size(), s);
+  xt::xarray<T> out = xt::sum(a.value(), {ax});
+  if (keepdims) out = keep_axis(std::move(out), s, ax);
+  return record<T>("sum_axis", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
+    c.input_grads[0] = broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape());
+  });
+}
+
+template <class T>
+Tensor<T> mean(const Tensor<T>& a) {
+  require_nonempty("mean", a);
+  return mul(sum(a), T(1) / static_cast<T>(a.size()));
+}
+
+template <class T>
+Tensor<T> mean(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
+  require_nonempty("mean", a);
+  const auto& s = a.value().shape();
+  const std::size_t ax = detail::normalize_axis("mean", axis, s.size(), s);
+  return mul(sum(a, axis, keepdims), T(1) / static_cast<T>(s[ax]));
+}
+
+template <class T>
+Tensor<T> max(const Tensor<T>& a) {
+  require_nonempty("max", a);
+  const T m = xt::amax(a.value())();
+  xt::xarray<T> share = xt::cast<T>(xt::equal(a.value(), m));
+  share /= xt::sum(share)();
+  return record<T>("max", xt::xarray<T>(m), {a}, [share](BackwardContext<T>& c) {
+    c.input_grads[0] = mul(broadcast_to(c.grad, c.inputs[0].shape()),
+                           Tensor<T>(xt::xarray<T>(share)));
+  });
+}
+
+template <class T>
+Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
+  require_nonempty("max", a);
+  const auto& s = a.value().shape();
+  const std::size_t ax = detail::normalize_axis("max", axis, s.size(), s);
+  xt::xarray<T> m = keep_axis<T>(xt::amax(a.value(), {ax}), s, ax);
+  // Ties share the gradient evenly.
+  xt::xarray<T> share = xt::cast<T>(xt::equal(a.value(), m));
+  xt::xarray<T> counts = keep_axis<T>(xt::sum(share, {ax}), s, ax);
+  share /= counts;
+  if (!keepdims) m.reshape(detail::to_array_shape([&] {
+    Shape r(s.begin(), s.end());
+    r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
+    return r;
+  }()));
+  return record<T>("max_axis", std::move(m), {a}, [share, ax, keepdims](BackwardContext<T>& c) {
+    c.input_grads[0] = mul(broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape()),
+                           Tensor<T>(xt::xarray<T>(share)));
+  });
+}
+
+template <class T>
+Tensor<T> logsumexp(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
+  require_nonempty("logsumexp", a);
+  const auto& s = a.value().shape();
+  const std::size_t ax = detail::normalize_axis("logsumexp", axis, s.size(), s);
+  // Shift by the (materialised) maximum so exp never overflows.
+  xt::xarray<T> m = keep_axis<T>(xt::amax(a.value(), {ax}), s, ax);
+  m = xt::where(xt::isfinite(m), m, T(0));
+  xt::xarray<T> shifted = xt::exp(a.value() - m);
+  xt::xarray<T> out = keep_axis<T>(xt::sum(shifted, {ax}), s, ax);
+  out = xt::log(out) + m;
+  if (!keepdims) {
+    array_shape r(s);
+    r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
+    out.reshape(r);
+  }
+  return record<T>("logsumexp", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
+    // d/da = softmax(a) = exp(a - out), with the reduced axis broadcast back.
+    const Tensor<T> g = restore_axis(c.grad, ax, keepdims);
+    const Tensor<T> out = restore_axis(c.output, ax, keepdims);
+    c.input_grads[0] = mul(g, exp(sub(c.inputs[0], out)));
+  });
+}
+
+template <class T>
+Tensor<T> logsumexp(const Tensor<T>& a) {
+  require_nonempty("logsumexp", a);
+  return reshape(logsumexp(flatten(a), 0, false), std::vector<std::ptrdiff_t>{});
+}
+
+#define XG_INSTANTIATE(T)                                              \
+  template Tensor<T> sum(const Tensor<T>&);                            \
+  template Tensor<T> sum(const Tensor<T>&, std::ptrdiff_t, bool);      \
+  template Tensor<T> mean(const Tensor<T>&);                           \
+  template Tensor<T> mean(const Tensor<T>&, std::ptrdiff_t, bool);     \
+  template Tensor<T> max(const Tensor<T>&);                            \
+  template Tensor<T> max(const Tensor<T>&, std::ptrdiff_t, bool);      \
+  template Tensor<T> logsumexp(const Tensor<T>&);                      \
+  template Tensor<T> logsumexp(const Tensor<T>&, std::ptrdiff_t, bool);
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
+
+}  // namespace xg

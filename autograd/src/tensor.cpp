@@ -1,0 +1,231 @@
+// Tensor handle methods and the node's iterative destructor.
+#include "xgrad/tensor.hpp"
+
+#include <atomic>
+#include <string>
+
+#include "xgrad/engine.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "util.hpp"
+
+namespace xg {
+
+namespace {
+template <class T>
+std::atomic<long>& live_nodes() {
+  static std::atomic<long> count{0};
+  return count;
+}
+
+template <class T>
+const Node<T>& checked(const std::shared_ptr<Node<T>>& node, const char* what) {
+  if (!node) throw GraphError(std::string(what) + ": the tensor is undefined");
+  return *node;
+}
+}  // namespace
+
+template <class T>
+long live_node_count() {
+  return live_nodes<T>().load(std::memory_order_relaxed);
+}
+
+template <class T>
+Node<T>::Node(array_type v, bool rg) : value(std::move(v)), requires_grad(rg) {
+  live_nodes<T>().fetch_add(1, std::memory_order_relaxed);
+}
+
+template <class T>
+Node<T>::~Node() {
+  live_nodes<T>().fetch_sub(1, std::memory_order_relaxed);
+  // Release the graph below this node with an explicit stack: a node whose last owner is this
+  // one is moved onto the heap stack and emptied there, so destruction never recurses.
+  std::vector<std::shared_ptr<Node<T>>> stack;
+  auto harvest = [&stack](Node<T>& n) {
+    auto take = [&stack](Tensor<T>& t) {
+      if (t.defined() && t.node().use_count() == 1) {
+        stack.push_back(t.node());
+      }
+      t = Tensor<T>();
+    };
+    for (auto& in : n.inputs) take(in);
+    n.inputs.clear();
+    take(n.grad);
+    take(n.pending_grad);
+  };
+  harvest(*this);
+  while (!stack.empty()) {
+    std::shared_ptr<Node<T>> n = std::move(stack.back());
+    stack.pop_back();
+    harvest(*n);
+    n->release_saved();
+  }  // n dies here with nothing left below it
+}
+
+template <class T>
+void Node<T>::apply_backward(BackwardContext<T>&) {
+  throw GraphError("backward: a leaf has no backward rule");
+}
+
+template <class T>
+Tensor<T>::Tensor(array_type value, bool requires_grad)
+    : node_(std::make_shared<Node<T>>(std::move(value), requires_grad)) {}
+
+template <class T>
+Tensor<T> Tensor<T>::scalar(T value, bool requires_grad) {
+  return Tensor(array_type(value), requires_grad);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::zeros(const Shape& shape, bool requires_grad) {
+  return full(shape, T(0), requires_grad);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::ones(const Shape& shape, bool requires_grad) {
+  return full(shape, T(1), requires_grad);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::full(const Shape& shape, T value, bool requires_grad) {
+  array_type a = array_type::from_shape(detail::to_array_shape(shape));
+  a.fill(value);
+  return Tensor(std::move(a), requires_grad);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::from(const Shape& shape, const std::vector<T>& values, bool requires_grad) {
+  array_type a = array_type::from_shape(detail::to_array_shape(shape));
+  if (a.size() != values.size()) {
+    throw ShapeError("Tensor::from: shape " + shape_str(shape) + " holds " +
+                     std::to_string(a.size()) + " values, got " + std::to_string(values.size()));
+  }
+  std::copy(values.begin(), values.end(), a.begin());
+  return Tensor(std::move(a), requires_grad);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::from(const Shape& shape, std::initializer_list<T> values,
+                          bool requires_grad) {
+  return from(shape, std::vector<T>(values), requires_grad);
+}
+
+template <class T>
+const typename Tensor<T>::array_type& Tensor<T>::value() const {
+  return checked(node_, "value").value;
+}
+
+template <class T>
+typename Tensor<T>::array_type& Tensor<T>::mutable_value() {
+  checked(node_, "mutable_value");
+  return node_->value;
+}
+
+template <class T>
+Shape Tensor<T>::shape() const {
+  return detail::to_shape(value().shape());
+}
+
+template <class T>
+std::size_t Tensor<T>::dim() const {
+  return value().dimension();
+}
+
+template <class T>
+std::size_t Tensor<T>::size() const {
+  return value().size();
+}
+
+template <class T>
+T Tensor<T>::item() const {
+  const auto& v = value();
+  if (v.size() != 1) {
+    throw ShapeError("item: the tensor has shape " + shape_str(v.shape()) +
+                     "; only one-element tensors convert to a number");
+  }
+  return *v.begin();
+}
+
+template <class T>
+bool Tensor<T>::requires_grad() const {
+  return node_ && node_->requires_grad;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::requires_grad_(bool requires_grad) {
+  const auto& n = checked(node_, "requires_grad_");
+  if (!n.is_leaf()) {
+    throw GraphError(std::string("requires_grad_: the tensor is the result of '") + n.op +
+                     "'; only leaves can change requires_grad (use detach() first)");
+  }
+  node_->requires_grad = requires_grad;
+  return *this;
+}
+
+template <class T>
+bool Tensor<T>::is_leaf() const {
+  return checked(node_, "is_leaf").is_leaf();
+}
+
+template <class T>
+const char* Tensor<T>::op_name() const {
+  const auto& n = checked(node_, "op_name");
+  return n.is_leaf() ? "leaf" : n.op;
+}
+
+template <class T>
+const std::string& Tensor<T>::name() const {
+  return checked(node_, "name").name;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::set_name(std::string name) {
+  checked(node_, "set_name");
+  node_->name = std::move(name);
+  return *this;
+}
+
+template <class T>
+const Tensor<T>& Tensor<T>::grad() const {
+  return checked(node_, "grad").grad;
+}
+
+template <class T>
+void Tensor<T>::zero_grad() {
+  checked(node_, "zero_grad");
+  node_->grad = Tensor();
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::retain_grad() {
+  checked(node_, "retain_grad");
+  if (!node_->requires_grad) {
+    throw GraphError("retain_grad: the tensor does not require grad");
+  }
+  if (!node_->is_leaf()) node_->retains_grad = true;
+  return *this;
+}
+
+template <class T>
+void Tensor<T>::backward(BackwardOptions options) const {
+  xg::backward<T>({*this}, {}, options);
+}
+
+template <class T>
+void Tensor<T>::backward(const Tensor& seed, BackwardOptions options) const {
+  xg::backward<T>({*this}, {seed}, options);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::detach() const {
+  const auto& n = checked(node_, "detach");
+  return Tensor(array_type(n.value));
+}
+
+#define XG_INSTANTIATE(T)           \
+  template class Node<T>;           \
+  template class Tensor<T>;         \
+  template long live_node_count<T>();
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
+
+}  // namespace xg

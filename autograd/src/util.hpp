@@ -1,0 +1,66 @@
+// Helpers shared by the operation implementations (not installed).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+
+#include <xtensor/xarray.hpp>
+
+#include "xgrad/errors.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace xg::detail {
+
+using array_shape = xt::xarray<double>::shape_type;
+
+inline Shape to_shape(const array_shape& s) { return Shape(s.begin(), s.end()); }
+inline array_shape to_array_shape(const Shape& s) { return array_shape(s.begin(), s.end()); }
+
+/// Throws GraphError unless t holds a node.
+template <class T>
+void require_defined(const char* op, const Tensor<T>& t) {
+  if (!t.defined()) throw GraphError(std::string(op) + ": undefined tensor argument");
+}
+
+/// Maps a possibly negative axis into [0, dim); ShapeError names the op and the shape.
+inline std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t dim,
+                                  const array_shape& shape) {
+  const auto d = static_cast<std::ptrdiff_t>(dim);
+  if (axis < -d || axis >= d) {
+    throw ShapeError(std::string(op) + ": axis " + std::to_string(axis) +
+                     " is out of range for a tensor of shape " + shape_str(shape));
+  }
+  return static_cast<std::size_t>(axis < 0 ? axis + d : axis);
+}
+
+/// The NumPy broadcast of two shapes, or ShapeError naming the op and both shapes.
+inline array_shape broadcast_shape(const char* op, const array_shape& a, const array_shape& b) {
+  const std::size_t n = std::max(a.size(), b.size());
+  array_shape out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    const std::size_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      throw ShapeError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
+                       " cannot be broadcast together");
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+/// Throws ShapeError unless the two shapes are identical.
+inline void require_same_shape(const char* op, const array_shape& a, const array_shape& b) {
+  if (a != b) {
+    throw ShapeError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
+                     " must be equal");
+  }
+}
+
+}  // namespace xg::detail
+
+/// Explicitly instantiates `MACRO(T)` for both element types.
+#define XG_INSTANTIATE_FOR_FLOATS(MACRO) \
+  MACRO(float)                          \
+  MACRO(double)
