@@ -249,9 +249,9 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
   return result;
 }
 
-#define XG_INSTANTIATE(T)                                                                   \
+#define XG_INSTANTIATE(T)                                                                 \
   template void backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, \
-                            BackwardOptions);                                              \
+                            BackwardOptions);                                             \
   template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                  \
                                           const std::vector<Tensor<T>>&,                  \
                                           const std::vector<Tensor<T>>&, GradOptions);

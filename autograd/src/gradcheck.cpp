@@ -127,8 +127,8 @@ GradcheckResult gradcheck(const TensorFunction<T>& f, const std::vector<Tensor<T
     std::ostringstream m;
     m.precision(10);
     m << "gradcheck: " << what << " for input " << wrt_index[k] << " of shape "
-      << shape_str(wrt[k].shape()) << ", element " << index_str(j, wrt[k].shape())
-      << ": analytic " << a << " vs numeric " << n << ", error " << result.error;
+      << shape_str(wrt[k].shape()) << ", element " << index_str(j, wrt[k].shape()) << ": analytic "
+      << a << " vs numeric " << n << ", error " << result.error;
     result.message = m.str();
   };
 
@@ -146,7 +146,8 @@ GradcheckResult gradcheck(const TensorFunction<T>& f, const std::vector<Tensor<T
       const double f_minus = project(u, call_checked(f, x));
       values.flat(j) = original;
       const double numeric = (f_plus - f_minus) / (plus_h + minus_h);
-      const double a = analytic[k].defined() ? static_cast<double>(analytic[k].value().flat(j)) : 0.0;
+      const double a =
+          analytic[k].defined() ? static_cast<double>(analytic[k].value().flat(j)) : 0.0;
       ++result.checked;
       if (!(std::abs(a - numeric) <= o.atol + o.rtol * std::abs(numeric))) {
         fail(k, j, a, numeric, "gradient mismatch");
@@ -221,10 +222,10 @@ GradcheckResult gradgradcheck(const TensorFunction<T>& f, const std::vector<Tens
   return r;
 }
 
-#define XG_INSTANTIATE(T)                                                                     \
+#define XG_INSTANTIATE(T)                                                                        \
   template GradcheckResult gradcheck<T>(const TensorFunction<T>&, const std::vector<Tensor<T>>&, \
-                                        GradcheckOptions);                                    \
-  template GradcheckResult gradgradcheck<T>(const TensorFunction<T>&,                         \
+                                        GradcheckOptions);                                       \
+  template GradcheckResult gradgradcheck<T>(const TensorFunction<T>&,                            \
                                             const std::vector<Tensor<T>>&, GradcheckOptions);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

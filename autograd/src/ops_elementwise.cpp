@@ -22,7 +22,8 @@ template <class T>
 void check_binary(const char* op, const Tensor<T>& a, const Tensor<T>& b) {
   require_defined(op, a);
   require_defined(op, b);
-  if (a.value().shape() != b.value().shape()) broadcast_shape(op, a.value().shape(), b.value().shape());
+  if (a.value().shape() != b.value().shape())
+    broadcast_shape(op, a.value().shape(), b.value().shape());
 }
 
 template <class T>
@@ -36,8 +37,9 @@ void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const char* wh
   std::size_t i = 0;
   for (auto x : v) {
     if (!ok(x)) {
-      throw DomainError(std::string(op) + ": element " + std::to_string(i) + " of the input of shape " +
-                        shape_str(v.shape()) + " is " + std::to_string(x) + "; " + what);
+      throw DomainError(std::string(op) + ": element " + std::to_string(i) +
+                        " of the input of shape " + shape_str(v.shape()) + " is " +
+                        std::to_string(x) + "; " + what);
     }
     ++i;
   }
@@ -75,7 +77,8 @@ Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("div", a, b);
-  require_all("div", b.value(), [](T x) { return x != T(0); }, "division by zero");
+  require_all(
+      "div", b.value(), [](T x) { return x != T(0); }, "division by zero");
   return record<T>("div", a.value() / b.value(), {a, b}, [](BackwardContext<T>& c) {
     const auto& b = c.inputs[1];
     if (c.needs(0)) c.input_grads[0] = div(c.grad, b);
@@ -86,9 +89,8 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> neg(const Tensor<T>& a) {
   require_defined("neg", a);
-  return record<T>("neg", -a.value(), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = neg(c.grad);
-  });
+  return record<T>("neg", -a.value(), {a},
+                   [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
 }
 
 template <class T>
@@ -115,7 +117,8 @@ Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a) {
 template <class T>
 Tensor<T> rdiv(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rdiv", a);
-  require_all("rdiv", a.value(), [](T x) { return x != T(0); }, "division by zero");
+  require_all(
+      "rdiv", a.value(), [](T x) { return x != T(0); }, "division by zero");
   return record<T>("rdiv_scalar", s / a.value(), {a}, [](BackwardContext<T>& c) {
     // d(s/a)/da = -s/a^2 = -out/a
     c.input_grads[0] = neg(div(mul(c.grad, c.output), c.inputs[0]));
@@ -126,9 +129,10 @@ template <class T>
 Tensor<T> pow(const Tensor<T>& a, scalar_t<T> p) {
   require_defined("pow", a);
   const bool integer_p = std::floor(p) == p;
-  require_all("pow", a.value(), [&](T x) { return !(x < 0 && !integer_p) && !(x == 0 && p < 0); },
-              "pow needs a positive base for a non-integer exponent and a non-zero base for a "
-              "negative one");
+  require_all(
+      "pow", a.value(), [&](T x) { return !(x < 0 && !integer_p) && !(x == 0 && p < 0); },
+      "pow needs a positive base for a non-integer exponent and a non-zero base for a "
+      "negative one");
   return record<T>("pow_scalar", xt::pow(a.value(), p), {a}, [p](BackwardContext<T>& c) {
     if (p == T(0)) {
       c.input_grads[0] = mul(c.grad, T(0));
@@ -144,8 +148,9 @@ template <class T>
 Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("pow", a, b);
   if (b.requires_grad() && is_grad_enabled()) {
-    require_all("pow", a.value(), [](T x) { return x >= T(0); },
-                "d(a^b)/db = a^b log(a) needs a non-negative base");
+    require_all(
+        "pow", a.value(), [](T x) { return x >= T(0); },
+        "d(a^b)/db = a^b log(a) needs a non-negative base");
   }
   return record<T>("pow", xt::pow(a.value(), b.value()), {a, b}, [](BackwardContext<T>& c) {
     const auto& a = c.inputs[0];
@@ -170,7 +175,8 @@ Tensor<T> exp(const Tensor<T>& a) {
 template <class T>
 Tensor<T> log(const Tensor<T>& a) {
   require_defined("log", a);
-  require_all("log", a.value(), [](T x) { return x > T(0); }, "log needs positive values");
+  require_all(
+      "log", a.value(), [](T x) { return x > T(0); }, "log needs positive values");
   return record<T>("log", xt::log(a.value()), {a},
                    [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
 }
@@ -178,7 +184,8 @@ Tensor<T> log(const Tensor<T>& a) {
 template <class T>
 Tensor<T> sqrt(const Tensor<T>& a) {
   require_defined("sqrt", a);
-  require_all("sqrt", a.value(), [](T x) { return x >= T(0); }, "sqrt needs non-negative values");
+  require_all(
+      "sqrt", a.value(), [](T x) { return x >= T(0); }, "sqrt needs non-negative values");
   return record<T>("sqrt", xt::sqrt(a.value()), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = div(c.grad, mul(c.output, T(2)));
   });
@@ -212,7 +219,7 @@ template <class T, class Cmp>
 Tensor<T> select_extreme(const char* op, const Tensor<T>& a, const Tensor<T>& b, Cmp a_wins) {
   check_binary(op, a, b);
   xt::xarray<T> share_a = xt::where(a_wins(a.value(), b.value()), T(1),
-                                     xt::where(xt::equal(a.value(), b.value()), T(0.5), T(0)));
+                                    xt::where(xt::equal(a.value(), b.value()), T(0.5), T(0)));
   xt::xarray<T> out = share_a * a.value() + (T(1) - share_a) * b.value();
   return record<T>(op, std::move(out), {a, b}, [share_a](BackwardContext<T>& c) {
     if (c.needs(0)) c.input_grads[0] = mul(c.grad, constant<T>(xt::xarray<T>(share_a)));
@@ -234,7 +241,8 @@ Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("where", a, b);
-  broadcast_shape("where", cond.shape(), broadcast_shape("where", a.value().shape(), b.value().shape()));
+  broadcast_shape("where", cond.shape(),
+                  broadcast_shape("where", a.value().shape(), b.value().shape()));
   xt::xarray<T> out = xt::where(cond, a.value(), b.value());
   return record<T>("where", std::move(out), {a, b}, [cond](BackwardContext<T>& c) {
     xt::xarray<T> take_a = xt::cast<T>(cond);
@@ -243,25 +251,25 @@ Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T
   });
 }
 
-#define XG_INSTANTIATE(T)                                                            \
-  template Tensor<T> add(const Tensor<T>&, const Tensor<T>&);                        \
-  template Tensor<T> sub(const Tensor<T>&, const Tensor<T>&);                        \
-  template Tensor<T> mul(const Tensor<T>&, const Tensor<T>&);                        \
-  template Tensor<T> div(const Tensor<T>&, const Tensor<T>&);                        \
-  template Tensor<T> neg(const Tensor<T>&);                                          \
-  template Tensor<T> add(const Tensor<T>&, scalar_t<T>);                             \
-  template Tensor<T> mul(const Tensor<T>&, scalar_t<T>);                             \
-  template Tensor<T> rsub(scalar_t<T>, const Tensor<T>&);                            \
-  template Tensor<T> rdiv(scalar_t<T>, const Tensor<T>&);                            \
-  template Tensor<T> pow(const Tensor<T>&, scalar_t<T>);                             \
-  template Tensor<T> pow(const Tensor<T>&, const Tensor<T>&);                        \
-  template Tensor<T> exp(const Tensor<T>&);                                          \
-  template Tensor<T> log(const Tensor<T>&);                                          \
-  template Tensor<T> sqrt(const Tensor<T>&);                                         \
-  template Tensor<T> abs(const Tensor<T>&);                                          \
-  template Tensor<T> clamp(const Tensor<T>&, scalar_t<T>, scalar_t<T>);              \
-  template Tensor<T> maximum(const Tensor<T>&, const Tensor<T>&);                    \
-  template Tensor<T> minimum(const Tensor<T>&, const Tensor<T>&);                    \
+#define XG_INSTANTIATE(T)                                               \
+  template Tensor<T> add(const Tensor<T>&, const Tensor<T>&);           \
+  template Tensor<T> sub(const Tensor<T>&, const Tensor<T>&);           \
+  template Tensor<T> mul(const Tensor<T>&, const Tensor<T>&);           \
+  template Tensor<T> div(const Tensor<T>&, const Tensor<T>&);           \
+  template Tensor<T> neg(const Tensor<T>&);                             \
+  template Tensor<T> add(const Tensor<T>&, scalar_t<T>);                \
+  template Tensor<T> mul(const Tensor<T>&, scalar_t<T>);                \
+  template Tensor<T> rsub(scalar_t<T>, const Tensor<T>&);               \
+  template Tensor<T> rdiv(scalar_t<T>, const Tensor<T>&);               \
+  template Tensor<T> pow(const Tensor<T>&, scalar_t<T>);                \
+  template Tensor<T> pow(const Tensor<T>&, const Tensor<T>&);           \
+  template Tensor<T> exp(const Tensor<T>&);                             \
+  template Tensor<T> log(const Tensor<T>&);                             \
+  template Tensor<T> sqrt(const Tensor<T>&);                            \
+  template Tensor<T> abs(const Tensor<T>&);                             \
+  template Tensor<T> clamp(const Tensor<T>&, scalar_t<T>, scalar_t<T>); \
+  template Tensor<T> maximum(const Tensor<T>&, const Tensor<T>&);       \
+  template Tensor<T> minimum(const Tensor<T>&, const Tensor<T>&);       \
   template Tensor<T> where(const xt::xarray<bool>&, const Tensor<T>&, const Tensor<T>&);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

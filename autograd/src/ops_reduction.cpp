@@ -85,8 +85,8 @@ Tensor<T> max(const Tensor<T>& a) {
   xt::xarray<T> share = xt::cast<T>(xt::equal(a.value(), m));
   share /= xt::sum(share)();
   return record<T>("max", xt::xarray<T>(m), {a}, [share](BackwardContext<T>& c) {
-    c.input_grads[0] = mul(broadcast_to(c.grad, c.inputs[0].shape()),
-                           Tensor<T>(xt::xarray<T>(share)));
+    c.input_grads[0] =
+        mul(broadcast_to(c.grad, c.inputs[0].shape()), Tensor<T>(xt::xarray<T>(share)));
   });
 }
 
@@ -100,11 +100,12 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   xt::xarray<T> share = xt::cast<T>(xt::equal(a.value(), m));
   xt::xarray<T> counts = keep_axis<T>(xt::sum(share, {ax}), s, ax);
   share /= counts;
-  if (!keepdims) m.reshape(detail::to_array_shape([&] {
-    Shape r(s.begin(), s.end());
-    r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
-    return r;
-  }()));
+  if (!keepdims)
+    m.reshape(detail::to_array_shape([&] {
+      Shape r(s.begin(), s.end());
+      r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
+      return r;
+    }()));
   return record<T>("max_axis", std::move(m), {a}, [share, ax, keepdims](BackwardContext<T>& c) {
     c.input_grads[0] = mul(broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape()),
                            Tensor<T>(xt::xarray<T>(share)));
@@ -141,14 +142,14 @@ Tensor<T> logsumexp(const Tensor<T>& a) {
   return reshape(logsumexp(flatten(a), 0, false), std::vector<std::ptrdiff_t>{});
 }
 
-#define XG_INSTANTIATE(T)                                              \
-  template Tensor<T> sum(const Tensor<T>&);                            \
-  template Tensor<T> sum(const Tensor<T>&, std::ptrdiff_t, bool);      \
-  template Tensor<T> mean(const Tensor<T>&);                           \
-  template Tensor<T> mean(const Tensor<T>&, std::ptrdiff_t, bool);     \
-  template Tensor<T> max(const Tensor<T>&);                            \
-  template Tensor<T> max(const Tensor<T>&, std::ptrdiff_t, bool);      \
-  template Tensor<T> logsumexp(const Tensor<T>&);                      \
+#define XG_INSTANTIATE(T)                                          \
+  template Tensor<T> sum(const Tensor<T>&);                        \
+  template Tensor<T> sum(const Tensor<T>&, std::ptrdiff_t, bool);  \
+  template Tensor<T> mean(const Tensor<T>&);                       \
+  template Tensor<T> mean(const Tensor<T>&, std::ptrdiff_t, bool); \
+  template Tensor<T> max(const Tensor<T>&);                        \
+  template Tensor<T> max(const Tensor<T>&, std::ptrdiff_t, bool);  \
+  template Tensor<T> logsumexp(const Tensor<T>&);                  \
   template Tensor<T> logsumexp(const Tensor<T>&, std::ptrdiff_t, bool);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

@@ -91,10 +91,10 @@ Tensor<T> unsqueeze(const Tensor<T>& a, std::ptrdiff_t axis) {
   return reshaped("unsqueeze", a, target);
 }
 
-#define XG_INSTANTIATE(T)                                                        \
+#define XG_INSTANTIATE(T)                                                           \
   template Tensor<T> reshape(const Tensor<T>&, const std::vector<std::ptrdiff_t>&); \
-  template Tensor<T> flatten(const Tensor<T>&, std::ptrdiff_t);                  \
-  template Tensor<T> squeeze(const Tensor<T>&, std::ptrdiff_t);                  \
+  template Tensor<T> flatten(const Tensor<T>&, std::ptrdiff_t);                     \
+  template Tensor<T> squeeze(const Tensor<T>&, std::ptrdiff_t);                     \
   template Tensor<T> unsqueeze(const Tensor<T>&, std::ptrdiff_t);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

@@ -4,10 +4,10 @@
 #include <atomic>
 #include <string>
 
+#include "util.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
-#include "util.hpp"
 
 namespace xg {
 
@@ -105,8 +105,7 @@ Tensor<T> Tensor<T>::from(const Shape& shape, const std::vector<T>& values, bool
 }
 
 template <class T>
-Tensor<T> Tensor<T>::from(const Shape& shape, std::initializer_list<T> values,
-                          bool requires_grad) {
+Tensor<T> Tensor<T>::from(const Shape& shape, std::initializer_list<T> values, bool requires_grad) {
   return from(shape, std::vector<T>(values), requires_grad);
 }
 
@@ -222,9 +221,9 @@ Tensor<T> Tensor<T>::detach() const {
   return Tensor(array_type(n.value));
 }
 
-#define XG_INSTANTIATE(T)           \
-  template class Node<T>;           \
-  template class Tensor<T>;         \
+#define XG_INSTANTIATE(T)   \
+  template class Node<T>;   \
+  template class Tensor<T>; \
   template long live_node_count<T>();
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

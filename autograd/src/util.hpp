@@ -14,8 +14,12 @@ namespace xg::detail {
 
 using array_shape = xt::xarray<double>::shape_type;
 
-inline Shape to_shape(const array_shape& s) { return Shape(s.begin(), s.end()); }
-inline array_shape to_array_shape(const Shape& s) { return array_shape(s.begin(), s.end()); }
+inline Shape to_shape(const array_shape& s) {
+  return Shape(s.begin(), s.end());
+}
+inline array_shape to_array_shape(const Shape& s) {
+  return array_shape(s.begin(), s.end());
+}
 
 /// Throws GraphError unless t holds a node.
 template <class T>
@@ -62,5 +66,5 @@ inline void require_same_shape(const char* op, const array_shape& a, const array
 
 /// Explicitly instantiates `MACRO(T)` for both element types.
 #define XG_INSTANTIATE_FOR_FLOATS(MACRO) \
-  MACRO(float)                          \
+  MACRO(float)                           \
   MACRO(double)

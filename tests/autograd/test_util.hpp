@@ -23,17 +23,17 @@ Tensor<T> uniform(const Shape& shape, double lo = -1.0, double hi = 1.0, unsigne
   return Tensor<T>::from(shape, v, requires_grad);
 }
 
-/// Asserts that gradcheck passes, printing its diagnosis otherwise.
-#define EXPECT_GRADCHECK(...)                              \
-  do {                                                     \
-    auto xg_result_ = ::xg::gradcheck(__VA_ARGS__);        \
-    EXPECT_TRUE(xg_result_.ok) << xg_result_.message;      \
-    EXPECT_GT(xg_result_.checked, 0u);                     \
+/// Asserts that gradcheck<T>(f, inputs[, options]) passes, printing its diagnosis otherwise.
+#define EXPECT_GRADCHECK(T, ...)                       \
+  do {                                                 \
+    auto xg_result_ = ::xg::gradcheck<T>(__VA_ARGS__); \
+    EXPECT_TRUE(xg_result_.ok) << xg_result_.message;  \
+    EXPECT_GT(xg_result_.checked, 0u);                 \
   } while (0)
 
-#define EXPECT_GRADGRADCHECK(...)                          \
+#define EXPECT_GRADGRADCHECK(T, ...)                       \
   do {                                                     \
-    auto xg_result_ = ::xg::gradgradcheck(__VA_ARGS__);    \
+    auto xg_result_ = ::xg::gradgradcheck<T>(__VA_ARGS__); \
     EXPECT_TRUE(xg_result_.ok) << xg_result_.message;      \
     EXPECT_GT(xg_result_.checked, 0u);                     \
   } while (0)

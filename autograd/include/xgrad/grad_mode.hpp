@@ -8,7 +8,9 @@ inline thread_local bool grad_enabled = true;
 }
 
 /// True when operations on tensors that require grad are recorded (the default).
-inline bool is_grad_enabled() { return detail::grad_enabled; }
+inline bool is_grad_enabled() {
+  return detail::grad_enabled;
+}
 
 /// Sets grad mode for the current scope and thread, restoring the previous mode on exit.
 class GradModeGuard {

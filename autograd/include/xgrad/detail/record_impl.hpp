@@ -15,8 +15,8 @@ Tensor<T> record(const char* op, xt::xarray<T>&& value, std::vector<Tensor<T>> i
     for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
   }
   if (!needs_grad) return Tensor<T>(std::move(value));
-  auto node =
-      std::make_shared<FnNode<T, std::decay_t<F>>>(std::move(value), std::forward<F>(backward_rule));
+  auto node = std::make_shared<FnNode<T, std::decay_t<F>>>(std::move(value),
+                                                           std::forward<F>(backward_rule));
   node->op = op;
   node->inputs = std::move(inputs);
   return Tensor<T>(std::shared_ptr<Node<T>>(std::move(node)));

@@ -69,30 +69,56 @@ Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T
 
 // Operators.
 template <class T>
-Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) { return add(a, b); }
+Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) {
+  return add(a, b);
+}
 template <class T>
-Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) { return sub(a, b); }
+Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) {
+  return sub(a, b);
+}
 template <class T>
-Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) { return mul(a, b); }
+Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) {
+  return mul(a, b);
+}
 template <class T>
-Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) { return div(a, b); }
+Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
+  return div(a, b);
+}
 template <class T>
-Tensor<T> operator-(const Tensor<T>& a) { return neg(a); }
+Tensor<T> operator-(const Tensor<T>& a) {
+  return neg(a);
+}
 template <class T>
-Tensor<T> operator+(const Tensor<T>& a, scalar_t<T> s) { return add(a, s); }
+Tensor<T> operator+(const Tensor<T>& a, scalar_t<T> s) {
+  return add(a, s);
+}
 template <class T>
-Tensor<T> operator+(scalar_t<T> s, const Tensor<T>& a) { return add(a, s); }
+Tensor<T> operator+(scalar_t<T> s, const Tensor<T>& a) {
+  return add(a, s);
+}
 template <class T>
-Tensor<T> operator-(const Tensor<T>& a, scalar_t<T> s) { return add(a, -s); }
+Tensor<T> operator-(const Tensor<T>& a, scalar_t<T> s) {
+  return add(a, -s);
+}
 template <class T>
-Tensor<T> operator-(scalar_t<T> s, const Tensor<T>& a) { return rsub(s, a); }
+Tensor<T> operator-(scalar_t<T> s, const Tensor<T>& a) {
+  return rsub(s, a);
+}
 template <class T>
-Tensor<T> operator*(const Tensor<T>& a, scalar_t<T> s) { return mul(a, s); }
+Tensor<T> operator*(const Tensor<T>& a, scalar_t<T> s) {
+  return mul(a, s);
+}
 template <class T>
-Tensor<T> operator*(scalar_t<T> s, const Tensor<T>& a) { return mul(a, s); }
+Tensor<T> operator*(scalar_t<T> s, const Tensor<T>& a) {
+  return mul(a, s);
+}
 template <class T>
-Tensor<T> operator/(const Tensor<T>& a, scalar_t<T> s) { return mul(a, scalar_t<T>(1) / s); }
+Tensor<T> operator/(const Tensor<T>& a, scalar_t<T> s) {
+  return mul(a, scalar_t<T>(1) / s);
+}
 template <class T>
-Tensor<T> operator/(scalar_t<T> s, const Tensor<T>& a) { return rdiv(s, a); }
+Tensor<T> operator/(scalar_t<T> s, const Tensor<T>& a) {
+  return rdiv(s, a);
+}
 
 }  // namespace xg
