@@ -20,28 +20,33 @@ Tensor<T> squeeze(const Tensor<T>& a, std::ptrdiff_t axis);
 /// Inserts a size-1 axis at `axis` (0..dim).
 template <class T>
 Tensor<T> unsqueeze(const Tensor<T>& a, std::ptrdiff_t axis);
-/// Swaps the last two axes (a 1-D tensor is returned unchanged).
+/// Swaps the last two axes into a new row-major array (a 0-d or 1-D tensor is returned as is).
 template <class T>
 Tensor<T> transpose(const Tensor<T>& a);
-/// Reorders axes: result axis i is input axis `axes[i]`.
+/// Reorders axes: result axis i is input axis `axes[i]` (a new row-major array). ShapeError
+/// unless `axes` is a permutation of 0..dim-1; the identity returns `a` itself.
 template <class T>
 Tensor<T> permute(const Tensor<T>& a, const std::vector<std::size_t>& axes);
-/// Elements [start, start + length) along `axis`.
+/// Elements [start, start + length) along `axis` (ShapeError if out of bounds); the full range
+/// returns `a` itself.
 template <class T>
 Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t axis, std::size_t start, std::size_t length);
-/// Rows [begin, end) along axis 0: a mini-batch.
+/// Rows [begin, end) along axis 0: a mini-batch. ShapeError unless begin <= end <= rows.
 template <class T>
 Tensor<T> slice_rows(const Tensor<T>& a, std::size_t begin, std::size_t end);
-/// Rows `indices` along axis 0 (repeats allowed; their gradients add up).
+/// Rows `indices` along axis 0 (repeats allowed; their gradients add up). IndexError for an
+/// index >= rows.
 template <class T>
 Tensor<T> index_select(const Tensor<T>& a, const std::vector<std::size_t>& indices);
-/// For a (N, C) tensor, element [i, labels[i]] of each row: shape (N).
+/// For a (N, C) tensor, element [i, labels[i]] of each row: shape (N). N labels, each < C
+/// (IndexError otherwise).
 template <class T>
 Tensor<T> gather(const Tensor<T>& a, const std::vector<std::size_t>& labels);
-/// Joins tensors along an existing axis.
+/// Joins tensors along an existing axis: equal ranks, equal sizes except along `axis`
+/// (ShapeError naming the part otherwise). A single part is returned as is.
 template <class T>
 Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis = 0);
-/// Joins equal-shaped tensors along a new axis.
+/// Joins equal-shaped tensors along a new axis (`axis` in [0, dim]): concat of unsqueezed parts.
 template <class T>
 Tensor<T> stack(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis = 0);
 /// Repeats size-1 (and missing leading) axes to reach `shape`.

@@ -1,0 +1,422 @@
+// Selection, reordering and joining: transpose, permute, narrow, slice_rows, index_select,
+// gather, concat, stack.
+//
+// Forward passes copy whole contiguous runs (rows of a row-major xarray) with std::copy_n; no
+// xtensor views are built per element. Every backward rule is itself a recorded operation
+// (narrow <-> pad, index_select <-> index_add, gather <-> scatter), so second derivatives work.
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "blas.hpp"
+#include "util.hpp"
+#include "xgrad/ops/shape.hpp"
+
+namespace xg {
+
+namespace {
+
+using detail::array_shape;
+using detail::require_defined;
+
+std::size_t span_count(const array_shape& s, std::size_t from, std::size_t to) {
+  std::size_t p = 1;
+  for (std::size_t i = from; i < to; ++i) p *= s[i];
+  return p;
+}
+
+template <class T>
+xt::xarray<T> uninitialized(const array_shape& s) {
+  return xt::xarray<T>::from_shape(s);
+}
+
+template <class T>
+xt::xarray<T> zeros_of(const array_shape& s) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(s);
+  std::fill(out.data(), out.data() + out.size(), T(0));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// permute / transpose
+
+/// True for (0, 1, ..., r-1, r-2): a swap of the last two axes.
+bool swaps_last_two(const std::vector<std::size_t>& axes) {
+  const std::size_t r = axes.size();
+  if (r < 2 || axes[r - 1] != r - 2 || axes[r - 2] != r - 1) return false;
+  for (std::size_t i = 0; i + 2 < r; ++i) {
+    if (axes[i] != i) return false;
+  }
+  return true;
+}
+
+/// Copy of `in` with result axis i = input axis axes[i], in row-major order.
+template <class T>
+xt::xarray<T> permuted(const xt::xarray<T>& in, const std::vector<std::size_t>& axes) {
+  const auto& s = in.shape();
+  const std::size_t r = s.size();
+  if (swaps_last_two(axes)) {
+    const std::size_t rows = s[r - 2], cols = s[r - 1], count = span_count(s, 0, r - 2);
+    array_shape out_shape(s);
+    std::swap(out_shape[r - 2], out_shape[r - 1]);
+    xt::xarray<T> out = uninitialized<T>(out_shape);
+    for (std::size_t b = 0; b < count; ++b) {
+      blas::transpose(rows, cols, in.data() + b * rows * cols, out.data() + b * rows * cols);
+    }
+    return out;
+  }
+  std::vector<std::size_t> in_strides(r, 1);
+  for (std::size_t d = r; d-- > 1;) in_strides[d - 1] = in_strides[d] * s[d];
+  array_shape out_shape(r);
+  std::vector<std::size_t> src_stride(r);
+  for (std::size_t i = 0; i < r; ++i) {
+    out_shape[i] = s[axes[i]];
+    src_stride[i] = in_strides[axes[i]];
+  }
+  xt::xarray<T> out = uninitialized<T>(out_shape);
+  if (out.size() == 0) return out;
+  const std::size_t len = out_shape[r - 1];
+  const std::size_t step = src_stride[r - 1];
+  const std::size_t outer = out.size() / len;
+  const T* src = in.data();
+  T* dst = out.data();
+  std::vector<std::size_t> idx(r, 0);
+  std::size_t offset = 0;
+  for (std::size_t o = 0; o < outer; ++o, dst += len) {
+    const T* p = src + offset;
+    if (step == 1) {
+      std::copy_n(p, len, dst);
+    } else {
+      for (std::size_t j = 0; j < len; ++j) dst[j] = p[j * step];
+    }
+    // Advance the multi-index over the output's leading axes.
+    for (std::size_t d = r - 1; d-- > 0;) {
+      offset += src_stride[d];
+      if (++idx[d] < out_shape[d]) break;
+      offset -= src_stride[d] * out_shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+bool is_identity(const std::vector<std::size_t>& axes) {
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    if (axes[i] != i) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// narrow and its adjoint (pad into zeros)
+
+template <class T>
+Tensor<T> narrow_impl(const char* op, const Tensor<T>& a, std::size_t axis, std::size_t start,
+                      std::size_t length);
+
+/// The gradient of narrow: `g` placed at [start, start + g.shape[axis]) along `axis` of zeros
+/// whose size along `axis` is `full`. Recorded; its backward is narrow again.
+template <class T>
+Tensor<T> pad_impl(const Tensor<T>& g, std::size_t axis, std::size_t start, std::size_t full) {
+  const auto& s = g.value().shape();
+  const std::size_t length = s[axis];
+  const std::size_t outer = span_count(s, 0, axis);
+  const std::size_t inner = span_count(s, axis + 1, s.size());
+  array_shape out_shape(s);
+  out_shape[axis] = full;
+  xt::xarray<T> out = zeros_of<T>(out_shape);
+  const T* src = g.value().data();
+  T* dst = out.data();
+  for (std::size_t o = 0; o < outer; ++o) {
+    std::copy_n(src + o * length * inner, length * inner, dst + (o * full + start) * inner);
+  }
+  return record<T>("narrow_backward", std::move(out), {g},
+                   [axis, start, length](BackwardContext<T>& c) {
+                     c.input_grads[0] = narrow_impl("narrow", c.grad, axis, start, length);
+                   });
+}
+
+/// narrow with validated arguments; `op` names the public operation in the tape.
+template <class T>
+Tensor<T> narrow_impl(const char* op, const Tensor<T>& a, std::size_t axis, std::size_t start,
+                      std::size_t length) {
+  const auto& in = a.value();
+  const auto& s = in.shape();
+  const std::size_t full = s[axis];
+  if (start == 0 && length == full) return a;
+  const std::size_t outer = span_count(s, 0, axis);
+  const std::size_t inner = span_count(s, axis + 1, s.size());
+  array_shape out_shape(s);
+  out_shape[axis] = length;
+  xt::xarray<T> out = uninitialized<T>(out_shape);
+  const T* src = in.data();
+  T* dst = out.data();
+  for (std::size_t o = 0; o < outer; ++o) {
+    std::copy_n(src + (o * full + start) * inner, length * inner, dst + o * length * inner);
+  }
+  return record<T>(op, std::move(out), {a}, [axis, start, full](BackwardContext<T>& c) {
+    c.input_grads[0] = pad_impl(c.grad, axis, start, full);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// index_select and its adjoint (index_add into zeros)
+
+template <class T>
+Tensor<T> index_select_impl(const Tensor<T>& a, const std::vector<std::size_t>& indices);
+
+/// Rows of `g` added into zeros of (rows, ...) at `indices` (repeats accumulate). Recorded; its
+/// backward is index_select.
+template <class T>
+Tensor<T> index_add_impl(const Tensor<T>& g, const std::vector<std::size_t>& indices,
+                         std::size_t rows) {
+  const auto& s = g.value().shape();
+  const std::size_t inner = span_count(s, 1, s.size());
+  array_shape out_shape(s);
+  out_shape[0] = rows;
+  xt::xarray<T> out = zeros_of<T>(out_shape);
+  const T* src = g.value().data();
+  T* dst = out.data();
+  for (std::size_t p = 0; p < indices.size(); ++p) {
+    T* row = dst + indices[p] * inner;
+    const T* from = src + p * inner;
+    for (std::size_t j = 0; j < inner; ++j) row[j] += from[j];
+  }
+  return record<T>("index_select_backward", std::move(out), {g}, [indices](BackwardContext<T>& c) {
+    c.input_grads[0] = index_select_impl(c.grad, indices);
+  });
+}
+
+/// index_select with validated indices.
+template <class T>
+Tensor<T> index_select_impl(const Tensor<T>& a, const std::vector<std::size_t>& indices) {
+  const auto& in = a.value();
+  const auto& s = in.shape();
+  const std::size_t rows = s[0];
+  const std::size_t inner = span_count(s, 1, s.size());
+  array_shape out_shape(s);
+  out_shape[0] = indices.size();
+  xt::xarray<T> out = uninitialized<T>(out_shape);
+  const T* src = in.data();
+  T* dst = out.data();
+  for (std::size_t p = 0; p < indices.size(); ++p) {
+    std::copy_n(src + indices[p] * inner, inner, dst + p * inner);
+  }
+  return record<T>("index_select", std::move(out), {a}, [indices, rows](BackwardContext<T>& c) {
+    c.input_grads[0] = index_add_impl(c.grad, indices, rows);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// gather and its adjoint (scatter into zeros)
+
+template <class T>
+Tensor<T> gather_impl(const Tensor<T>& a, const std::vector<std::size_t>& labels);
+
+/// (N) values placed at [i, labels[i]] of (N, classes) zeros. Recorded; backward is gather.
+template <class T>
+Tensor<T> scatter_impl(const Tensor<T>& g, const std::vector<std::size_t>& labels,
+                       std::size_t classes) {
+  const std::size_t n = labels.size();
+  xt::xarray<T> out = zeros_of<T>(array_shape{n, classes});
+  const T* src = g.value().data();
+  T* dst = out.data();
+  for (std::size_t i = 0; i < n; ++i) dst[i * classes + labels[i]] = src[i];
+  return record<T>("gather_backward", std::move(out), {g}, [labels](BackwardContext<T>& c) {
+    c.input_grads[0] = gather_impl(c.grad, labels);
+  });
+}
+
+/// gather with validated labels.
+template <class T>
+Tensor<T> gather_impl(const Tensor<T>& a, const std::vector<std::size_t>& labels) {
+  const auto& in = a.value();
+  const std::size_t n = labels.size();
+  const std::size_t classes = in.shape()[1];
+  xt::xarray<T> out = uninitialized<T>(array_shape{n});
+  const T* src = in.data();
+  T* dst = out.data();
+  for (std::size_t i = 0; i < n; ++i) dst[i] = src[i * classes + labels[i]];
+  return record<T>("gather", std::move(out), {a}, [labels, classes](BackwardContext<T>& c) {
+    c.input_grads[0] = scatter_impl(c.grad, labels, classes);
+  });
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> transpose(const Tensor<T>& a) {
+  require_defined("transpose", a);
+  const std::size_t r = a.value().dimension();
+  if (r < 2) return a;
+  std::vector<std::size_t> axes(r);
+  std::iota(axes.begin(), axes.end(), std::size_t(0));
+  std::swap(axes[r - 1], axes[r - 2]);
+  return record<T>("transpose", permuted(a.value(), axes), {a},
+                   [](BackwardContext<T>& c) { c.input_grads[0] = transpose(c.grad); });
+}
+
+template <class T>
+Tensor<T> permute(const Tensor<T>& a, const std::vector<std::size_t>& axes) {
+  require_defined("permute", a);
+  const auto& s = a.value().shape();
+  const std::size_t r = s.size();
+  bool ok = axes.size() == r;
+  std::vector<std::size_t> inverse(r, r);
+  for (std::size_t i = 0; ok && i < axes.size(); ++i) {
+    ok = axes[i] < r && inverse[axes[i]] == r;
+    if (ok) inverse[axes[i]] = i;
+  }
+  if (!ok) {
+    throw ShapeError("permute: axes " + shape_str(axes) + " are not a permutation of the " +
+                     std::to_string(r) + " axes of a tensor of shape " + shape_str(s));
+  }
+  if (is_identity(axes)) return a;
+  return record<T>("permute", permuted(a.value(), axes), {a}, [inverse](BackwardContext<T>& c) {
+    c.input_grads[0] = permute(c.grad, inverse);
+  });
+}
+
+template <class T>
+Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t axis, std::size_t start, std::size_t length) {
+  require_defined("narrow", a);
+  const auto& s = a.value().shape();
+  if (s.empty()) throw ShapeError("narrow: cannot narrow a 0-d tensor (shape ())");
+  const std::size_t ax = detail::normalize_axis("narrow", axis, s.size(), s);
+  if (start > s[ax] || length > s[ax] - start) {
+    throw ShapeError("narrow: start " + std::to_string(start) + " + length " +
+                     std::to_string(length) + " is out of bounds for axis " + std::to_string(axis) +
+                     " of size " + std::to_string(s[ax]) + " (shape " + shape_str(s) + ")");
+  }
+  return narrow_impl("narrow", a, ax, start, length);
+}
+
+template <class T>
+Tensor<T> slice_rows(const Tensor<T>& a, std::size_t begin, std::size_t end) {
+  require_defined("slice_rows", a);
+  const auto& s = a.value().shape();
+  if (s.empty()) throw ShapeError("slice_rows: a 0-d tensor (shape ()) has no rows");
+  if (begin > end || end > s[0]) {
+    throw ShapeError("slice_rows: rows [" + std::to_string(begin) + ", " + std::to_string(end) +
+                     ") are not a valid range of the " + std::to_string(s[0]) +
+                     " rows of a tensor of shape " + shape_str(s));
+  }
+  return narrow_impl("slice_rows", a, 0, begin, end - begin);
+}
+
+template <class T>
+Tensor<T> index_select(const Tensor<T>& a, const std::vector<std::size_t>& indices) {
+  require_defined("index_select", a);
+  const auto& s = a.value().shape();
+  if (s.empty()) throw ShapeError("index_select: a 0-d tensor (shape ()) has no rows to select");
+  for (std::size_t p = 0; p < indices.size(); ++p) {
+    if (indices[p] >= s[0]) {
+      throw IndexError("index_select: index " + std::to_string(indices[p]) + " at position " +
+                       std::to_string(p) + " is out of range for " + std::to_string(s[0]) +
+                       " rows (shape " + shape_str(s) + ")");
+    }
+  }
+  return index_select_impl(a, indices);
+}
+
+template <class T>
+Tensor<T> gather(const Tensor<T>& a, const std::vector<std::size_t>& labels) {
+  require_defined("gather", a);
+  const auto& s = a.value().shape();
+  if (s.size() != 2) {
+    throw ShapeError("gather: expects a 2-D (N, C) tensor, got shape " + shape_str(s));
+  }
+  if (labels.size() != s[0]) {
+    throw ShapeError("gather: " + std::to_string(labels.size()) + " labels for " +
+                     std::to_string(s[0]) + " rows (shape " + shape_str(s) + ")");
+  }
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] >= s[1]) {
+      throw IndexError("gather: label " + std::to_string(labels[i]) + " at position " +
+                       std::to_string(i) + " is out of range for " + std::to_string(s[1]) +
+                       " classes (shape " + shape_str(s) + ")");
+    }
+  }
+  return gather_impl(a, labels);
+}
+
+template <class T>
+Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis) {
+  if (parts.empty()) throw ShapeError("concat: needs at least one tensor, got an empty list");
+  for (const auto& p : parts) require_defined("concat", p);
+  const auto& s0 = parts[0].value().shape();
+  if (s0.empty()) throw ShapeError("concat: cannot concatenate 0-d tensors (part 0 has shape ())");
+  const std::size_t ax = detail::normalize_axis("concat", axis, s0.size(), s0);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& si = parts[i].value().shape();
+    bool ok = si.size() == s0.size();
+    for (std::size_t d = 0; ok && d < si.size(); ++d) ok = d == ax || si[d] == s0[d];
+    if (!ok) {
+      throw ShapeError("concat: part " + std::to_string(i) + " has shape " + shape_str(si) +
+                       ", which does not match part 0's shape " + shape_str(s0) +
+                       " except along axis " + std::to_string(axis));
+    }
+    total += si[ax];
+  }
+  if (parts.size() == 1) return parts[0];
+
+  const std::size_t outer = span_count(s0, 0, ax);
+  const std::size_t inner = span_count(s0, ax + 1, s0.size());
+  array_shape out_shape(s0);
+  out_shape[ax] = total;
+  xt::xarray<T> out = uninitialized<T>(out_shape);
+  std::vector<std::size_t> offsets(parts.size()), sizes(parts.size());
+  std::size_t off = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::size_t len = parts[i].value().shape()[ax];
+    offsets[i] = off;
+    sizes[i] = len;
+    const T* src = parts[i].value().data();
+    T* dst = out.data() + off * inner;
+    for (std::size_t o = 0; o < outer; ++o) {
+      std::copy_n(src + o * len * inner, len * inner, dst + o * total * inner);
+    }
+    off += len;
+  }
+  return record<T>("concat", std::move(out), std::vector<Tensor<T>>(parts),
+                   [ax, offsets, sizes](BackwardContext<T>& c) {
+                     for (std::size_t i = 0; i < offsets.size(); ++i) {
+                       if (c.needs(i)) {
+                         c.input_grads[i] = narrow_impl("narrow", c.grad, ax, offsets[i], sizes[i]);
+                       }
+                     }
+                   });
+}
+
+template <class T>
+Tensor<T> stack(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis) {
+  if (parts.empty()) throw ShapeError("stack: needs at least one tensor, got an empty list");
+  for (const auto& p : parts) require_defined("stack", p);
+  const auto& s0 = parts[0].value().shape();
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const auto& si = parts[i].value().shape();
+    if (si != s0) {
+      throw ShapeError("stack: part " + std::to_string(i) + " has shape " + shape_str(si) +
+                       " but part 0 has shape " + shape_str(s0) + "; all parts must be equal");
+    }
+  }
+  const std::size_t ax = detail::normalize_axis("stack", axis, s0.size() + 1, s0);
+  std::vector<Tensor<T>> expanded;
+  expanded.reserve(parts.size());
+  for (const auto& p : parts) expanded.push_back(unsqueeze(p, static_cast<std::ptrdiff_t>(ax)));
+  return concat(expanded, static_cast<std::ptrdiff_t>(ax));
+}
+
+#define XG_INSTANTIATE(T)                                                                \
+  template Tensor<T> transpose(const Tensor<T>&);                                        \
+  template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);         \
+  template Tensor<T> narrow(const Tensor<T>&, std::ptrdiff_t, std::size_t, std::size_t); \
+  template Tensor<T> slice_rows(const Tensor<T>&, std::size_t, std::size_t);             \
+  template Tensor<T> index_select(const Tensor<T>&, const std::vector<std::size_t>&);    \
+  template Tensor<T> gather(const Tensor<T>&, const std::vector<std::size_t>&);          \
+  template Tensor<T> concat(const std::vector<Tensor<T>>&, std::ptrdiff_t);              \
+  template Tensor<T> stack(const std::vector<Tensor<T>>&, std::ptrdiff_t);
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
+
+}  // namespace xg

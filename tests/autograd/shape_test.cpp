@@ -1,0 +1,519 @@
+// Shape operations: reshape family, broadcast_to / sum_to, transpose, permute, narrow,
+// slice_rows, index_select, gather, concat, stack. Values against hand-written expectations,
+// gradients (double and float), second derivatives through the recorded backward ops, errors.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <string>
+
+#include "test_util.hpp"
+
+namespace xg {
+namespace {
+
+using test::uniform;
+using D = Tensor<double>;
+
+template <class T>
+using Fn = TensorFunction<T>;
+
+/// 0, 1, 2, ... in the given shape.
+D iota(const Shape& shape, bool requires_grad = false) {
+  std::size_t n = 1;
+  for (auto d : shape) n *= d;
+  std::vector<double> v(n);
+  std::iota(v.begin(), v.end(), 0.0);
+  return D::from(shape, v, requires_grad);
+}
+
+/// The values in row-major memory order (what the buffer really holds).
+template <class T>
+std::vector<double> flat(const Tensor<T>& t) {
+  const auto& v = t.value();
+  return std::vector<double>(v.data(), v.data() + v.size());
+}
+
+/// gradcheck and gradgradcheck of `f` (a generic lambda over the inputs) in double and in
+/// float, on uniform inputs of `shapes`. The second-derivative check squares the output: the
+/// shape operations are linear, so only through y * y does it see their recorded backward ops.
+template <class F>
+void check_op(const F& f, const std::vector<Shape>& shapes, unsigned seed = 1) {
+  auto run = [&]<class T>() {
+    std::vector<Tensor<T>> x;
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      x.push_back(uniform<T>(shapes[i], -1, 1, seed + static_cast<unsigned>(i)));
+    }
+    Fn<T> fn = [&f](const std::vector<Tensor<T>>& v) { return f(v); };
+    Fn<T> squared = [&f](const std::vector<Tensor<T>>& v) {
+      Tensor<T> y = f(v);
+      return y * y;
+    };
+    EXPECT_GRADCHECK(T, fn, x);
+    EXPECT_GRADGRADCHECK(T, squared, x);
+  };
+  {
+    SCOPED_TRACE("double");
+    run.template operator()<double>();
+  }
+  {
+    SCOPED_TRACE("float");
+    run.template operator()<float>();
+  }
+}
+
+/// The braced list as a vector (lets concat / stack deduce T inside generic lambdas).
+template <class T>
+std::vector<Tensor<T>> parts(std::initializer_list<Tensor<T>> list) {
+  return std::vector<Tensor<T>>(list);
+}
+
+/// Runs `f`, expecting an exception of type E whose message contains every one of `parts`.
+template <class E, class F>
+void expect_error(F&& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception thrown";
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    for (const auto& p : parts)
+      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\n  lacks: " << p;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+  }
+}
+
+// ---- reshape, flatten, squeeze, unsqueeze (ops_reshape.cpp) ----
+
+TEST(ShapeReshape, ValuesAndInferredAxis) {
+  D a = iota({2, 3});
+  D r = reshape(a, {3, -1});
+  EXPECT_EQ(r.shape(), (Shape{3, 2}));
+  EXPECT_EQ(flat(r), (std::vector<double>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(reshape(a, {-1}).shape(), (Shape{6}));
+  EXPECT_EQ(reshape(a, {1, 6, 1}).shape(), (Shape{1, 6, 1}));
+  EXPECT_EQ(reshape(D::scalar(2.0), {1, 1}).shape(), (Shape{1, 1}));
+}
+
+TEST(ShapeReshape, Errors) {
+  D a = iota({2, 3});
+  expect_error<ShapeError>([&] { reshape(a, {4, -1}); }, {"reshape", "(2, 3)", "(4, -1)"});
+  expect_error<ShapeError>([&] { reshape(a, {5}); }, {"reshape", "(2, 3)", "(5)"});
+  expect_error<ShapeError>([&] { reshape(a, {-1, -1}); }, {"reshape", "(-1, -1)"});
+}
+
+TEST(ShapeReshape, Gradients) {
+  check_op([](const auto& x) { return reshape(x[0], {3, -1}); }, {{2, 3}});
+  check_op([](const auto& x) { return reshape(x[0], {4}); }, {{2, 1, 2}});
+  check_op([](const auto& x) { return reshape(x[0], {1}); }, {{}});
+}
+
+TEST(ShapeFlatten, ValuesAndGradients) {
+  D a = iota({2, 3, 4});
+  EXPECT_EQ(flatten(a).shape(), (Shape{24}));
+  EXPECT_EQ(flatten(a, 1).shape(), (Shape{2, 12}));
+  EXPECT_EQ(flatten(a, -1).shape(), (Shape{2, 3, 4}));
+  EXPECT_EQ(flatten(D::scalar(1.0)).shape(), (Shape{1}));
+  EXPECT_EQ(flat(flatten(a, 1)), flat(a));
+  expect_error<ShapeError>([&] { flatten(a, 3); }, {"flatten", "3", "(2, 3, 4)"});
+  check_op([](const auto& x) { return flatten(x[0], 1); }, {{2, 3, 2}});
+  check_op([](const auto& x) { return flatten(x[0]); }, {{2, 3}});
+}
+
+TEST(ShapeSqueezeUnsqueeze, ValuesAndErrors) {
+  D a = iota({2, 1, 3});
+  EXPECT_EQ(squeeze(a, 1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(squeeze(a, -2).shape(), (Shape{2, 3}));
+  EXPECT_EQ(unsqueeze(a, 0).shape(), (Shape{1, 2, 1, 3}));
+  EXPECT_EQ(unsqueeze(a, 3).shape(), (Shape{2, 1, 3, 1}));
+  EXPECT_EQ(unsqueeze(a, -1).shape(), (Shape{2, 1, 3, 1}));
+  EXPECT_EQ(unsqueeze(D::scalar(4.0), 0).shape(), (Shape{1}));
+  EXPECT_EQ(flat(squeeze(a, 1)), flat(a));
+  expect_error<ShapeError>([&] { squeeze(a, 0); }, {"squeeze", "(2, 1, 3)", "size 2"});
+  expect_error<ShapeError>([&] { squeeze(a, 3); }, {"squeeze", "(2, 1, 3)"});
+  expect_error<ShapeError>([&] { unsqueeze(a, 4); }, {"unsqueeze", "(2, 1, 3)"});
+}
+
+TEST(ShapeSqueezeUnsqueeze, Gradients) {
+  check_op([](const auto& x) { return squeeze(x[0], 1); }, {{2, 1, 3}});
+  check_op([](const auto& x) { return unsqueeze(x[0], 1); }, {{2, 3}});
+  check_op([](const auto& x) { return unsqueeze(x[0], 0); }, {{}});
+}
+
+// ---- broadcast_to and sum_to (ops_broadcast.cpp) ----
+
+TEST(ShapeBroadcastTo, Values) {
+  D a = D::from({2, 1}, {1, 2});
+  EXPECT_EQ(flat(broadcast_to(a, {2, 3})), (std::vector<double>{1, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(flat(broadcast_to(a, {2, 2, 2})), (std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2}));
+  EXPECT_EQ(flat(broadcast_to(D::scalar(5.0), {2})), (std::vector<double>{5, 5}));
+}
+
+TEST(ShapeBroadcastTo, GradientSumsOverBroadcastAxes) {
+  D a = D::from({2, 1}, {1, 2}, true);
+  D w = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
+  sum(broadcast_to(a, {2, 3}) * w).backward();
+  EXPECT_EQ(flat(a.grad()), (std::vector<double>{6, 15}));
+}
+
+TEST(ShapeBroadcastTo, Gradients) {
+  check_op([](const auto& x) { return broadcast_to(x[0], {2, 3}); }, {{2, 1}});
+  check_op([](const auto& x) { return broadcast_to(x[0], {4, 2, 3}); }, {{3}});
+  check_op([](const auto& x) { return broadcast_to(x[0], {2, 3}); }, {{}});
+}
+
+TEST(ShapeBroadcastTo, Errors) {
+  D a = iota({2, 3});
+  expect_error<ShapeError>([&] { broadcast_to(a, {4, 3}); }, {"broadcast_to", "(2, 3)", "(4, 3)"});
+  expect_error<ShapeError>([&] { broadcast_to(a, {3}); }, {"broadcast_to", "(2, 3)", "(3)"});
+}
+
+TEST(ShapeSumTo, ValuesAndErrors) {
+  D a = iota({2, 3});
+  EXPECT_EQ(flat(sum_to(a, {1, 3})), (std::vector<double>{3, 5, 7}));
+  EXPECT_EQ(flat(sum_to(a, {3})), (std::vector<double>{3, 5, 7}));
+  EXPECT_EQ(flat(sum_to(a, {2, 1})), (std::vector<double>{3, 12}));
+  EXPECT_EQ(flat(sum_to(a, {})), (std::vector<double>{15}));
+  EXPECT_EQ(sum_to(a, {}).shape(), Shape{});
+  expect_error<ShapeError>([&] { sum_to(a, {2}); }, {"sum_to", "(2, 3)", "(2)"});
+  expect_error<ShapeError>([&] { sum_to(a, {1, 2, 3}); }, {"sum_to", "(2, 3)", "(1, 2, 3)"});
+}
+
+TEST(ShapeSumTo, Gradients) {
+  check_op([](const auto& x) { return sum_to(x[0], {1, 3}); }, {{2, 3}});
+  check_op([](const auto& x) { return sum_to(x[0], {2, 1}); }, {{4, 2, 3}});
+  check_op([](const auto& x) { return sum_to(x[0], {}); }, {{2, 2}});
+}
+
+// ---- transpose ----
+
+TEST(ShapeTranspose, Values2D) {
+  D a = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
+  D t = transpose(a);
+  EXPECT_EQ(t.shape(), (Shape{3, 2}));
+  // The buffer itself is in the new row-major order (a materialised copy, not a strided view).
+  EXPECT_EQ(flat(t), (std::vector<double>{1, 4, 2, 5, 3, 6}));
+  EXPECT_DOUBLE_EQ(t.value()(2, 1), 6.0);
+}
+
+TEST(ShapeTranspose, SwapsOnlyTheLastTwoAxes) {
+  D a = iota({2, 2, 3});  // a[b, i, j] = 6 b + 3 i + j
+  D t = transpose(a);
+  EXPECT_EQ(t.shape(), (Shape{2, 3, 2}));
+  EXPECT_EQ(flat(t), (std::vector<double>{0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11}));
+}
+
+TEST(ShapeTranspose, VectorsAndScalarsUnchanged) {
+  D v = D::from({3}, {1, 2, 3}, true);
+  D t = transpose(v);
+  EXPECT_EQ(t.node(), v.node());
+  D s = D::scalar(2.0);
+  EXPECT_EQ(transpose(s).node(), s.node());
+}
+
+TEST(ShapeTranspose, Gradients) {
+  check_op([](const auto& x) { return transpose(x[0]); }, {{2, 3}});
+  check_op([](const auto& x) { return transpose(x[0]); }, {{2, 3, 4}});
+  check_op([](const auto& x) { return transpose(x[0]); }, {{1, 4}});
+  // Not symmetric in use: transpose(x) * w, so a wrong backward (no transpose) fails.
+  check_op([](const auto& x) { return transpose(x[0]) * x[1]; }, {{2, 3}, {3, 2}});
+}
+
+// ---- permute ----
+
+TEST(ShapePermute, Values) {
+  D a = iota({2, 3, 4});  // a[i, j, k] = 12 i + 4 j + k
+  D p = permute(a, {2, 0, 1});
+  EXPECT_EQ(p.shape(), (Shape{4, 2, 3}));
+  // p[k, i, j] = a[i, j, k]
+  EXPECT_DOUBLE_EQ(p.value()(0, 0, 0), 0.0);
+  EXPECT_DOUBLE_EQ(p.value()(1, 0, 0), 1.0);
+  EXPECT_DOUBLE_EQ(p.value()(0, 1, 0), 12.0);
+  EXPECT_DOUBLE_EQ(p.value()(0, 0, 1), 4.0);
+  EXPECT_DOUBLE_EQ(p.value()(3, 1, 2), 23.0);
+  std::vector<double> first_row = flat(p);
+  first_row.resize(6);
+  EXPECT_EQ(first_row, (std::vector<double>{0, 4, 8, 12, 16, 20}));
+  // Swapping leading axes keeps contiguous runs.
+  D q = permute(a, {1, 0, 2});
+  EXPECT_EQ(q.shape(), (Shape{3, 2, 4}));
+  std::vector<double> head = flat(q);
+  head.resize(8);
+  EXPECT_EQ(head, (std::vector<double>{0, 1, 2, 3, 12, 13, 14, 15}));
+  // 2-D permute is a transpose.
+  D m = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
+  EXPECT_EQ(flat(permute(m, {1, 0})), (std::vector<double>{1, 4, 2, 5, 3, 6}));
+}
+
+TEST(ShapePermute, IdentityReturnsInput) {
+  D a = iota({2, 3}, true);
+  EXPECT_EQ(permute(a, {0, 1}).node(), a.node());
+}
+
+TEST(ShapePermute, Errors) {
+  D a = iota({2, 3, 4});
+  expect_error<ShapeError>([&] { permute(a, {0, 1}); }, {"permute", "(0, 1)", "(2, 3, 4)"});
+  expect_error<ShapeError>([&] { permute(a, {0, 0, 1}); }, {"permute", "(0, 0, 1)", "(2, 3, 4)"});
+  expect_error<ShapeError>([&] { permute(a, {0, 1, 3}); }, {"permute", "(0, 1, 3)", "(2, 3, 4)"});
+}
+
+TEST(ShapePermute, Gradients) {
+  for (std::vector<std::size_t> axes :
+       {std::vector<std::size_t>{2, 0, 1}, std::vector<std::size_t>{1, 2, 0},
+        std::vector<std::size_t>{0, 2, 1}}) {
+    SCOPED_TRACE(shape_str(axes));
+    check_op([&](const auto& x) { return permute(x[0], axes); }, {{2, 3, 4}});
+  }
+  check_op([](const auto& x) { return permute(x[0], {3, 1, 0, 2}); }, {{2, 1, 3, 2}});
+}
+
+// ---- narrow and slice_rows ----
+
+TEST(ShapeNarrow, Values) {
+  D a = iota({2, 4});
+  EXPECT_EQ(flat(narrow(a, 1, 1, 2)), (std::vector<double>{1, 2, 5, 6}));
+  EXPECT_EQ(narrow(a, 1, 1, 2).shape(), (Shape{2, 2}));
+  EXPECT_EQ(flat(narrow(a, -1, 3, 1)), (std::vector<double>{3, 7}));
+  EXPECT_EQ(flat(narrow(a, 0, 1, 1)), (std::vector<double>{4, 5, 6, 7}));
+  EXPECT_EQ(narrow(a, 1, 4, 0).shape(), (Shape{2, 0}));
+  D b = iota({2, 3, 2});
+  EXPECT_EQ(flat(narrow(b, 1, 1, 2)), (std::vector<double>{2, 3, 4, 5, 8, 9, 10, 11}));
+}
+
+TEST(ShapeNarrow, GradientIsPlacedIntoZeros) {
+  D a = iota({2, 4}, true);
+  D w = D::from({2, 2}, {1, 2, 3, 4});
+  sum(narrow(a, 1, 1, 2) * w).backward();
+  EXPECT_EQ(flat(a.grad()), (std::vector<double>{0, 1, 2, 0, 0, 3, 4, 0}));
+}
+
+TEST(ShapeNarrow, DoubleBackwardIsRecorded) {
+  D a = uniform<double>({2, 4});
+  D y = narrow(a, 1, 1, 2);
+  D u = uniform<double>({2, 2}, -1, 1, 3);  // requires grad: the backward depends on it
+  GradOptions go;
+  go.create_graph = true;
+  auto g = grad<double>({y}, {a}, {u}, go);
+  EXPECT_STREQ(g[0].op_name(), "narrow_backward");
+  // d/du <g, v> = narrow(v): the pad op's own backward.
+  D v = iota({2, 4});
+  auto gu = grad<double>({g[0]}, {u}, {v});
+  EXPECT_EQ(flat(gu[0]), (std::vector<double>{1, 2, 5, 6}));
+}
+
+TEST(ShapeNarrow, Errors) {
+  D a = iota({2, 4});
+  expect_error<ShapeError>([&] { narrow(a, 1, 3, 2); }, {"narrow", "(2, 4)", "3", "2", "size 4"});
+  expect_error<ShapeError>([&] { narrow(a, 0, 3, 0); }, {"narrow", "(2, 4)", "size 2"});
+  expect_error<ShapeError>([&] { narrow(a, 2, 0, 1); }, {"narrow", "(2, 4)", "axis 2"});
+  expect_error<ShapeError>([&] { narrow(D::scalar(1.0), 0, 0, 1); }, {"narrow", "()"});
+}
+
+TEST(ShapeNarrow, Gradients) {
+  check_op([](const auto& x) { return narrow(x[0], 1, 1, 2); }, {{2, 4}});
+  check_op([](const auto& x) { return narrow(x[0], 0, 1, 2); }, {{3, 2}});
+  check_op([](const auto& x) { return narrow(x[0], -1, 0, 1); }, {{2, 2, 3}});
+  check_op([](const auto& x) { return narrow(x[0], 1, 2, 1); }, {{2, 3, 2}});
+}
+
+TEST(ShapeSliceRows, ValuesAndGradient) {
+  D a = iota({4, 2}, true);
+  D s = slice_rows(a, 1, 3);
+  EXPECT_EQ(s.shape(), (Shape{2, 2}));
+  EXPECT_EQ(flat(s), (std::vector<double>{2, 3, 4, 5}));
+  EXPECT_STREQ(s.op_name(), "slice_rows");
+  EXPECT_EQ(slice_rows(a, 2, 2).shape(), (Shape{0, 2}));
+  EXPECT_EQ(flat(slice_rows(iota({5}), 3, 5)), (std::vector<double>{3, 4}));
+  sum(s).backward();
+  EXPECT_EQ(flat(a.grad()), (std::vector<double>{0, 0, 1, 1, 1, 1, 0, 0}));
+}
+
+TEST(ShapeSliceRows, Errors) {
+  D a = iota({4, 2});
+  expect_error<ShapeError>([&] { slice_rows(a, 3, 2); }, {"slice_rows", "[3, 2)", "(4, 2)"});
+  expect_error<ShapeError>([&] { slice_rows(a, 1, 5); }, {"slice_rows", "[1, 5)", "4 rows"});
+  expect_error<ShapeError>([&] { slice_rows(D::scalar(1.0), 0, 0); }, {"slice_rows", "()"});
+}
+
+TEST(ShapeSliceRows, Gradients) {
+  check_op([](const auto& x) { return slice_rows(x[0], 1, 3); }, {{4, 3}});
+  check_op([](const auto& x) { return slice_rows(x[0], 0, 2); }, {{3}});
+}
+
+// ---- index_select ----
+
+TEST(ShapeIndexSelect, Values) {
+  D a = iota({3, 2});
+  D s = index_select(a, {2, 0, 2});
+  EXPECT_EQ(s.shape(), (Shape{3, 2}));
+  EXPECT_EQ(flat(s), (std::vector<double>{4, 5, 0, 1, 4, 5}));
+  EXPECT_EQ(flat(index_select(iota({4}), {3, 1})), (std::vector<double>{3, 1}));
+  EXPECT_EQ(index_select(a, {}).shape(), (Shape{0, 2}));
+  EXPECT_EQ(index_select(iota({3, 2, 2}), {1}).shape(), (Shape{1, 2, 2}));
+}
+
+TEST(ShapeIndexSelect, RepeatedIndicesGradientCounts) {
+  D a = iota({4, 2}, true);
+  sum(index_select(a, {1, 3, 1, 1, 0})).backward();
+  EXPECT_EQ(flat(a.grad()), (std::vector<double>{1, 1, 3, 3, 0, 0, 1, 1}));
+}
+
+TEST(ShapeIndexSelect, Errors) {
+  D a = iota({3, 2});
+  expect_error<IndexError>(
+      [&] {
+        index_select(a, {0, 3});
+      },
+      {"index_select", "index 3", "position 1", "3 rows"});
+  expect_error<ShapeError>([&] { index_select(D::scalar(1.0), {0}); }, {"index_select", "()"});
+}
+
+TEST(ShapeIndexSelect, Gradients) {
+  check_op([](const auto& x) { return index_select(x[0], {2, 0, 2, 2}); }, {{3, 2}});
+  check_op([](const auto& x) { return index_select(x[0], {1, 1}); }, {{3}});
+  check_op([](const auto& x) { return index_select(x[0], {0, 1, 0}); }, {{2, 2, 3}});
+}
+
+// ---- gather ----
+
+TEST(ShapeGather, ValuesAndGradient) {
+  D a = iota({3, 4}, true);
+  D g = gather(a, {1, 3, 0});
+  EXPECT_EQ(g.shape(), (Shape{3}));
+  EXPECT_EQ(flat(g), (std::vector<double>{1, 7, 8}));
+  sum(g * D::from({3}, {2, 3, 4})).backward();
+  EXPECT_EQ(flat(a.grad()), (std::vector<double>{0, 2, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0}));
+}
+
+TEST(ShapeGather, Errors) {
+  D a = iota({3, 4});
+  expect_error<IndexError>(
+      [&] {
+        gather(a, {1, 4, 0});
+      },
+      {"gather", "label 4", "position 1", "4 classes", "(3, 4)"});
+  expect_error<ShapeError>([&] { gather(a, {1, 2}); }, {"gather", "2 labels", "3 rows", "(3, 4)"});
+  expect_error<ShapeError>([&] { gather(iota({3}), {0, 0, 0}); }, {"gather", "2-D", "(3)"});
+  expect_error<ShapeError>([&] { gather(iota({1, 2, 2}), {0}); }, {"gather", "(1, 2, 2)"});
+}
+
+TEST(ShapeGather, Gradients) {
+  check_op([](const auto& x) { return gather(x[0], {1, 3, 0}); }, {{3, 4}});
+  check_op([](const auto& x) { return gather(x[0], {0, 0}); }, {{2, 1}});
+}
+
+// ---- concat and stack ----
+
+TEST(ShapeConcat, Values) {
+  D a = D::from({2, 2}, {1, 2, 3, 4});
+  D b = D::from({1, 2}, {5, 6});
+  D c = D::from({2, 1}, {7, 8});
+  EXPECT_EQ(flat(concat<double>({a, b})), (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(concat<double>({a, b}).shape(), (Shape{3, 2}));
+  EXPECT_EQ(flat(concat<double>({a, c}, 1)), (std::vector<double>{1, 2, 7, 3, 4, 8}));
+  EXPECT_EQ(flat(concat<double>({c, a, c}, -1)), (std::vector<double>{7, 1, 2, 7, 8, 3, 4, 8}));
+  EXPECT_EQ(flat(concat<double>({D::from({2}, {1, 2}), D::from({1}, {3})})),
+            (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(concat<double>({iota({2, 0}), a}, 1).shape(), (Shape{2, 2}));
+}
+
+TEST(ShapeConcat, GradientIsSplitBack) {
+  D a = D::from({2, 2}, {1, 2, 3, 4}, true);
+  D c = D::from({2, 1}, {7, 8}, true);
+  D k = D::from({2, 1}, {0, 0});  // no grad: skipped
+  D w = D::from({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
+  sum(concat<double>({c, a, k}, 1) * w).backward();
+  EXPECT_EQ(flat(c.grad()), (std::vector<double>{1, 5}));
+  EXPECT_EQ(flat(a.grad()), (std::vector<double>{2, 3, 6, 7}));
+  EXPECT_FALSE(k.has_grad());
+}
+
+TEST(ShapeConcat, Errors) {
+  D a = iota({2, 3});
+  expect_error<ShapeError>([&] { concat<double>({}); }, {"concat", "empty"});
+  expect_error<ShapeError>(
+      [&] {
+        concat<double>({a, iota({2, 4})}, 0);
+      },
+      {"concat", "part 1", "(2, 4)", "(2, 3)"});
+  expect_error<ShapeError>(
+      [&] {
+        concat<double>({a, a, iota({3})}, 0);
+      },
+      {"concat", "part 2", "(3)", "(2, 3)"});
+  expect_error<ShapeError>([&] { concat<double>({a, a}, 2); }, {"concat", "axis 2", "(2, 3)"});
+  expect_error<ShapeError>(
+      [&] {
+        concat<double>({D::scalar(1.0), D::scalar(2.0)});
+      },
+      {"concat", "0-d"});
+}
+
+TEST(ShapeConcat, Gradients) {
+  check_op(
+      [](const auto& x) {
+        return concat(parts({x[0], x[1], x[2]}), 0);
+      },
+      {{1, 3}, {2, 3}, {1, 3}});
+  check_op([](const auto& x) { return concat(parts({x[0], x[1]}), -1); }, {{2, 2, 1}, {2, 2, 3}});
+  check_op([](const auto& x) { return concat(parts({x[0], x[0]}), 1); }, {{2, 2}});
+}
+
+TEST(ShapeStack, Values) {
+  D a = D::from({2}, {1, 2});
+  D b = D::from({2}, {3, 4});
+  EXPECT_EQ(stack<double>({a, b}).shape(), (Shape{2, 2}));
+  EXPECT_EQ(flat(stack<double>({a, b})), (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_EQ(flat(stack<double>({a, b}, 1)), (std::vector<double>{1, 3, 2, 4}));
+  EXPECT_EQ(flat(stack<double>({a, b}, -1)), (std::vector<double>{1, 3, 2, 4}));
+  EXPECT_EQ(flat(stack<double>({D::scalar(1.0), D::scalar(2.0), D::scalar(3.0)})),
+            (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(stack<double>({iota({2, 3}), iota({2, 3})}, 1).shape(), (Shape{2, 2, 3}));
+}
+
+TEST(ShapeStack, Errors) {
+  D a = iota({2, 3});
+  expect_error<ShapeError>([&] { stack<double>({}); }, {"stack", "empty"});
+  expect_error<ShapeError>(
+      [&] {
+        stack<double>({a, iota({3, 2})});
+      },
+      {"stack", "part 1", "(3, 2)", "(2, 3)"});
+  expect_error<ShapeError>([&] { stack<double>({a, a}, 3); }, {"stack", "3", "(2, 3)"});
+}
+
+TEST(ShapeStack, Gradients) {
+  check_op([](const auto& x) { return stack(parts({x[0], x[1]}), 0); }, {{2, 3}, {2, 3}});
+  check_op([](const auto& x) { return stack(parts({x[0], x[1], x[0]}), 2); }, {{2, 3}, {2, 3}});
+}
+
+// ---- undefined arguments ----
+
+TEST(ShapeErrors, UndefinedTensorsAreRejected) {
+  D u;
+  EXPECT_THROW(transpose(u), GraphError);
+  EXPECT_THROW(permute(u, {}), GraphError);
+  EXPECT_THROW(narrow(u, 0, 0, 0), GraphError);
+  EXPECT_THROW(slice_rows(u, 0, 0), GraphError);
+  EXPECT_THROW(index_select(u, {}), GraphError);
+  EXPECT_THROW(gather(u, {}), GraphError);
+  EXPECT_THROW(concat<double>({iota({1}), u}), GraphError);
+  EXPECT_THROW(stack<double>({u}), GraphError);
+}
+
+// ---- everything together, with graphs freed ----
+
+TEST(ShapeGraph, NodesAreFreedAfterBackward) {
+  const long before = live_node_count<double>();
+  {
+    D a = uniform<double>({4, 3});
+    D y = concat<double>({slice_rows(a, 0, 2), index_select(a, {3, 3})}, 0);
+    D p = transpose(permute(reshape(y, {2, 2, 3}), {1, 0, 2}));  // (2, 3, 2)
+    D z = sum(gather(reshape(p, {-1, 2}), {0, 1, 0, 1, 1, 0}));
+    z.backward();
+    EXPECT_TRUE(a.has_grad());
+  }
+  EXPECT_EQ(live_node_count<double>(), before);
+}
+
+}  // namespace
+}  // namespace xg
