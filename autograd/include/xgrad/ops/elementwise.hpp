@@ -55,7 +55,7 @@ Tensor<T> sqrt(const Tensor<T>& a);
 /// Gradient sign(a) (0 at 0).
 template <class T>
 Tensor<T> abs(const Tensor<T>& a);
-/// Limits to [lo, hi]; gradient 1 strictly inside, 0 outside.
+/// Limits to [lo, hi]; gradient 1 on [lo, hi] (bounds included, as in PyTorch), 0 outside.
 template <class T>
 Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi);
 /// Elementwise max/min; on ties the gradient is split evenly.
