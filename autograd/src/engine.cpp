@@ -11,6 +11,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "util.hpp"
 #include "xgrad/errors.hpp"
@@ -44,13 +45,6 @@ class Pass {
         accumulate_(accumulate_into_leaves),
         mark_(++pass_counter) {}
 
-  ~Pass() {
-    // Leave no scratch state behind, also when a backward rule threw half-way.
-    for (auto& n : visited_) {
-      n->pending_grad = Tensor<T>();
-      n->pending_deps = 0;
-    }
-  }
   Pass(const Pass&) = delete;
   Pass& operator=(const Pass&) = delete;
 
@@ -81,9 +75,16 @@ class Pass {
   }
 
  private:
+  /// First visit of a node in this pass: clear scratch an aborted earlier pass may have left.
+  void first_visit(Node<T>& n) {
+    n.visit_mark = mark_;
+    n.pending_deps = 0;
+    n.pending_grad = Tensor<T>();
+  }
+
   void discover(const NodePtr<T>& root) {
     if (root->visit_mark == mark_) return;
-    root->visit_mark = mark_;
+    first_visit(*root);
     std::vector<NodePtr<T>> stack{root};
     while (!stack.empty()) {
       NodePtr<T> n = std::move(stack.back());
@@ -97,14 +98,13 @@ class Pass {
         for (const auto& in : n->inputs) {
           if (!in.requires_grad()) continue;
           auto& child = in.node();
-          ++child->pending_deps;
           if (child->visit_mark != mark_) {
-            child->visit_mark = mark_;
+            first_visit(*child);
             stack.push_back(child);
           }
+          ++child->pending_deps;
         }
       }
-      visited_.push_back(std::move(n));
     }
   }
 
@@ -122,6 +122,8 @@ class Pass {
   void store_grad(Node<T>& n, const Tensor<T>& g) {
     if (create_graph_) {
       n.grad = n.grad.defined() ? add(n.grad, g) : g;
+    } else if (!n.grad.defined() && g.is_leaf() && g.node().use_count() == 1) {
+      n.grad = g;  // a fresh gradient nobody else holds: adopt it instead of copying
     } else if (n.grad.defined() && n.grad.is_leaf()) {
       n.grad.mutable_value() += g.value();
     } else {
@@ -131,21 +133,22 @@ class Pass {
   }
 
   void execute(const NodePtr<T>& n, std::vector<NodePtr<T>>& ready) {
-    const Tensor<T> g = std::move(n->pending_grad);
+    Tensor<T> g = std::move(n->pending_grad);
     n->pending_grad = Tensor<T>();
     if (!wanted_.empty() && g.defined()) {
       auto it = wanted_.find(n.get());
       if (it != wanted_.end()) captured_[it->second] = g;
     }
     if (n->is_leaf()) {
-      if (accumulate_ && g.defined()) store_grad(*n, g);
+      if (accumulate_ && g.defined()) store_grad(*n, std::exchange(g, Tensor<T>()));
       return;
     }
     if (n->retains_grad && accumulate_ && g.defined()) store_grad(*n, g);
 
     auto& inputs = n->inputs;
     if (g.defined()) {
-      std::vector<Tensor<T>> input_grads(inputs.size());
+      auto& input_grads = input_grads_;
+      input_grads.assign(inputs.size(), Tensor<T>());
       const Tensor<T> out(n);
       BackwardContext<T> ctx{out, g, inputs, input_grads, create_graph_};
       n->apply_backward(ctx);
@@ -172,7 +175,7 @@ class Pass {
   bool retain_graph_;
   bool accumulate_;
   std::uint64_t mark_;
-  std::vector<NodePtr<T>> visited_;
+  std::vector<Tensor<T>> input_grads_;  // scratch reused by every node
   std::unordered_map<const Node<T>*, std::size_t> wanted_;
   std::vector<Tensor<T>> captured_;
 };

@@ -1,5 +1,8 @@
 // broadcast_to and its adjoint sum_to: the one place where broadcasting is undone.
+#include <algorithm>
 #include <string>
+
+#include <xtensor/xbuilder.hpp>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
@@ -19,11 +22,46 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
     throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
                      shape_str(target));
   }
-  xt::xarray<T> out = xt::broadcast(a.value(), target);
+  xt::xarray<T> out = xt::xarray<T>::from_shape(target);
+  if (detail::repeats_over_leading_axes(from, target)) {
+    // Plain copies of the contiguous input, one per leading index (xt::broadcast is slower).
+    const std::size_t inner = a.size();
+    for (std::size_t r = 0; inner != 0 && r < out.size() / inner; ++r) {
+      std::copy_n(a.value().data(), inner, out.data() + r * inner);
+    }
+  } else {
+    out = xt::broadcast(a.value(), target);
+  }
   return record<T>("broadcast_to", std::move(out), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = sum_to(c.grad, c.inputs[0].shape());
   });
 }
+
+namespace {
+/// The value of sum_to: contiguous rows are accumulated directly in the common case of summing
+/// over leading axes (a bias gradient), many times faster than xt::sum.
+template <class T>
+xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const detail::array_shape& target) {
+  const auto& from = a.shape();
+  if (detail::repeats_over_leading_axes(target, from)) {
+    xt::xarray<T> out = xt::zeros<T>(target);
+    const std::size_t inner = out.size();
+    for (std::size_t r = 0; inner != 0 && r < a.size() / inner; ++r) {
+      const T* row = a.data() + r * inner;
+      for (std::size_t j = 0; j < inner; ++j) out.data()[j] += row[j];
+    }
+    return out;
+  }
+  const std::size_t lead = from.size() - target.size();
+  std::vector<std::size_t> axes;
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    if (i < lead || (target[i - lead] == 1 && from[i] != 1)) axes.push_back(i);
+  }
+  xt::xarray<T> out = xt::sum(a, axes);
+  out.reshape(target);
+  return out;
+}
+}  // namespace
 
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape) {
@@ -35,14 +73,7 @@ Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape) {
     throw ShapeError("sum_to: shape " + shape_str(from) + " is not a broadcast of " +
                      shape_str(target));
   }
-  const std::size_t lead = from.size() - target.size();
-  std::vector<std::size_t> axes;
-  for (std::size_t i = 0; i < from.size(); ++i) {
-    if (i < lead || (target[i - lead] == 1 && from[i] != 1)) axes.push_back(i);
-  }
-  xt::xarray<T> out = xt::sum(a.value(), axes);
-  out.reshape(target);
-  return record<T>("sum_to", std::move(out), {a}, [](BackwardContext<T>& c) {
+  return record<T>("sum_to", sum_to_value(a.value(), target), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape());
   });
 }

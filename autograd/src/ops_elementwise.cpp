@@ -3,7 +3,9 @@
 // mode is off during backward and the same calls just compute values.
 #include "xgrad/ops/elementwise.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <string>
 
 #include <xtensor/xmath.hpp>
@@ -24,6 +26,44 @@ void check_binary(const char* op, const Tensor<T>& a, const Tensor<T>& b) {
   require_defined(op, b);
   if (a.value().shape() != b.value().shape())
     broadcast_shape(op, a.value().shape(), b.value().shape());
+}
+
+/// a (op) b with NumPy broadcasting. Equal shapes and the common "repeat over the leading axes"
+/// case (bias adds, scalars) run as plain loops over the contiguous buffers; xtensor's general
+/// broadcasting is many times slower there. Shapes are already checked.
+template <class T, class Op>
+xt::xarray<T> broadcast_apply(const xt::xarray<T>& a, const xt::xarray<T>& b, Op op) {
+  const auto& sa = a.shape();
+  const auto& sb = b.shape();
+  if (sa == sb) {
+    xt::xarray<T> out = xt::xarray<T>::from_shape(sa);
+    std::transform(a.data(), a.data() + a.size(), b.data(), out.data(), op);
+    return out;
+  }
+  if (sa.size() >= sb.size() && detail::repeats_over_leading_axes(sb, sa)) {
+    xt::xarray<T> out = xt::xarray<T>::from_shape(sa);
+    const std::size_t inner = b.size();
+    const T* pa = a.data();
+    T* po = out.data();
+    for (std::size_t r = 0; inner != 0 && r < a.size() / inner; ++r) {
+      for (std::size_t j = 0; j < inner; ++j)
+        po[r * inner + j] = op(pa[r * inner + j], b.data()[j]);
+    }
+    return out;
+  }
+  if (sb.size() >= sa.size() && detail::repeats_over_leading_axes(sa, sb)) {
+    xt::xarray<T> out = xt::xarray<T>::from_shape(sb);
+    const std::size_t inner = a.size();
+    const T* pb = b.data();
+    T* po = out.data();
+    for (std::size_t r = 0; inner != 0 && r < b.size() / inner; ++r) {
+      for (std::size_t j = 0; j < inner; ++j)
+        po[r * inner + j] = op(a.data()[j], pb[r * inner + j]);
+    }
+    return out;
+  }
+  return xt::xarray<T>(
+      xt::make_lambda_xfunction([op](const T& x, const T& y) { return op(x, y); }, a, b));
 }
 
 template <class T>
@@ -50,28 +90,31 @@ void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const char* wh
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("add", a, b);
-  return record<T>("add", a.value() + b.value(), {a, b}, [](BackwardContext<T>& c) {
-    if (c.needs(0)) c.input_grads[0] = c.grad;
-    if (c.needs(1)) c.input_grads[1] = c.grad;
-  });
+  return record<T>("add", broadcast_apply(a.value(), b.value(), std::plus<T>()), {a, b},
+                   [](BackwardContext<T>& c) {
+                     if (c.needs(0)) c.input_grads[0] = c.grad;
+                     if (c.needs(1)) c.input_grads[1] = c.grad;
+                   });
 }
 
 template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("sub", a, b);
-  return record<T>("sub", a.value() - b.value(), {a, b}, [](BackwardContext<T>& c) {
-    if (c.needs(0)) c.input_grads[0] = c.grad;
-    if (c.needs(1)) c.input_grads[1] = neg(c.grad);
-  });
+  return record<T>("sub", broadcast_apply(a.value(), b.value(), std::minus<T>()), {a, b},
+                   [](BackwardContext<T>& c) {
+                     if (c.needs(0)) c.input_grads[0] = c.grad;
+                     if (c.needs(1)) c.input_grads[1] = neg(c.grad);
+                   });
 }
 
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("mul", a, b);
-  return record<T>("mul", a.value() * b.value(), {a, b}, [](BackwardContext<T>& c) {
-    if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
-    if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
-  });
+  return record<T>("mul", broadcast_apply(a.value(), b.value(), std::multiplies<T>()), {a, b},
+                   [](BackwardContext<T>& c) {
+                     if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
+                     if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
+                   });
 }
 
 template <class T>
@@ -79,11 +122,12 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("div", a, b);
   require_all(
       "div", b.value(), [](T x) { return x != T(0); }, "division by zero");
-  return record<T>("div", a.value() / b.value(), {a, b}, [](BackwardContext<T>& c) {
-    const auto& b = c.inputs[1];
-    if (c.needs(0)) c.input_grads[0] = div(c.grad, b);
-    if (c.needs(1)) c.input_grads[1] = neg(div(mul(c.grad, c.output), b));
-  });
+  return record<T>("div", broadcast_apply(a.value(), b.value(), std::divides<T>()), {a, b},
+                   [](BackwardContext<T>& c) {
+                     const auto& b = c.inputs[1];
+                     if (c.needs(0)) c.input_grads[0] = div(c.grad, b);
+                     if (c.needs(1)) c.input_grads[1] = neg(div(mul(c.grad, c.output), b));
+                   });
 }
 
 template <class T>

@@ -31,7 +31,7 @@ long live_node_count() {
 }
 
 template <class T>
-Node<T>::Node(array_type v, bool rg) : value(std::move(v)), requires_grad(rg) {
+Node<T>::Node(array_type&& v, bool rg) : value(std::move(v)), requires_grad(rg) {
   live_nodes<T>().fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -68,8 +68,12 @@ void Node<T>::apply_backward(BackwardContext<T>&) {
 }
 
 template <class T>
-Tensor<T>::Tensor(array_type value, bool requires_grad)
+Tensor<T>::Tensor(array_type&& value, bool requires_grad)
     : node_(std::make_shared<Node<T>>(std::move(value), requires_grad)) {}
+
+template <class T>
+Tensor<T>::Tensor(const array_type& value, bool requires_grad)
+    : Tensor(array_type(value), requires_grad) {}
 
 template <class T>
 Tensor<T> Tensor<T>::scalar(T value, bool requires_grad) {

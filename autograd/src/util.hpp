@@ -62,6 +62,18 @@ inline void require_same_shape(const char* op, const array_shape& a, const array
   }
 }
 
+/// True when `small`, without its leading 1s, equals the trailing axes of `big`: broadcasting
+/// `small` against `big` then just repeats it over `big`'s leading axes (a bias, a scalar).
+inline bool repeats_over_leading_axes(const detail::array_shape& small,
+                                      const detail::array_shape& big) {
+  std::size_t skip = 0;
+  while (skip < small.size() && small[skip] == 1) ++skip;
+  const std::size_t rest = small.size() - skip;
+  if (rest > big.size()) return false;
+  return std::equal(small.begin() + static_cast<std::ptrdiff_t>(skip), small.end(),
+                    big.end() - static_cast<std::ptrdiff_t>(rest));
+}
+
 }  // namespace xg::detail
 
 /// Explicitly instantiates `MACRO(T)` for both element types.

@@ -47,7 +47,8 @@ class Tensor {
   /// An undefined tensor (no node). Most operations reject it.
   Tensor() = default;
   /// A leaf holding `value`.
-  explicit Tensor(array_type value, bool requires_grad = false);
+  explicit Tensor(array_type&& value, bool requires_grad = false);
+  explicit Tensor(const array_type& value, bool requires_grad = false);
   /// Wraps an existing node (used by operations and the engine).
   explicit Tensor(std::shared_ptr<Node<T>> node) : node_(std::move(node)) {}
 
@@ -126,7 +127,7 @@ class Node {
  public:
   using array_type = xt::xarray<T>;
 
-  Node(array_type v, bool rg);
+  Node(array_type&& v, bool rg);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   /// Iterative: releasing a chain of a million nodes does not recurse.
@@ -162,7 +163,8 @@ class Node {
 template <class T, class F>
 class FnNode final : public Node<T> {
  public:
-  FnNode(typename Node<T>::array_type v, F fn) : Node<T>(std::move(v), true), fn_(std::move(fn)) {}
+  FnNode(typename Node<T>::array_type&& v, F&& fn)
+      : Node<T>(std::move(v), true), fn_(std::move(fn)) {}
   void apply_backward(BackwardContext<T>& ctx) override { (*fn_)(ctx); }
   void release_saved() override { fn_.reset(); }
 
