@@ -7,6 +7,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -75,8 +76,3 @@ inline bool repeats_over_leading_axes(const detail::array_shape& small,
 }
 
 }  // namespace xg::detail
-
-/// Explicitly instantiates `MACRO(T)` for both element types.
-#define XG_INSTANTIATE_FOR_FLOATS(MACRO) \
-  MACRO(float)                           \
-  MACRO(double)

@@ -11,4 +11,5 @@
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/ops/reduction.hpp"
 #include "xgrad/ops/shape.hpp"
+#include "xgrad/serialize.hpp"
 #include "xgrad/tensor.hpp"

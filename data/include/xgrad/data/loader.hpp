@@ -1,0 +1,103 @@
+// Mini-batches over in-memory tensors: full batch, stochastic (batch 1) and mini-batch gradient
+// descent — the three regimes of seeds 001 and 003 — with seeded shuffling.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "xgrad/tensor.hpp"
+
+namespace xg::data {
+
+struct LoaderOptions {
+  /// Rows per batch; 0 means the full data set in one batch.
+  std::size_t batch_size = 32;
+  /// Reshuffle the row order at the start of every epoch.
+  bool shuffle = true;
+  std::uint64_t seed = 0;
+  /// Drop a last batch smaller than batch_size.
+  bool drop_last = false;
+};
+
+template <class T>
+struct Batch {
+  Tensor<T> inputs;                 ///< rows of the inputs
+  Tensor<T> targets;                ///< rows of the targets (undefined with labels)
+  std::vector<std::size_t> labels;  ///< labels of the rows (empty with targets)
+  std::size_t size() const { return inputs.shape()[0]; }
+};
+
+template <class T>
+class DataLoader {
+ public:
+  /// Inputs and targets with the same number of rows (ShapeError otherwise).
+  DataLoader(Tensor<T> inputs, Tensor<T> targets, LoaderOptions options = {});
+  /// Inputs and class labels, one per row (ShapeError otherwise).
+  DataLoader(Tensor<T> inputs, std::vector<std::size_t> labels, LoaderOptions options = {});
+
+  /// The batches of one epoch, in a new order when shuffle is on (copies, not on the tape).
+  std::vector<Batch<T>> epoch();
+  /// Number of batches per epoch.
+  std::size_t batches_per_epoch() const;
+  std::size_t num_samples() const { return rows_; }
+  const LoaderOptions& options() const { return options_; }
+
+ private:
+  Batch<T> gather_rows(const std::vector<std::size_t>& rows) const;
+  Tensor<T> inputs_, targets_;
+  std::vector<std::size_t> labels_;
+  std::size_t rows_;
+  LoaderOptions options_;
+  std::mt19937_64 rng_;
+};
+
+/// A seeded random split of rows into training and validation parts.
+template <class T>
+struct Split {
+  Tensor<T> train_inputs, val_inputs;
+  Tensor<T> train_targets, val_targets;               ///< when split with targets
+  std::vector<std::size_t> train_labels, val_labels;  ///< when split with labels
+};
+
+/// DomainError unless 0 <= val_fraction < 1.
+template <class T>
+Split<T> train_val_split(const Tensor<T>& inputs, const Tensor<T>& targets, double val_fraction,
+                         std::uint64_t seed = 0, bool shuffle = true);
+template <class T>
+Split<T> train_val_split(const Tensor<T>& inputs, const std::vector<std::size_t>& labels,
+                         double val_fraction, std::uint64_t seed = 0, bool shuffle = true);
+
+/// Per-column standardisation: fit on training data, apply to any data: (x - mean) / std
+/// (a column with std 0 is only centred).
+template <class T>
+class Standardizer {
+ public:
+  void fit(const Tensor<T>& x);
+  Tensor<T> transform(const Tensor<T>& x) const;
+  Tensor<T> fit_transform(const Tensor<T>& x) {
+    fit(x);
+    return transform(x);
+  }
+  const xt::xarray<T>& mean() const { return mean_; }
+  const xt::xarray<T>& stddev() const { return std_; }
+
+ private:
+  xt::xarray<T> mean_, std_;
+};
+
+/// scikit-learn's make_regression: x ~ N(0, 1) of shape (n_samples, n_features), a random
+/// linear model with `n_informative` non-zero coefficients in U(0, 100), y = x coef + bias +
+/// noise * N(0, 1), y of shape (n_samples, 1).
+template <class T>
+struct Regression {
+  Tensor<T> inputs, targets;
+  xt::xarray<T> coef;
+};
+template <class T>
+Regression<T> make_regression(std::size_t n_samples, std::size_t n_features, double noise = 0,
+                              std::uint64_t seed = 0, std::size_t n_informative = 0,
+                              double bias = 0);
+
+}  // namespace xg::data

@@ -1,0 +1,147 @@
+// Activation layers: thin modules over the autograd activation functions, plus the ones
+// with state (PReLU's learnable slope, RReLU's random slope).
+#pragma once
+
+#include <cstddef>
+
+#include "xgrad/nn/module.hpp"
+#include "xgrad/nn/random.hpp"
+
+namespace xg::nn {
+
+template <class T>
+class Step : public Module<T> {
+ public:
+  explicit Step(T threshold = 0) : threshold_(threshold) {}
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "Step"; }
+  std::string extra_repr() const override;
+
+ private:
+  T threshold_;
+};
+
+template <class T>
+class HardTanh : public Module<T> {
+ public:
+  HardTanh(T lo = -1, T hi = 1) : lo_(lo), hi_(hi) {}
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "HardTanh"; }
+  std::string extra_repr() const override;
+
+ private:
+  T lo_, hi_;
+};
+
+template <class T>
+class Sigmoid : public Module<T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "Sigmoid"; }
+};
+
+template <class T>
+class Tanh : public Module<T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "Tanh"; }
+};
+
+template <class T>
+class ReLU : public Module<T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "ReLU"; }
+};
+
+template <class T>
+class LeakyReLU : public Module<T> {
+ public:
+  explicit LeakyReLU(T slope = T(0.01)) : slope_(slope) {}
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "LeakyReLU"; }
+  std::string extra_repr() const override;
+
+ private:
+  T slope_;
+};
+
+template <class T>
+class ELU : public Module<T> {
+ public:
+  explicit ELU(T alpha = 1) : alpha_(alpha) {}
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "ELU"; }
+  std::string extra_repr() const override;
+
+ private:
+  T alpha_;
+};
+
+/// max(0, x) + a min(0, x) with a learnable slope `a` (one shared, or one per channel = last
+/// axis), initialised to `init` (PyTorch: 0.25).
+template <class T>
+class PReLU : public Module<T> {
+ public:
+  explicit PReLU(std::size_t num_parameters = 1, T init = T(0.25));
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "PReLU"; }
+  std::string extra_repr() const override;
+  Tensor<T>& slope() { return slope_; }
+
+ private:
+  Tensor<T> slope_;
+};
+
+/// Randomised leaky ReLU: in training each negative element gets a slope drawn from
+/// U(lower, upper); in evaluation the slope is (lower + upper) / 2.
+template <class T>
+class RReLU : public Module<T> {
+ public:
+  RReLU(T lower = T(1) / 8, T upper = T(1) / 3, Generator* generator = nullptr);
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "RReLU"; }
+  std::string extra_repr() const override;
+
+ private:
+  T lower_, upper_;
+  Generator* generator_;
+};
+
+template <class T>
+class Softplus : public Module<T> {
+ public:
+  explicit Softplus(T beta = 1, T threshold = 20) : beta_(beta), threshold_(threshold) {}
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "Softplus"; }
+  std::string extra_repr() const override;
+
+ private:
+  T beta_, threshold_;
+};
+
+template <class T>
+class Softmax : public Module<T> {
+ public:
+  explicit Softmax(std::ptrdiff_t axis = -1) : axis_(axis) {}
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "Softmax"; }
+  std::string extra_repr() const override;
+
+ private:
+  std::ptrdiff_t axis_;
+};
+
+template <class T>
+class LogSoftmax : public Module<T> {
+ public:
+  explicit LogSoftmax(std::ptrdiff_t axis = -1) : axis_(axis) {}
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "LogSoftmax"; }
+  std::string extra_repr() const override;
+
+ private:
+  std::ptrdiff_t axis_;
+};
+
+}  // namespace xg::nn

@@ -1,0 +1,91 @@
+// Adaptive optimizers, with PyTorch's update formulas. For parameter w, gradient g, step
+// t = 1, 2, ...:
+//
+// Adagrad:  g += wd w;  clr = lr / (1 + (t - 1) lr_decay);  s += g^2;
+//           w -= clr g / (sqrt(s) + eps)
+// RMSprop:  g += wd w;  v = alpha v + (1 - alpha) g^2;
+//           centered: m = alpha m + (1 - alpha) g;  d = sqrt(v - m^2) + eps,
+//           else d = sqrt(v) + eps;
+//           momentum > 0: b = momentum b + g / d;  w -= lr b,   else w -= lr g / d
+// Adam:     g += wd w;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+//           m^ = m / (1 - b1^t);  v^ = v / (1 - b2^t)   (amsgrad: vmax = max(vmax, v^))
+//           w -= lr m^ / (sqrt(v^) + eps)               (eps outside the square root)
+// AdamW:    w -= lr wd w  (decoupled decay first), then Adam's update without the g += wd w.
+#pragma once
+
+#include "xgrad/optim/optimizer.hpp"
+
+namespace xg::optim {
+
+struct AdagradOptions {
+  double lr = 0.01;
+  double lr_decay = 0;
+  double weight_decay = 0;
+  double initial_accumulator_value = 0;
+  double eps = 1e-10;
+};
+
+template <class T>
+class Adagrad : public Optimizer<T> {
+ public:
+  Adagrad(std::vector<Tensor<T>> parameters, AdagradOptions options = {});
+  void step() override;
+
+ private:
+  AdagradOptions options_;
+};
+
+struct RMSpropOptions {
+  double lr = 0.01;
+  double alpha = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  double momentum = 0;
+  bool centered = false;
+};
+
+template <class T>
+class RMSprop : public Optimizer<T> {
+ public:
+  RMSprop(std::vector<Tensor<T>> parameters, RMSpropOptions options = {});
+  void step() override;
+
+ private:
+  RMSpropOptions options_;
+};
+
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  bool amsgrad = false;
+};
+
+template <class T>
+class Adam : public Optimizer<T> {
+ public:
+  Adam(std::vector<Tensor<T>> parameters, AdamOptions options = {});
+  void step() override;
+
+ protected:
+  /// Shared by Adam and AdamW: the moment update and the step for parameter i.
+  void adam_update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g);
+  AdamOptions options_;
+};
+
+/// Adam with decoupled weight decay (default 1e-2, as PyTorch).
+template <class T>
+class AdamW : public Adam<T> {
+ public:
+  AdamW(std::vector<Tensor<T>> parameters, AdamOptions options = {.lr = 1e-3,
+                                                                  .beta1 = 0.9,
+                                                                  .beta2 = 0.999,
+                                                                  .eps = 1e-8,
+                                                                  .weight_decay = 1e-2,
+                                                                  .amsgrad = false});
+  void step() override;
+};
+
+}  // namespace xg::optim

@@ -1,0 +1,40 @@
+// Stochastic gradient descent with momentum, Nesterov momentum, weight decay and Keras-style
+// inverse-time decay. PyTorch's formulas, for each parameter w with gradient g at step t
+// (t = 0, 1, ...):
+//
+//   lr_t = lr / (1 + decay * t)                      (Keras' `decay`; 0 = constant)
+//   g    = g + weight_decay * w
+//   if momentum != 0:
+//     v = g                          at the first step
+//     v = momentum * v + (1 - dampening) * g         afterwards
+//     g = nesterov ? g + momentum * v : v
+//   w    = w - lr_t * g
+#pragma once
+
+#include "xgrad/optim/optimizer.hpp"
+
+namespace xg::optim {
+
+struct SGDOptions {
+  double lr = 0.01;
+  double momentum = 0;
+  double dampening = 0;
+  double weight_decay = 0;
+  bool nesterov = false;
+  /// Keras' inverse-time decay of the learning rate per step.
+  double decay = 0;
+};
+
+template <class T>
+class SGD : public Optimizer<T> {
+ public:
+  /// DomainError for nesterov without momentum or with dampening (as PyTorch), negative values.
+  SGD(std::vector<Tensor<T>> parameters, SGDOptions options = {});
+  void step() override;
+  const SGDOptions& options() const { return options_; }
+
+ private:
+  SGDOptions options_;
+};
+
+}  // namespace xg::optim
