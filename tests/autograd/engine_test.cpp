@@ -207,6 +207,37 @@ TEST(Engine, BackwardCreateGraphThenDifferentiateTheGradient) {
   EXPECT_NEAR(x.grad().item(), 4 * std::exp(1.4), 1e-12);
 }
 
+TEST(Engine, HessianVectorProductOfMlpLossMatchesFiniteDifferences) {
+  // L(W1, W2) = mse(sigmoid(X W1) W2, Y). Hv by double backward vs central differences of the
+  // gradient along v.
+  const T X = test::uniform<double>({5, 3}, -1, 1, 21, false);
+  const T Y = test::uniform<double>({5, 2}, -1, 1, 22, false);
+  const T w1 = test::uniform<double>({3, 4}, -1, 1, 23);
+  const T w2 = test::uniform<double>({4, 2}, -1, 1, 24);
+  const T v1 = test::uniform<double>({3, 4}, -1, 1, 25, false);
+  const T v2 = test::uniform<double>({4, 2}, -1, 1, 26, false);
+  auto loss = [&](const T& a, const T& b) { return mse_loss(matmul(sigmoid(matmul(X, a)), b), Y); };
+
+  auto g = grad<double>({loss(w1, w2)}, {w1, w2}, {}, {.create_graph = true});
+  const T gv = sum(g[0] * v1) + sum(g[1] * v2);
+  auto hv = grad<double>({gv}, {w1, w2});
+
+  const double eps = 1e-5;
+  auto grad_at = [&](double s) {
+    T a(xt::xarray<double>(w1.value() + s * v1.value()), true);
+    T b(xt::xarray<double>(w2.value() + s * v2.value()), true);
+    return grad<double>({loss(a, b)}, {a, b});
+  };
+  auto plus = grad_at(eps), minus = grad_at(-eps);
+  for (int k = 0; k < 2; ++k) {
+    const auto numeric = xt::xarray<double>((plus[k].value() - minus[k].value()) / (2 * eps));
+    for (std::size_t j = 0; j < numeric.size(); ++j) {
+      EXPECT_NEAR(hv[k].value().flat(j), numeric.flat(j), 1e-7)
+          << "block " << k << " element " << j;
+    }
+  }
+}
+
 TEST(Engine, GradgradcheckElementwiseChain) {
   auto a = test::uniform<double>({2, 3}, 0.5, 1.5, 5);
   auto b = test::uniform<double>({3}, 0.5, 1.5, 6);
