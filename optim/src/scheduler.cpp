@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "detail.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 
@@ -14,7 +15,7 @@ StepLR<T>::StepLR(Optimizer<T>& optimizer, std::size_t step_size, double gamma)
     : Scheduler<T>(optimizer), step_size_(step_size), gamma_(gamma) {
   if (step_size == 0) throw DomainError("StepLR: step_size must be at least 1");
   if (!(gamma > 0))
-    throw DomainError("StepLR: gamma must be positive, got " + std::to_string(gamma));
+    throw DomainError("StepLR: gamma must be positive, got " + detail::number_str(gamma));
 }
 
 template <class T>
@@ -26,7 +27,7 @@ template <class T>
 ExponentialLR<T>::ExponentialLR(Optimizer<T>& optimizer, double gamma)
     : Scheduler<T>(optimizer), gamma_(gamma) {
   if (!(gamma > 0)) {
-    throw DomainError("ExponentialLR: gamma must be positive, got " + std::to_string(gamma));
+    throw DomainError("ExponentialLR: gamma must be positive, got " + detail::number_str(gamma));
   }
 }
 
@@ -39,7 +40,8 @@ template <class T>
 InverseTimeLR<T>::InverseTimeLR(Optimizer<T>& optimizer, double decay)
     : Scheduler<T>(optimizer), decay_(decay) {
   if (!(decay >= 0)) {
-    throw DomainError("InverseTimeLR: decay must be non-negative, got " + std::to_string(decay));
+    throw DomainError("InverseTimeLR: decay must be non-negative, got " +
+                      detail::number_str(decay));
   }
 }
 

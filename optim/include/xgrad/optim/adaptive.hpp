@@ -8,9 +8,17 @@
 //           else d = sqrt(v) + eps;
 //           momentum > 0: b = momentum b + g / d;  w -= lr b,   else w -= lr g / d
 // Adam:     g += wd w;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
-//           m^ = m / (1 - b1^t);  v^ = v / (1 - b2^t)   (amsgrad: vmax = max(vmax, v^))
+//           amsgrad: vmax = max(vmax, v) and vmax replaces v below
+//           m^ = m / (1 - b1^t);  v^ = v / (1 - b2^t)
 //           w -= lr m^ / (sqrt(v^) + eps)               (eps outside the square root)
-// AdamW:    w -= lr wd w  (decoupled decay first), then Adam's update without the g += wd w.
+//           computed as w -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// AdamW:    w *= 1 - lr wd  (decoupled decay first), then Adam's update without the g += wd w.
+//
+// t is the optimizer's step count (iterations() + 1), shared by all parameters. PyTorch counts
+// steps per parameter instead; the two agree unless a parameter misses some steps (no
+// gradient), where this follows Keras. Parameters without a gradient are skipped entirely.
+// Buffers (state_dict names): Adagrad "sum"; RMSprop "square_avg", "grad_avg" (centered),
+// "momentum_buffer" (momentum > 0); Adam "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (amsgrad).
 #pragma once
 
 #include "xgrad/optim/optimizer.hpp"
@@ -70,8 +78,10 @@ class Adam : public Optimizer<T> {
   void step() override;
 
  protected:
-  /// Shared by Adam and AdamW: the moment update and the step for parameter i.
-  void adam_update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g);
+  /// Shared by Adam and AdamW: for parameter i, w *= decoupled_scale (AdamW), g + l2 w as the
+  /// gradient (Adam's weight_decay), the moment updates and the step; t = iterations() + 1.
+  void adam_update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g, double l2,
+                   double decoupled_scale);
   AdamOptions options_;
 };
 

@@ -1,0 +1,267 @@
+// Optimizer base: parameter checks, lazily created per-parameter buffers, state dictionaries.
+#include "xgrad/optim/optimizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <unordered_set>
+#include <utility>
+
+#include "detail.hpp"
+#include "xgrad/detail/instantiate.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/serialize.hpp"
+
+namespace xg::optim {
+
+namespace detail {
+
+std::string number_str(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  // Prefer the shortest form that reads back exactly ("0.01", not "0.01000000000000000021").
+  for (int precision = 1; precision < 17; ++precision) {
+    char shorter[64];
+    std::snprintf(shorter, sizeof shorter, "%.*g", precision, v);
+    if (std::strtod(shorter, nullptr) == v) return shorter;
+  }
+  return buf;
+}
+
+void check_non_negative(const char* optimizer, const char* option, double value) {
+  if (!(value >= 0) || !std::isfinite(value)) {
+    throw DomainError(std::string(optimizer) + ": " + option +
+                      " must be a finite non-negative number, got " + number_str(value));
+  }
+}
+
+template <class T>
+std::string describe(const Tensor<T>& p, std::size_t index) {
+  std::string s = "parameter " + std::to_string(index);
+  if (p.defined() && !p.name().empty()) s += " ('" + p.name() + "')";
+  return s;
+}
+
+template <class T>
+void check_gradients(const char* optimizer, const std::vector<Tensor<T>>& params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const Tensor<T>& g = params[i].grad();
+    if (!g.defined()) continue;
+    const auto& gs = g.value().shape();
+    const auto& ps = params[i].value().shape();
+    if (gs.size() != ps.size() || !std::equal(gs.begin(), gs.end(), ps.begin())) {
+      throw ShapeError(std::string(optimizer) + "::step: the gradient of " +
+                       describe(params[i], i) + " has shape " + shape_str(gs) +
+                       " but the parameter has shape " + shape_str(ps));
+    }
+  }
+}
+
+#define XG_INSTANTIATE_DETAIL(T)                                   \
+  template std::string describe<T>(const Tensor<T>&, std::size_t); \
+  template void check_gradients<T>(const char*, const std::vector<Tensor<T>>&);
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE_DETAIL)
+
+}  // namespace detail
+
+namespace {
+
+/// An entry of buffers_ that has not been created: shape (0,), which no created buffer of a
+/// parameter with a different shape can have.
+template <class T>
+xt::xarray<T> not_created() {
+  return xt::xarray<T>::from_shape({0});
+}
+
+template <class S1, class S2>
+bool shapes_equal(const S1& a, const S2& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+/// Splits "exp_avg.12" into ("exp_avg", 12); false if the name has no numeric suffix.
+bool split_entry(const std::string& entry, std::string& name, std::size_t& index) {
+  const auto dot = entry.rfind('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == entry.size()) return false;
+  const std::string digits = entry.substr(dot + 1);
+  if (digits.size() > 18 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  name = entry.substr(0, dot);
+  index = static_cast<std::size_t>(std::stoull(digits));
+  return true;
+}
+
+}  // namespace
+
+template <class T>
+Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr)
+    : params_(std::move(parameters)), lr_(lr) {
+  detail::check_non_negative("Optimizer", "lr", lr);
+  std::unordered_set<const Node<T>*> seen;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Tensor<T>& p = params_[i];
+    if (!p.defined()) throw GraphError("Optimizer: " + detail::describe(p, i) + " is undefined");
+    if (!p.requires_grad()) {
+      throw GraphError("Optimizer: " + detail::describe(p, i) + " of shape " +
+                       shape_str(p.shape()) +
+                       " does not require grad (call requires_grad_() on it, or leave it out)");
+    }
+    if (!p.is_leaf()) {
+      throw GraphError("Optimizer: " + detail::describe(p, i) + " is the result of '" +
+                       p.op_name() + "', not a leaf; only leaves can be optimized");
+    }
+    if (!seen.insert(p.node().get()).second) {
+      throw GraphError("Optimizer: " + detail::describe(p, i) +
+                       " appears more than once in the parameter list");
+    }
+  }
+}
+
+template <class T>
+void Optimizer<T>::zero_grad() {
+  for (auto& p : params_) p.zero_grad();
+}
+
+template <class T>
+void Optimizer<T>::set_lr(double lr) {
+  detail::check_non_negative("Optimizer::set_lr", "lr", lr);
+  lr_ = lr;
+}
+
+template <class T>
+void Optimizer<T>::declare_buffer(const std::string& name) {
+  auto& entries = buffers_[name];
+  if (entries.size() != params_.size()) entries.assign(params_.size(), not_created<T>());
+}
+
+template <class T>
+bool Optimizer<T>::has_buffer(const std::string& name, std::size_t index) const {
+  const auto it = buffers_.find(name);
+  if (it == buffers_.end() || index >= it->second.size()) return false;
+  return shapes_equal(it->second[index].shape(), params_[index].value().shape());
+}
+
+template <class T>
+xt::xarray<T>& Optimizer<T>::buffer(const std::string& name, std::size_t index) {
+  if (index >= params_.size()) {
+    throw IndexError("Optimizer::buffer: parameter index " + std::to_string(index) +
+                     " out of range for " + std::to_string(params_.size()) + " parameters");
+  }
+  auto it = buffers_.find(name);
+  if (it == buffers_.end()) {
+    declare_buffer(name);
+    it = buffers_.find(name);
+  }
+  xt::xarray<T>& b = it->second[index];
+  const auto& shape = params_[index].value().shape();
+  if (!shapes_equal(b.shape(), shape)) {
+    b = xt::xarray<T>::from_shape(shape);
+    std::fill(b.data(), b.data() + b.size(), T(0));
+  }
+  return b;
+}
+
+template <class T>
+StateDict<T> Optimizer<T>::state_dict() const {
+  StateDict<T> state;
+  if constexpr (std::numeric_limits<T>::digits < 64) {
+    constexpr std::size_t exact = std::size_t(1) << std::numeric_limits<T>::digits;
+    if (iterations_ > exact) {
+      throw Error("Optimizer::state_dict: iterations = " + std::to_string(iterations_) +
+                  " is not exactly representable in this element type (limit " +
+                  std::to_string(exact) + "); keep the optimizer state in double");
+    }
+  }
+  state.emplace("lr", xt::xarray<T>(static_cast<T>(lr_)));
+  state.emplace("iterations", xt::xarray<T>(static_cast<T>(iterations_)));
+  for (const auto& [name, entries] : buffers_) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (has_buffer(name, i)) state.emplace(name + "." + std::to_string(i), entries[i]);
+    }
+  }
+  return state;
+}
+
+template <class T>
+void Optimizer<T>::load_state_dict(const StateDict<T>& state) {
+  const char* who = "Optimizer::load_state_dict";
+  auto scalar_entry = [&](const char* key) -> double {
+    const auto it = state.find(key);
+    if (it == state.end()) throw Error(std::string(who) + ": entry '" + key + "' is missing");
+    if (it->second.dimension() != 0) {
+      throw ShapeError(std::string(who) + ": entry '" + key + "' has shape " +
+                       shape_str(it->second.shape()) + ", expected a 0-d array ()");
+    }
+    return static_cast<double>(it->second());
+  };
+  const double lr = scalar_entry("lr");
+  const double iterations = scalar_entry("iterations");
+  if (!(lr >= 0) || !std::isfinite(lr)) {
+    throw DomainError(std::string(who) + ": entry 'lr' = " + detail::number_str(lr) +
+                      " is not a finite non-negative number");
+  }
+  if (!(iterations >= 0) || !std::isfinite(iterations) || std::floor(iterations) != iterations ||
+      iterations > 9.007199254740992e15) {
+    throw DomainError(std::string(who) + ": entry 'iterations' = " +
+                      detail::number_str(iterations) + " is not a non-negative integer");
+  }
+
+  // Check every buffer entry before changing anything.
+  std::string known;
+  for (const auto& [name, entries] : buffers_) known += ", " + name + ".<i>";
+  std::vector<std::pair<std::string, std::size_t>> targets;
+  std::vector<const xt::xarray<T>*> sources;
+  for (const auto& [entry, array] : state) {
+    if (entry == "lr" || entry == "iterations") continue;
+    std::string name;
+    std::size_t index = 0;
+    if (!split_entry(entry, name, index) || buffers_.find(name) == buffers_.end()) {
+      throw Error(std::string(who) + ": unknown entry '" + entry + "' (this optimizer has lr" +
+                  ", iterations" + known + ")");
+    }
+    if (index >= params_.size()) {
+      throw IndexError(std::string(who) + ": entry '" + entry + "' is for parameter " +
+                       std::to_string(index) + ", but the optimizer has " +
+                       std::to_string(params_.size()) + " parameters");
+    }
+    const auto& expected = params_[index].value().shape();
+    if (!shapes_equal(array.shape(), expected)) {
+      throw ShapeError(
+          std::string(who) + ": entry '" + entry + "' has shape " + shape_str(array.shape()) +
+          " but " + detail::describe(params_[index], index) + " has shape " + shape_str(expected));
+    }
+    targets.emplace_back(std::move(name), index);
+    sources.push_back(&array);
+  }
+
+  // Everything fits: replace the whole state.
+  for (auto& [name, entries] : buffers_) entries.assign(params_.size(), not_created<T>());
+  for (std::size_t k = 0; k < targets.size(); ++k) {
+    buffers_[targets[k].first][targets[k].second] = *sources[k];
+  }
+  lr_ = lr;
+  iterations_ = static_cast<std::size_t>(iterations);
+}
+
+template <class T>
+void Optimizer<T>::save(const std::string& directory) const {
+  save_arrays<T>(directory, state_dict());
+}
+
+template <class T>
+void Optimizer<T>::load(const std::string& directory) {
+  const auto names = list_arrays(directory);
+  if (names.empty()) {
+    throw Error("Optimizer::load: no .npy files in '" + directory + "'");
+  }
+  load_state_dict(load_arrays<T>(directory, names));
+}
+
+#define XG_INSTANTIATE(T) template class Optimizer<T>;
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
+
+}  // namespace xg::optim
