@@ -13,6 +13,9 @@ struct LinearOptions {
   bool bias = true;
   Init weight_init = Init::glorot_uniform;
   Init bias_init = Init::zeros;
+  /// The values Init::constant fills the weight / the bias with.
+  double weight_value = 0.0;
+  double bias_value = 0.0;
   /// Generator for the initial values; nullptr = default_generator().
   Generator* generator = nullptr;
 };

@@ -1,0 +1,175 @@
+// Module bookkeeping: hierarchical names, counts, modes, zero_grad and the printout.
+#include <gtest/gtest.h>
+
+#include "nn/nn_test_util.hpp"
+
+namespace {
+
+using namespace xg;
+using nn::make;
+using D = double;
+
+/// A user-written module: one own parameter and two registered children.
+class Block : public nn::Module<D> {
+ public:
+  Block() {
+    fc_ = register_module("fc", make<nn::Linear<D>>(3, 4));
+    act_ = register_module("act", make<nn::Tanh<D>>());
+    scale_ = register_parameter("scale", Tensor<D>::ones({4}));
+  }
+  Tensor<D> forward(const Tensor<D>& x) override { return mul((*act_)(fc_->forward(x)), scale_); }
+  std::string type_name() const override { return "Block"; }
+
+  std::shared_ptr<nn::Linear<D>> fc_;
+  std::shared_ptr<nn::Tanh<D>> act_;
+  Tensor<D> scale_;
+};
+
+std::shared_ptr<nn::Sequential<D>> nested_model() {
+  auto inner =
+      std::make_shared<nn::Sequential<D>>(std::initializer_list<std::shared_ptr<nn::Module<D>>>{
+          make<nn::Linear<D>>(4, 2), make<nn::Dropout<D>>(0.5)});
+  return std::make_shared<nn::Sequential<D>>(std::initializer_list<std::shared_ptr<nn::Module<D>>>{
+      make<nn::Linear<D>>(2, 3), make<Block>(), inner});
+}
+
+TEST(NnModule, NestedNamesOrderAndCounts) {
+  auto model = nested_model();
+  const auto named = model->named_parameters();
+  std::vector<std::string> names;
+  std::vector<Shape> shapes;
+  for (const auto& [n, p] : named) {
+    names.push_back(n);
+    shapes.push_back(p.shape());
+    EXPECT_TRUE(p.requires_grad()) << n;
+    EXPECT_TRUE(p.is_leaf()) << n;
+  }
+  const std::vector<std::string> want{"0.weight",  "0.bias",     "1.scale", "1.fc.weight",
+                                      "1.fc.bias", "2.0.weight", "2.0.bias"};
+  EXPECT_EQ(names, want);
+  const std::vector<Shape> want_shapes{{2, 3}, {3}, {4}, {3, 4}, {4}, {4, 2}, {2}};
+  EXPECT_EQ(shapes, want_shapes);
+  // 6 + 3 + 4 + 12 + 4 + 8 + 2
+  EXPECT_EQ(model->parameter_count(), 39u);
+  EXPECT_EQ((*model)[1].parameter_count(), 20u);
+  EXPECT_EQ((*model)[2].parameter_count(), 10u);
+  // parameters() is the same list, sharing the tensors (handles to the same nodes).
+  const auto params = model->parameters();
+  ASSERT_EQ(params.size(), named.size());
+  for (std::size_t i = 0; i < params.size(); ++i)
+    EXPECT_EQ(params[i].node(), named[i].second.node());
+  // The parameter tensors are named after their local names.
+  EXPECT_EQ(params[0].name(), "weight");
+  EXPECT_EQ(params[2].name(), "scale");
+  // Children of the root, by name.
+  ASSERT_EQ(model->children().size(), 3u);
+  EXPECT_EQ(model->children()[2].first, "2");
+  EXPECT_EQ(model->children()[2].second->type_name(), "Sequential");
+}
+
+TEST(NnModule, SharedModuleIsListedOnce) {
+  auto shared = make<nn::Linear<D>>(3, 3);
+  nn::Sequential<D> model{shared, make<nn::Tanh<D>>(), shared};
+  const auto named = model.named_parameters();
+  ASSERT_EQ(named.size(), 2u);
+  EXPECT_EQ(named[0].first, "0.weight");
+  EXPECT_EQ(named[1].first, "0.bias");
+  EXPECT_EQ(model.parameter_count(), 12u);
+}
+
+TEST(NnModule, TrainEvalPropagateToEveryDescendant) {
+  auto model = nested_model();
+  std::vector<nn::Module<D>*> all;
+  auto walk = [&](auto& self, nn::Module<D>& m) -> void {
+    all.push_back(&m);
+    for (const auto& [n, c] : m.children()) self(self, *c);
+  };
+  walk(walk, *model);
+  ASSERT_EQ(all.size(), 8u);  // root, Linear, Block, fc, act, inner, Linear, Dropout
+  for (auto* m : all) EXPECT_TRUE(m->is_training()) << m->type_name();
+  model->eval();
+  for (auto* m : all) EXPECT_FALSE(m->is_training()) << m->type_name();
+  model->train();
+  for (auto* m : all) EXPECT_TRUE(m->is_training()) << m->type_name();
+  (*model)[2].eval();  // a subtree only
+  EXPECT_TRUE(model->is_training());
+  EXPECT_FALSE((*model)[2].is_training());
+  EXPECT_FALSE((*model)[2].children()[1].second->is_training());
+  EXPECT_TRUE((*model)[1].children()[0].second->is_training());
+}
+
+TEST(NnModule, ZeroGradClearsEveryGradient) {
+  auto model = nested_model();
+  model->eval();  // no dropout: every parameter gets a gradient
+  auto x = Tensor<D>::from({2, 2}, {0.1, -0.2, 0.3, 0.4});
+  sum((*model)(x)).backward();
+  for (const auto& [n, p] : model->named_parameters()) EXPECT_TRUE(p.has_grad()) << n;
+  model->zero_grad();
+  for (const auto& [n, p] : model->named_parameters()) EXPECT_FALSE(p.has_grad()) << n;
+}
+
+TEST(NnModule, ToStringShowsTreeAndCounts) {
+  auto model = nested_model();
+  const std::string want =
+      "Sequential(\n"
+      "  (0): Linear(in=2, out=3, bias=true)  # 9 parameters\n"
+      "  (1): Block(\n"
+      "    (fc): Linear(in=3, out=4, bias=true)  # 16 parameters\n"
+      "    (act): Tanh()\n"
+      "  )  # 20 parameters\n"
+      "  (2): Sequential(\n"
+      "    (0): Linear(in=4, out=2, bias=true)  # 10 parameters\n"
+      "    (1): Dropout(p=0.5)\n"
+      "  )  # 10 parameters\n"
+      ")  # 39 parameters";
+  EXPECT_EQ(model->to_string(), want);
+  EXPECT_EQ(nn::PReLU<float>(1).to_string(), "PReLU(num_parameters=1)  # 1 parameter");
+  EXPECT_EQ(nn::Linear<float>(784, 500).to_string(),
+            "Linear(in=784, out=500, bias=true)  # 392,500 parameters");
+}
+
+TEST(NnModule, ExtraReprOfEveryLayer) {
+  EXPECT_EQ(nn::Step<float>(0.5f).to_string(), "Step(threshold=0.5)");
+  EXPECT_EQ(nn::HardTanh<float>().to_string(), "HardTanh(min=-1, max=1)");
+  EXPECT_EQ(nn::Sigmoid<float>().to_string(), "Sigmoid()");
+  EXPECT_EQ(nn::ReLU<float>().to_string(), "ReLU()");
+  EXPECT_EQ(nn::LeakyReLU<float>().to_string(), "LeakyReLU(slope=0.01)");
+  EXPECT_EQ(nn::ELU<float>(2).to_string(), "ELU(alpha=2)");
+  EXPECT_EQ(nn::RReLU<double>().to_string(), "RReLU(lower=0.125, upper=0.333333)");
+  EXPECT_EQ(nn::Softplus<float>().to_string(), "Softplus(beta=1, threshold=20)");
+  EXPECT_EQ(nn::Softmax<float>().to_string(), "Softmax(axis=-1)");
+  EXPECT_EQ(nn::LogSoftmax<float>(1).to_string(), "LogSoftmax(axis=1)");
+  nn::LinearOptions no_bias;
+  no_bias.bias = false;
+  nn::Linear<float> lin(3, 2, no_bias);
+  EXPECT_EQ(lin.to_string(), "Linear(in=3, out=2, bias=false)  # 6 parameters");
+  EXPECT_FALSE(lin.bias().defined());
+  EXPECT_EQ(lin.parameters().size(), 1u);
+}
+
+class BadNames : public nn::Module<D> {
+ public:
+  explicit BadNames(int which) {
+    if (which == 0) register_parameter("a.b", Tensor<D>::zeros({1}));
+    if (which == 1) {
+      register_parameter("w", Tensor<D>::zeros({1}));
+      register_parameter("w", Tensor<D>::zeros({1}));
+    }
+    if (which == 2) register_parameter("w", Tensor<D>());
+    if (which == 3) {
+      auto a = Tensor<D>::ones({2}, true);
+      register_parameter("w", mul(a, 2.0));
+    }
+  }
+  Tensor<D> forward(const Tensor<D>& x) override { return x; }
+  std::string type_name() const override { return "BadNames"; }
+};
+
+TEST(NnModule, RegisterParameterRejectsBadNamesAndTensors) {
+  test::expect_throw_with<Error>([] { BadNames m(0); }, {"BadNames", "'a.b'", "'.'"});
+  test::expect_throw_with<Error>([] { BadNames m(1); }, {"'w'", "already registered"});
+  test::expect_throw_with<GraphError>([] { BadNames m(2); }, {"'w'", "undefined"});
+  test::expect_throw_with<GraphError>([] { BadNames m(3); }, {"'w'", "leaf"});
+}
+
+}  // namespace
