@@ -1,5 +1,6 @@
 // Seed 003, step by step on the tape: scan the output bias, find it by gradient descent with the
-// chain rule, then learn all 9 parameters of the 2-2-1 ReLU network.
+// chain rule, then the bias and a weight together, then all 9 parameters of the 2-2-1 ReLU
+// network, and finally full-batch vs stochastic vs mini-batch gradient descent.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +8,7 @@
 
 #include "ice_cream_data.hpp"
 #include "xgrad/autograd.hpp"
+#include "xgrad/data.hpp"
 
 using Tn = xg::Tensor<double>;
 
@@ -45,8 +47,8 @@ int main() {
     loss.backward();
     const double slope = p.b_out.grad().item();
     if (step < 5 || step % 10 == 0) {
-      std::printf("   step %3d  bias %.5f  MSE %.6f  dMSE/db %+.6f\n", step,
-                  p.b_out.value()(0), loss.item(), slope);
+      std::printf("   step %3d  bias %.5f  MSE %.6f  dMSE/db %+.6f\n", step, p.b_out.value()(0),
+                  loss.item(), slope);
     }
     if (std::abs(slope) < 1e-7) {
       std::printf("   step %3d  bias %.5f  (step size ~ 0: stop)\n", step, p.b_out.value()(0));
@@ -95,11 +97,38 @@ int main() {
       sgd_step({&q.w_hidden, &q.b_hidden, &q.w_out, &q.b_out}, 0.2);
     }
     best = std::min(best, last);
-    std::printf("   start %u: MSE %.6f -> %.6f after 5000 epochs%s\n", seed, first, last,
-                last == first ? "  (stuck: the output ReLU is off for every row, a dead ReLU)" : "");
+    std::printf(
+        "   start %u: MSE %.6f -> %.6f after 5000 epochs%s\n", seed, first, last,
+        last == first ? "  (stuck: the output ReLU is off for every row, a dead ReLU)" : "");
   }
   const double truth = mse_at(ice_cream::true_params<double>(), x, y);
   std::printf("   best MSE %.6f (the network that made the data: %.6f)\n", best, truth);
+  std::printf("\n5) Full batch vs stochastic vs mini-batch (same start, 300 epochs, lr 0.1)\n");
+  for (std::size_t batch : {std::size_t(0), std::size_t(1), std::size_t(4)}) {
+    std::mt19937 rng(2);
+    std::normal_distribution<double> init(0.0, 0.5);
+    auto random_tensor = [&](xg::Shape s) {
+      Tn t = Tn::zeros(s, true);
+      for (auto& v : t.mutable_value()) v = init(rng);
+      return t;
+    };
+    ice_cream::Params<double> q{random_tensor({2, 2}), Tn::full({2}, 0.1, true),
+                                random_tensor({2, 1}), Tn::full({1}, 0.1, true)};
+    xg::data::DataLoader<double> loader(x, y, {.batch_size = batch, .shuffle = true, .seed = 5});
+    std::size_t steps = 0;
+    for (int epoch = 0; epoch < 300; ++epoch) {
+      for (const auto& b : loader.epoch()) {
+        xg::mse_loss(ice_cream::predict(q, b.inputs), b.targets).backward();
+        sgd_step({&q.w_hidden, &q.b_hidden, &q.w_out, &q.b_out}, 0.1);
+        ++steps;
+      }
+    }
+    const char* name = batch == 0   ? "full batch (10 rows)"
+                       : batch == 1 ? "stochastic (1 row)"
+                                    : "mini-batch (4 rows)";
+    std::printf("   %-22s %5zu gradient steps  final MSE %.6f\n", name, steps, mse_at(q, x, y));
+  }
+
   // Exit status for the smoke test: the tape must have found a good fit.
   return best < 10 * truth + 1e-3 ? 0 : 1;
 }

@@ -18,8 +18,8 @@ constexpr std::size_t kRows = 10;
 constexpr std::array<double, kRows> kTemperature = {18, 22, 25, 30, 33, 15, 28, 35, 20, 26};
 constexpr std::array<double, kRows> kWeekday = {0, 1, 2, 3, 4, 5, 6, 5, 6, 0};
 // Small deterministic noise added to the true network's revenue.
-constexpr std::array<double, kRows> kNoise = {0.010, -0.012, 0.006, -0.004, 0.009,
-                                              -0.007, 0.003, -0.010, 0.012, -0.006};
+constexpr std::array<double, kRows> kNoise = {0.010,  -0.012, 0.006,  -0.004, 0.009,
+                                              -0.007, 0.003,  -0.010, 0.012,  -0.006};
 
 /// The 9 parameters: hidden weights (2 inputs x 2 neurons), hidden biases, output weights, bias.
 template <class T>

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The main job: installs dependencies, builds, and runs the main example.
-# Until the nn/optim layer lands it trains the seed-003 ice-cream network on the tape.
+# The main job: installs dependencies, builds, and trains the Fashion-MNIST example (seed 004's
+# recipe) on Debian's dataset-fashion-mnist. Extra arguments go to the program (--help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 build_dir="${XGRAD_BUILD_DIR:-build}"
-"$build_dir/examples/ice_cream_demo" "$@"
+"$build_dir/examples/fashion_mnist" --out fashion_mnist_out "$@"
