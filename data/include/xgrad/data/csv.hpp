@@ -18,6 +18,14 @@ struct CsvTable {
 /// Reads a comma-separated file whose first line is the header and whose other lines hold
 /// numbers (surrounding spaces allowed, blank lines skipped). Throws xg::Error naming the file,
 /// line and column for a missing file, a ragged row or a value that is not a number.
+///
+/// Details: lines may end in "\n" or "\r\n"; a UTF-8 byte order mark is ignored; any field
+/// may be enclosed in double quotes (then it may contain the separator, and "" is one quote;
+/// a quoted field cannot span lines); numbers are read by std::from_chars (a leading '+',
+/// "nan" and "inf" are accepted). Line and column numbers in messages count from 1 and count
+/// blank lines. A file with no header (empty, or blank lines only) is an error; a header
+/// without data rows gives a table of shape (0, columns). Empty or duplicate column names and
+/// empty cells are errors.
 CsvTable read_csv(const std::string& path, char separator = ',');
 
 }  // namespace xg::data

@@ -38,6 +38,9 @@ class DataLoader {
   DataLoader(Tensor<T> inputs, std::vector<std::size_t> labels, LoaderOptions options = {});
 
   /// The batches of one epoch, in a new order when shuffle is on (copies, not on the tape).
+  /// The order comes from rng_ (seeded with options.seed) by a Fisher-Yates shuffle that does
+  /// not depend on the standard library, so a seed gives the same epochs everywhere. The last
+  /// batch is smaller when batch_size does not divide the rows (dropped with drop_last).
   std::vector<Batch<T>> epoch();
   /// Number of batches per epoch.
   std::size_t batches_per_epoch() const;
@@ -61,7 +64,10 @@ struct Split {
   std::vector<std::size_t> train_labels, val_labels;  ///< when split with labels
 };
 
-/// DomainError unless 0 <= val_fraction < 1.
+/// The validation part holds n - floor(n * (1 - val_fraction)) rows (Keras' validation_split
+/// rule): with shuffle, rows picked by a permutation seeded with `seed`; without, the last rows,
+/// in order. DomainError unless 0 <= val_fraction < 1 or when no training row would remain;
+/// ShapeError when the row counts of inputs and targets / labels differ.
 template <class T>
 Split<T> train_val_split(const Tensor<T>& inputs, const Tensor<T>& targets, double val_fraction,
                          std::uint64_t seed = 0, bool shuffle = true);
@@ -70,7 +76,11 @@ Split<T> train_val_split(const Tensor<T>& inputs, const std::vector<std::size_t>
                          double val_fraction, std::uint64_t seed = 0, bool shuffle = true);
 
 /// Per-column standardisation: fit on training data, apply to any data: (x - mean) / std
-/// (a column with std 0 is only centred).
+/// (a column with std 0 is only centred). std is the population standard deviation (divided by
+/// the row count, as scikit-learn's StandardScaler); stddev() is exactly 0 for a column whose
+/// values are all equal. fit needs a 2-D tensor with at least one row (ShapeError otherwise);
+/// transform needs a fitted scaler (Error) and the same number of columns (ShapeError). The
+/// results are new leaves, not on the tape.
 template <class T>
 class Standardizer {
  public:
@@ -89,7 +99,11 @@ class Standardizer {
 
 /// scikit-learn's make_regression: x ~ N(0, 1) of shape (n_samples, n_features), a random
 /// linear model with `n_informative` non-zero coefficients in U(0, 100), y = x coef + bias +
-/// noise * N(0, 1), y of shape (n_samples, 1).
+/// noise * N(0, 1), y of shape (n_samples, 1). n_informative 0 means all features; otherwise
+/// the informative features sit at random positions (like scikit-learn's default shuffle of the
+/// columns) and coef is 0 elsewhere. Draws come from std::mt19937_64(seed) by portable
+/// transforms, so a seed gives the same data everywhere (and for float and double). DomainError
+/// for zero samples or features, n_informative > n_features, or a negative or non-finite noise.
 template <class T>
 struct Regression {
   Tensor<T> inputs, targets;
