@@ -203,6 +203,11 @@ double train_once(const Config& cfg, std::uint64_t seed, const xg::data::Fashion
   std::ofstream csv(out_dir + "/log.csv");
   csv << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,samples_per_second\n";
   std::vector<double> train_loss, val_loss, train_acc, val_acc;
+  // The weights of the epoch with the best validation accuracy are kept and restored at the end
+  // (Keras' ModelCheckpoint(save_best_only=True)).
+  std::vector<xt::xarray<float>> best_weights;
+  double best_val = -1;
+  std::size_t best_epoch = 0;
   for (std::size_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     model->train();
@@ -235,8 +240,22 @@ double train_once(const Config& cfg, std::uint64_t seed, const xg::data::Fashion
         epoch, cfg.epochs, std::string(30, '#').c_str(), train_loss.back(), 100 * train_acc.back(),
         val.loss, 100 * val.accuracy, seconds, seen / seconds);
     std::fflush(stdout);
+    if (split.val_labels.empty() || val.accuracy > best_val) {
+      best_val = val.accuracy;
+      best_epoch = epoch;
+      best_weights.clear();
+      for (const auto& p : model->parameters()) best_weights.push_back(p.value());
+    }
     csv << epoch << ',' << train_loss.back() << ',' << train_acc.back() << ',' << val.loss << ','
         << val.accuracy << ',' << seconds << ',' << seen / seconds << '\n';
+  }
+  {
+    auto params = model->parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].mutable_value() = best_weights[i];
+  }
+  if (!split.val_labels.empty()) {
+    std::printf("restored the weights of epoch %zu (best validation accuracy %.2f%%)\n", best_epoch,
+                100 * best_val);
   }
   const Score test = evaluate(*model, test_images, data.test.labels);
   std::printf("test loss %.4f, test accuracy %.2f%%\n", test.loss, 100 * test.accuracy);
