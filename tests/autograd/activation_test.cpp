@@ -8,28 +8,14 @@
 
 #include <xtensor/xio.hpp>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 namespace xg {
 namespace {
 
+using test::expect_all_finite;
+using test::Fn;
 using test::uniform;
-
-template <class T>
-using Fn = TensorFunction<T>;
-
-template <class Ex, class F>
-void expect_error(F f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const Ex& e) {
-    for (const char* frag : fragments) {
-      EXPECT_NE(std::string(e.what()).find(frag), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << frag << "'";
-    }
-  }
-}
 
 /// uniform<T>(shape, lo, hi, seed) with every value at least `margin` away from each kink, so
 /// that finite differences (float step 1e-3) never straddle one.
@@ -224,11 +210,6 @@ TEST(ActivationValues, SoftmaxKnownValues) {
 }
 
 template <class T>
-void expect_all_finite(const Tensor<T>& t, const char* what) {
-  for (auto v : t.value()) EXPECT_TRUE(std::isfinite(v)) << what << " has " << v;
-}
-
-template <class T>
 void sigmoid_tanh_softplus_stable() {
   auto x = Tensor<T>::from({6}, {-1000, -100, -20, 20, 100, 1000}, true);
   for (auto op : {0, 1, 2}) {
@@ -313,13 +294,13 @@ TEST(ActivationValues, NothingRecordedWithoutGrad) {
 
 TEST(ActivationErrors, MessagesNameTheOperation) {
   auto a = Tensor<double>::ones({2, 3});
-  expect_error<DomainError>([&] { hardtanh(a, 1.0, -1.0); }, {"hardtanh", "1", "-1"});
-  expect_error<DomainError>([&] { softplus(a, 0.0); }, {"softplus", "beta"});
-  expect_error<ShapeError>([&] { softmax(a, 2); }, {"softmax", "axis 2", "(2, 3)"});
-  expect_error<ShapeError>([&] { log_softmax(a, -3); }, {"log_softmax", "axis -3", "(2, 3)"});
-  expect_error<ShapeError>([&] { softmax(Tensor<double>::scalar(1.0), 0); }, {"softmax", "()"});
-  expect_error<GraphError>([&] { sigmoid(Tensor<double>()); }, {"sigmoid", "undefined"});
-  expect_error<GraphError>([&] { relu(Tensor<float>()); }, {"relu", "undefined"});
+  EXPECT_THROW_WITH(hardtanh(a, 1.0, -1.0), DomainError, "hardtanh", "1", "-1");
+  EXPECT_THROW_WITH(softplus(a, 0.0), DomainError, "softplus", "beta");
+  EXPECT_THROW_WITH(softmax(a, 2), ShapeError, "softmax", "axis 2", "(2, 3)");
+  EXPECT_THROW_WITH(log_softmax(a, -3), ShapeError, "log_softmax", "axis -3", "(2, 3)");
+  EXPECT_THROW_WITH(softmax(Tensor<double>::scalar(1.0), 0), ShapeError, "softmax", "()");
+  EXPECT_THROW_WITH(sigmoid(Tensor<double>()), GraphError, "sigmoid", "undefined");
+  EXPECT_THROW_WITH(relu(Tensor<float>()), GraphError, "relu", "undefined");
   // lo == hi is allowed: a constant function with zero gradient.
   auto x = Tensor<double>::from({2}, {-1.0, 3.0}, true);
   auto y = hardtanh(x, 0.5, 0.5);

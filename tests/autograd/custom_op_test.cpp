@@ -4,7 +4,7 @@
 
 #include <xtensor/xmath.hpp>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 namespace {
 

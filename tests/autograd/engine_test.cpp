@@ -4,23 +4,12 @@
 #include <cmath>
 #include <string>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 namespace xg {
 namespace {
 
 using T = Tensor<double>;
-
-template <class Ex, class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Ex& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
-}
 
 TEST(Engine, ClosedFormSumOfSquares) {
   T x = T::from({3}, {1.0, -2.0, 3.5}, true);
@@ -63,29 +52,23 @@ TEST(Engine, GradientsAccumulateUntilZeroGrad) {
 TEST(Engine, NonScalarBackwardNeedsSeed) {
   T x = T::ones({2, 3}, true);
   T y = x * 2.0;
-  auto msg = error_of<GraphError>([&] { y.backward(); });
-  EXPECT_NE(msg.find("(2, 3)"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("seed"), std::string::npos) << msg;
+  EXPECT_THROW_WITH(y.backward(), GraphError, "(2, 3)", "seed");
   auto seed = T::from({2, 3}, {1, 2, 3, 4, 5, 6});
   y.backward(seed);
   EXPECT_DOUBLE_EQ(x.grad().value()(1, 2), 12.0);
-  auto bad = error_of<ShapeError>([&] { (x * 2.0).backward(T::ones({3, 2})); });
-  EXPECT_NE(bad.find("(3, 2)"), std::string::npos) << bad;
+  EXPECT_THROW_WITH((x * 2.0).backward(T::ones({3, 2})), ShapeError, "(3, 2)");
 }
 
 TEST(Engine, BackwardFromTensorWithoutGradThrows) {
   T x = T::ones({2});
-  auto msg = error_of<GraphError>([&] { sum(x).backward(); });
-  EXPECT_NE(msg.find("does not require grad"), std::string::npos) << msg;
+  EXPECT_THROW_WITH(sum(x).backward(), GraphError, "does not require grad");
 }
 
 TEST(Engine, SecondBackwardThroughReleasedTapeThrows) {
   T x = T::scalar(1.5, true);
   T y = exp(x) * x;
   y.backward();
-  auto msg = error_of<GraphError>([&] { y.backward(); });
-  EXPECT_NE(msg.find("released"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("retain_graph"), std::string::npos) << msg;
+  EXPECT_THROW_WITH(y.backward(), GraphError, "released", "retain_graph");
 }
 
 TEST(Engine, RetainGraphAllowsSecondBackward) {
@@ -126,8 +109,7 @@ TEST(Engine, DetachCutsTheTape) {
 TEST(Engine, RequiresGradOnlyOnLeaves) {
   T x = T::scalar(2.0, true);
   T y = x * x;
-  auto msg = error_of<GraphError>([&] { y.requires_grad_(false); });
-  EXPECT_NE(msg.find("mul"), std::string::npos) << msg;
+  EXPECT_THROW_WITH(y.requires_grad_(false), GraphError, "mul");
 }
 
 TEST(Engine, RetainGradKeepsIntermediateGradient) {
@@ -171,8 +153,8 @@ TEST(Engine, FunctionalGradUnusedInput) {
   T x = T::scalar(2.0, true);
   T unused = T::scalar(1.0, true);
   T y = x * x;
-  auto msg = error_of<GraphError>([&] { grad<double>({y}, {unused}, {}, {.retain_graph = true}); });
-  EXPECT_NE(msg.find("allow_unused"), std::string::npos) << msg;
+  EXPECT_THROW_WITH(grad<double>({y}, {unused}, {}, {.retain_graph = true}), GraphError,
+                    "allow_unused");
   auto g = grad<double>({y}, {x, unused}, {}, {.allow_unused = true});
   EXPECT_DOUBLE_EQ(g[0].item(), 4.0);
   EXPECT_FALSE(g[1].defined());

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ice_cream_data.hpp"
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 namespace xg {
 namespace {

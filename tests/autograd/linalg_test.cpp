@@ -13,16 +13,14 @@
 #include <xtensor/xmath.hpp>
 
 #include "../../autograd/src/blas.hpp"  // internal wrappers, tested directly below
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 namespace xg {
 namespace {
 
+using test::Fn;
 using test::uniform;
 using D = Tensor<double>;
-
-template <class T>
-using Fn = TensorFunction<T>;
 
 /// Reference matmul from xt::linalg::dot: 1-D / 2-D operands directly, batches one matrix
 /// product at a time (batch axes broadcast NumPy-style).
@@ -358,45 +356,18 @@ TEST(LinalgBlas, GemmWrapperAllPathsWithPaddedRows) {
 
 // ---- errors ----
 
-template <class E, class F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts) {
-      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\n  lacks: " << p;
-    }
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
-
 TEST(LinalgMatmul, Errors) {
-  expect_error<ShapeError>(
-      [] {
-        matmul(D::zeros({2, 3}), D::zeros({4, 5}));
-      },
-      {"matmul: shapes (2, 3) and (4, 5)", "inner dimensions 3", "and 4"});
-  expect_error<ShapeError>(
-      [] {
-        matmul(D::zeros({2, 3}), D::zeros({4}));
-      },
-      {"matmul", "(2, 3)", "(4)", "3", "4"});
-  expect_error<ShapeError>([] { matmul(D::zeros({3}), D::zeros({4})); }, {"matmul", "(3)", "(4)"});
-  expect_error<ShapeError>(
-      [] {
-        matmul(D::zeros({5}), D::zeros({2, 4, 6}));
-      },
-      {"matmul", "(5)", "(2, 4, 6)", "5", "4"});
-  expect_error<ShapeError>(
-      [] {
-        matmul(D::zeros({2, 3, 4}), D::zeros({3, 4, 5}));
-      },
-      {"matmul", "(2, 3, 4)", "(3, 4, 5)", "batch", "(2)", "(3)"});
-  expect_error<ShapeError>([] { matmul(D::scalar(1.0), D::zeros({2})); },
-                           {"matmul", "()", "(2)", "0-d"});
+  EXPECT_THROW_WITH(matmul(D::zeros({2, 3}), D::zeros({4, 5})), ShapeError,
+                    "matmul: shapes (2, 3) and (4, 5)", "inner dimensions 3", "and 4");
+  EXPECT_THROW_WITH(matmul(D::zeros({2, 3}), D::zeros({4})), ShapeError, "matmul", "(2, 3)", "(4)",
+                    "3", "4");
+  EXPECT_THROW_WITH(matmul(D::zeros({3}), D::zeros({4})), ShapeError, "matmul", "(3)", "(4)");
+  EXPECT_THROW_WITH(matmul(D::zeros({5}), D::zeros({2, 4, 6})), ShapeError, "matmul", "(5)",
+                    "(2, 4, 6)", "5", "4");
+  EXPECT_THROW_WITH(matmul(D::zeros({2, 3, 4}), D::zeros({3, 4, 5})), ShapeError, "matmul",
+                    "(2, 3, 4)", "(3, 4, 5)", "batch", "(2)", "(3)");
+  EXPECT_THROW_WITH(matmul(D::scalar(1.0), D::zeros({2})), ShapeError, "matmul", "()", "(2)",
+                    "0-d");
   EXPECT_THROW(matmul(D(), D::zeros({2})), GraphError);
 }
 

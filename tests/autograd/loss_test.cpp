@@ -7,38 +7,19 @@
 
 #include <xtensor/xio.hpp>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 namespace xg {
 namespace {
 
+using test::expect_all_finite;
+using test::Fn;
 using test::uniform;
-
-template <class T>
-using Fn = TensorFunction<T>;
 
 const Reduction kReductions[] = {Reduction::mean, Reduction::sum, Reduction::none};
 
 std::string red_str(Reduction r) {
   return r == Reduction::mean ? "mean" : r == Reduction::sum ? "sum" : "none";
-}
-
-template <class Ex, class F>
-void expect_error(F f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const Ex& e) {
-    for (const char* frag : fragments) {
-      EXPECT_NE(std::string(e.what()).find(frag), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << frag << "'";
-    }
-  }
-}
-
-template <class T>
-void expect_all_finite(const Tensor<T>& t, const char* what) {
-  for (auto v : t.value()) EXPECT_TRUE(std::isfinite(v)) << what << " has " << v;
 }
 
 /// A (pred, target) loss checked in double and float, first and second derivatives, for both
@@ -298,50 +279,33 @@ TEST(LossValues, EmptyBatch) {
   auto e = Tensor<double>::zeros({0, 3}, true);
   EXPECT_EQ(cross_entropy(e, {}, Reduction::none).shape(), Shape{0});
   EXPECT_EQ(cross_entropy(e, {}, Reduction::sum).item(), 0.0);
-  expect_error<ShapeError>([&] { cross_entropy(e, {}); }, {"cross_entropy", "empty", "(0, 3)"});
-  expect_error<ShapeError>(
-      [&] { mse_loss(Tensor<double>::zeros({0}), Tensor<double>::zeros({0})); },
-      {"mse_loss", "empty"});
+  EXPECT_THROW_WITH(cross_entropy(e, {}), ShapeError, "cross_entropy", "empty", "(0, 3)");
+  EXPECT_THROW_WITH(mse_loss(Tensor<double>::zeros({0}), Tensor<double>::zeros({0})), ShapeError,
+                    "mse_loss", "empty");
 }
 
 TEST(LossErrors, ShapeMismatch) {
   auto a = Tensor<double>::ones({2, 3});
   auto b = Tensor<double>::ones({3, 2});
-  expect_error<ShapeError>([&] { mse_loss(a, b); }, {"mse_loss", "(2, 3)", "(3, 2)"});
+  EXPECT_THROW_WITH(mse_loss(a, b), ShapeError, "mse_loss", "(2, 3)", "(3, 2)");
   // No silent broadcasting, not even of size-1 axes.
-  expect_error<ShapeError>(
-      [&] {
-        mse_loss(Tensor<double>::ones({3}), Tensor<double>::ones({3, 1}));
-      },
-      {"mse_loss", "(3)", "(3, 1)"});
-  expect_error<ShapeError>(
-      [&] {
-        bce_loss(Tensor<double>::full({2, 3}, 0.5), b);
-      },
-      {"bce_loss", "(2, 3)", "(3, 2)"});
-  expect_error<ShapeError>(
-      [&] {
-        bce_with_logits(a, Tensor<double>::ones({2, 1}));
-      },
-      {"bce_with_logits", "(2, 3)", "(2, 1)"});
-  expect_error<GraphError>([&] { mse_loss(a, Tensor<double>()); }, {"mse_loss", "undefined"});
+  EXPECT_THROW_WITH(mse_loss(Tensor<double>::ones({3}), Tensor<double>::ones({3, 1})), ShapeError,
+                    "mse_loss", "(3)", "(3, 1)");
+  EXPECT_THROW_WITH(bce_loss(Tensor<double>::full({2, 3}, 0.5), b), ShapeError, "bce_loss",
+                    "(2, 3)", "(3, 2)");
+  EXPECT_THROW_WITH(bce_with_logits(a, Tensor<double>::ones({2, 1})), ShapeError, "bce_with_logits",
+                    "(2, 3)", "(2, 1)");
+  EXPECT_THROW_WITH(mse_loss(a, Tensor<double>()), GraphError, "mse_loss", "undefined");
 }
 
 TEST(LossErrors, ProbabilityOutsideUnitInterval) {
   auto t = Tensor<double>::zeros({2, 2});
-  expect_error<DomainError>(
-      [&] {
-        bce_loss(Tensor<double>::from({2, 2}, {0.5, 0.1, 1.5, 0.2}), t);
-      },
-      {"bce_loss", "1.5", "(1, 0)", "[0, 1]"});
-  expect_error<DomainError>(
-      [&] {
-        bce_loss(Tensor<double>::from({2, 2}, {0.5, -0.25, 0.5, 0.2}), t);
-      },
-      {"bce_loss", "-0.25", "(0, 1)"});
-  expect_error<DomainError>(
-      [&] { bce_loss(Tensor<float>::from({1}, {std::nanf("")}), Tensor<float>::zeros({1})); },
-      {"bce_loss", "nan", "(0)"});
+  EXPECT_THROW_WITH(bce_loss(Tensor<double>::from({2, 2}, {0.5, 0.1, 1.5, 0.2}), t), DomainError,
+                    "bce_loss", "1.5", "(1, 0)", "[0, 1]");
+  EXPECT_THROW_WITH(bce_loss(Tensor<double>::from({2, 2}, {0.5, -0.25, 0.5, 0.2}), t), DomainError,
+                    "bce_loss", "-0.25", "(0, 1)");
+  EXPECT_THROW_WITH(bce_loss(Tensor<float>::from({1}, {std::nanf("")}), Tensor<float>::zeros({1})),
+                    DomainError, "bce_loss", "nan", "(0)");
 }
 
 TEST(LossErrors, ClassLosses) {
@@ -351,20 +315,13 @@ TEST(LossErrors, ClassLosses) {
     auto f = [op](const Tensor<double>& x, const std::vector<std::size_t>& l) {
       return std::string(op) == "nll_loss" ? nll_loss(x, l) : cross_entropy(x, l);
     };
-    expect_error<ShapeError>(
-        [&] {
-          f(Tensor<double>::zeros({4}), {0, 1, 2, 3});
-        },
-        {op, "2-D", "(4)"});
-    expect_error<ShapeError>(
-        [&] {
-          f(Tensor<double>::zeros({2, 3, 4}), {0, 1});
-        },
-        {op, "2-D", "(2, 3, 4)"});
-    expect_error<ShapeError>([&] { f(lp, {0, 1}); }, {op, "2 labels", "(3, 4)"});
-    expect_error<IndexError>([&] { f(lp, {0, 4, 1}); }, {op, "label 4", "row 1", "4 classes"});
-    expect_error<IndexError>([&] { f(lp, {0, 1, 99}); }, {op, "label 99", "row 2"});
-    expect_error<GraphError>([&] { f(Tensor<double>(), {}); }, {op, "undefined"});
+    EXPECT_THROW_WITH(f(Tensor<double>::zeros({4}), {0, 1, 2, 3}), ShapeError, op, "2-D", "(4)");
+    EXPECT_THROW_WITH(f(Tensor<double>::zeros({2, 3, 4}), {0, 1}), ShapeError, op, "2-D",
+                      "(2, 3, 4)");
+    EXPECT_THROW_WITH(f(lp, {0, 1}), ShapeError, op, "2 labels", "(3, 4)");
+    EXPECT_THROW_WITH(f(lp, {0, 4, 1}), IndexError, op, "label 4", "row 1", "4 classes");
+    EXPECT_THROW_WITH(f(lp, {0, 1, 99}), IndexError, op, "label 99", "row 2");
+    EXPECT_THROW_WITH(f(Tensor<double>(), {}), GraphError, op, "undefined");
   }
 }
 

@@ -45,8 +45,7 @@ void write_synthetic(const TempDir& dir, std::size_t n_train = 5, std::size_t n_
 
 template <class T>
 class DataFashionMnistSynthetic : public ::testing::Test {};
-using Floats = ::testing::Types<float, double>;
-TYPED_TEST_SUITE(DataFashionMnistSynthetic, Floats);
+TYPED_TEST_SUITE(DataFashionMnistSynthetic, xg::test::FloatTypes);
 
 TYPED_TEST(DataFashionMnistSynthetic, ShapesScalingAndLabels) {
   using T = TypeParam;

@@ -66,8 +66,7 @@ std::vector<std::size_t> iota(std::size_t n) {
 
 template <class T>
 class DataLoaderTyped : public ::testing::Test {};
-using Floats = ::testing::Types<float, double>;
-TYPED_TEST_SUITE(DataLoaderTyped, Floats);
+TYPED_TEST_SUITE(DataLoaderTyped, xg::test::FloatTypes);
 
 TYPED_TEST(DataLoaderTyped, BatchCountsAndSizes) {
   using T = TypeParam;
@@ -273,7 +272,7 @@ TEST(DataSplit, BadArgumentsThrow) {
 
 template <class T>
 class DataStandardizer : public ::testing::Test {};
-TYPED_TEST_SUITE(DataStandardizer, Floats);
+TYPED_TEST_SUITE(DataStandardizer, xg::test::FloatTypes);
 
 TYPED_TEST(DataStandardizer, MeanZeroStdOnePerColumn) {
   using T = TypeParam;

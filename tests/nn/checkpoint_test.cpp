@@ -67,8 +67,8 @@ TEST(NnCheckpoint, ShapeMismatchNamesParameterAndShapesAndChangesNothing) {
   auto other = regression_model(8);
   std::vector<xt::xarray<float>> before;
   for (const auto& p : other->parameters()) before.push_back(p.value());
-  test::expect_throw_with<ShapeError>([&] { nn::load_parameters(*other, dir.str()); },
-                                      {"'0.weight'", "(10, 8)", "(10, 10)"});
+  EXPECT_THROW_WITH(nn::load_parameters(*other, dir.str()), ShapeError, "'0.weight'", "(10, 8)",
+                    "(10, 10)");
   const auto after = other->parameters();
   for (std::size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].value(), before[i]) << i;
 
@@ -78,8 +78,8 @@ TEST(NnCheckpoint, ShapeMismatchNamesParameterAndShapesAndChangesNothing) {
   std::filesystem::remove(dir.path() / "2.weight.npy");
   save_arrays<float>(dir.str(), {{"2.weight", xt::xarray<float>::from_shape({10, 2})}});
   const xt::xarray<float> first = late.parameters()[0].value();
-  test::expect_throw_with<ShapeError>([&] { nn::load_parameters(late, dir.str()); },
-                                      {"'2.weight'", "(10, 1)", "(10, 2)"});
+  EXPECT_THROW_WITH(nn::load_parameters(late, dir.str()), ShapeError, "'2.weight'", "(10, 1)",
+                    "(10, 2)");
   EXPECT_EQ(late.parameters()[0].value(), first);
 }
 
@@ -90,12 +90,12 @@ TEST(NnCheckpoint, MissingFileOrWrongTypeNamesTheFile) {
   std::filesystem::remove(dir.path() / "2.bias.npy");
   auto other = regression_model();
   const xt::xarray<float> w = other->parameters()[0].value();
-  test::expect_throw_with<Error>([&] { nn::load_parameters(*other, dir.str()); }, {"2.bias.npy"});
+  EXPECT_THROW_WITH(nn::load_parameters(*other, dir.str()), Error, "2.bias.npy");
   EXPECT_EQ(other->parameters()[0].value(), w);
 
   // A float checkpoint loaded into a double model.
   nn::Sequential<double> dbl{make<nn::Linear<double>>(10, 10)};
-  test::expect_throw_with<Error>([&] { nn::load_parameters(dbl, dir.str()); }, {"0.weight.npy"});
+  EXPECT_THROW_WITH(nn::load_parameters(dbl, dir.str()), Error, "0.weight.npy");
 }
 
 }  // namespace

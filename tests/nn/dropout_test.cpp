@@ -74,7 +74,7 @@ TEST(NnDropout, GradientFlowsOnlyThroughKeptElements) {
 
 TEST(NnDropout, ProbabilityOutsideZeroOneIsADomainError) {
   for (double p : {-0.1, 1.0, 1.5, std::nan("")}) {
-    test::expect_throw_with<DomainError>([&] { nn::Dropout<float> d(p); }, {"Dropout", "p"});
+    EXPECT_THROW_WITH(nn::Dropout<float> d(p), DomainError, "Dropout", "p");
   }
 }
 

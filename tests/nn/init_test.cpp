@@ -101,12 +101,12 @@ TEST(NnInit, FillsLeavesInPlaceWithoutRecording) {
   EXPECT_NE(moments(w).max, 0.0);
 
   auto derived = mul(w, 2.0);
-  test::expect_throw_with<GraphError>([&] { nn::initialize(derived, nn::Init::zeros, 3, 3, gen); },
-                                      {"initialize(zeros)", "mul_scalar", "leaves"});
+  EXPECT_THROW_WITH(nn::initialize(derived, nn::Init::zeros, 3, 3, gen), GraphError,
+                    "initialize(zeros)", "mul_scalar", "leaves");
   Tensor<double> undefined;
   EXPECT_THROW(nn::initialize(undefined, nn::Init::zeros, 1, 1, gen), GraphError);
-  test::expect_throw_with<DomainError>([&] { nn::initialize(w, nn::Init::he_normal, 0, 3, gen); },
-                                       {"he_normal", "fan_in"});
+  EXPECT_THROW_WITH(nn::initialize(w, nn::Init::he_normal, 0, 3, gen), DomainError, "he_normal",
+                    "fan_in");
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "autograd/test_util.hpp"
 #include "nn/nn_test_util.hpp"
 
 namespace {
@@ -67,20 +66,13 @@ TEST(NnLinear, InitialisationOptions) {
 
 TEST(NnLinear, BadInputShapesNameTheLayerAndShape) {
   nn::Linear<float> lin(10, 1);
-  test::expect_throw_with<ShapeError>(
-      [&] {
-        lin(Tensor<float>::zeros({4, 9}));
-      },
-      {"Linear(in=10, out=1)", "(4, 9)"});
-  test::expect_throw_with<ShapeError>(
-      [&] {
-        lin(Tensor<float>::zeros({10, 4}));
-      },
-      {"Linear(in=10, out=1)", "(10, 4)"});
-  test::expect_throw_with<ShapeError>([&] { lin(Tensor<float>::scalar(1.0f)); },
-                                      {"Linear(in=10, out=1)", "()"});
-  test::expect_throw_with<GraphError>([&] { lin(Tensor<float>()); }, {"Linear", "undefined"});
-  test::expect_throw_with<DomainError>([] { nn::Linear<float>(0, 3); }, {"Linear(in=0, out=3)"});
+  EXPECT_THROW_WITH(lin(Tensor<float>::zeros({4, 9})), ShapeError, "Linear(in=10, out=1)",
+                    "(4, 9)");
+  EXPECT_THROW_WITH(lin(Tensor<float>::zeros({10, 4})), ShapeError, "Linear(in=10, out=1)",
+                    "(10, 4)");
+  EXPECT_THROW_WITH(lin(Tensor<float>::scalar(1.0f)), ShapeError, "Linear(in=10, out=1)", "()");
+  EXPECT_THROW_WITH(lin(Tensor<float>()), GraphError, "Linear", "undefined");
+  EXPECT_THROW_WITH(nn::Linear<float>(0, 3), DomainError, "Linear(in=0, out=3)");
 }
 
 /// Linear layers around every activation with a gradient (Step has none: tested separately).
@@ -200,14 +192,11 @@ TEST(NnPReLU, SlopeGradientByGradcheck) {
 
 TEST(NnPReLU, ChannelMismatchIsAShapeError) {
   nn::PReLU<float> prelu(4);
-  test::expect_throw_with<ShapeError>(
-      [&] {
-        prelu(Tensor<float>::zeros({2, 3}));
-      },
-      {"PReLU(num_parameters=4)", "(2, 3)", "expected 4"});
-  test::expect_throw_with<ShapeError>([&] { prelu(Tensor<float>::scalar(1.0f)); },
-                                      {"PReLU(num_parameters=4)", "()"});
-  test::expect_throw_with<DomainError>([] { nn::PReLU<float>(0); }, {"PReLU", "num_parameters"});
+  EXPECT_THROW_WITH(prelu(Tensor<float>::zeros({2, 3})), ShapeError, "PReLU(num_parameters=4)",
+                    "(2, 3)", "expected 4");
+  EXPECT_THROW_WITH(prelu(Tensor<float>::scalar(1.0f)), ShapeError, "PReLU(num_parameters=4)",
+                    "()");
+  EXPECT_THROW_WITH(nn::PReLU<float>(0), DomainError, "PReLU", "num_parameters");
 }
 
 TEST(NnRReLU, EvalUsesTheMeanSlopeTrainingDrawsWithinBounds) {
@@ -247,7 +236,7 @@ TEST(NnRReLU, EvalUsesTheMeanSlopeTrainingDrawsWithinBounds) {
   EXPECT_DOUBLE_EQ(mixed.grad().value()(0), 1.0);
   EXPECT_DOUBLE_EQ(mixed.grad().value()(1), -a.value()(1));
   EXPECT_DOUBLE_EQ(mixed.grad().value()(3), -a.value()(3) / 2);
-  test::expect_throw_with<DomainError>([] { nn::RReLU<D>(0.5, 0.1); }, {"RReLU", "0.5", "0.1"});
+  EXPECT_THROW_WITH(nn::RReLU<D>(0.5, 0.1), DomainError, "RReLU", "0.5", "0.1");
 }
 
 TEST(NnActivation, AxisAndBoundErrorsSurface) {

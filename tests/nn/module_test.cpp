@@ -166,10 +166,10 @@ class BadNames : public nn::Module<D> {
 };
 
 TEST(NnModule, RegisterParameterRejectsBadNamesAndTensors) {
-  test::expect_throw_with<Error>([] { BadNames m(0); }, {"BadNames", "'a.b'", "'.'"});
-  test::expect_throw_with<Error>([] { BadNames m(1); }, {"'w'", "already registered"});
-  test::expect_throw_with<GraphError>([] { BadNames m(2); }, {"'w'", "undefined"});
-  test::expect_throw_with<GraphError>([] { BadNames m(3); }, {"'w'", "leaf"});
+  EXPECT_THROW_WITH(BadNames m(0), Error, "BadNames", "'a.b'", "'.'");
+  EXPECT_THROW_WITH(BadNames m(1), Error, "'w'", "already registered");
+  EXPECT_THROW_WITH(BadNames m(2), GraphError, "'w'", "undefined");
+  EXPECT_THROW_WITH(BadNames m(3), GraphError, "'w'", "leaf");
 }
 
 }  // namespace

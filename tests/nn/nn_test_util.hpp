@@ -1,14 +1,12 @@
-// Helpers shared by the nn tests.
+// Helpers shared by the nn tests (the ones every test program uses are in test_support.hpp).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstddef>
-#include <filesystem>
-#include <random>
-#include <string>
 #include <vector>
 
+#include "test_support.hpp"
 #include "xgrad/autograd.hpp"
 #include "xgrad/nn.hpp"
 
@@ -34,43 +32,6 @@ std::vector<Tensor<T>> parameter_copies(const nn::Module<T>& m) {
   std::vector<Tensor<T>> out;
   for (const auto& p : m.parameters()) out.emplace_back(p.value(), true);
   return out;
-}
-
-/// A unique empty directory under the system temp dir, removed at scope exit.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("xgrad_nn_" + tag + "_" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string str() const { return path_.string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-/// Expects `f` to throw E with a message containing every string in `parts`.
-template <class E, class F>
-void expect_throw_with(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << msg << "\nmissing: " << p;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
 }
 
 }  // namespace xg::test

@@ -66,8 +66,8 @@ TEST(NnSequential, SummaryRestoresModesRecordsNothingAndReportsBadShapes) {
   EXPECT_EQ(live_node_count<double>(), nodes_before);
   for (const auto& p : model.parameters()) EXPECT_FALSE(p.has_grad());
 
-  test::expect_throw_with<ShapeError>([&] { model.summary({4}); },
-                                      {"summary", "(4)", "Linear(in=3, out=2)", "(1, 4)"});
+  EXPECT_THROW_WITH(model.summary({4}), ShapeError, "summary", "(4)", "Linear(in=3, out=2)",
+                    "(1, 4)");
   EXPECT_TRUE(model.is_training());
   EXPECT_FALSE(inner->is_training());
 }
@@ -92,7 +92,7 @@ TEST(NnSequential, ForwardChainsInOrder) {
 
 TEST(NnSequential, AddRejectsNull) {
   nn::Sequential<float> model;
-  test::expect_throw_with<Error>([&] { model.add(nullptr); }, {"Sequential::add", "null"});
+  EXPECT_THROW_WITH(model.add(nullptr), Error, "Sequential::add", "null");
   EXPECT_EQ(model.size(), 0u);
 }
 

@@ -16,8 +16,7 @@ using namespace xg::optim_test;
 
 template <class T>
 class OptimAdaptiveTrace : public ::testing::Test {};
-using FloatTypes = ::testing::Types<float, double>;
-TYPED_TEST_SUITE(OptimAdaptiveTrace, FloatTypes);
+TYPED_TEST_SUITE(OptimAdaptiveTrace, xg::test::FloatTypes);
 
 // --- Adagrad ---------------------------------------------------------------------------------
 

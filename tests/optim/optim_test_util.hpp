@@ -1,5 +1,6 @@
 // Helpers shared by the optim tests: a quadratic whose gradient is known in closed form, a
-// runner that records the parameter after each optimizer step, and tolerant comparisons.
+// runner that records the parameter after each optimizer step, and tolerant comparisons (TempDir
+// and EXPECT_THROW_WITH come from test_support.hpp).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,13 +8,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <cstdint>
-#include <filesystem>
-#include <initializer_list>
-#include <string>
 #include <type_traits>
 #include <vector>
 
+#include "test_support.hpp"
 #include "xgrad/autograd.hpp"
 #include "xgrad/optim.hpp"
 
@@ -96,45 +94,5 @@ inline void expect_moves(const Trace& expected, const std::vector<double>& w0) {
     EXPECT_GT(std::abs(expected.back()[k] - w0[k]), 1e-3) << "element " << k;
   }
 }
-
-/// A fresh temporary directory, removed at the end of the scope.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    path_ = std::filesystem::temp_directory_path() /
-            ("xgrad_optim_" + tag + "_" +
-             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-             std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-/// Asserts that `statement` throws `Exception` whose message contains every one of `parts`.
-#define EXPECT_THROW_WITH(statement, Exception, ...)                                        \
-  do {                                                                                      \
-    bool xg_thrown_ = false;                                                                \
-    try {                                                                                   \
-      statement;                                                                            \
-    } catch (const Exception& e) {                                                          \
-      xg_thrown_ = true;                                                                    \
-      const std::string xg_msg_ = e.what();                                                 \
-      for (const std::string& xg_part_ : std::initializer_list<std::string>{__VA_ARGS__}) { \
-        EXPECT_NE(xg_msg_.find(xg_part_), std::string::npos)                                \
-            << "message \"" << xg_msg_ << "\" lacks \"" << xg_part_ << "\"";                \
-      }                                                                                     \
-    }                                                                                       \
-    EXPECT_TRUE(xg_thrown_) << #statement " did not throw " #Exception;                     \
-  } while (0)
 
 }  // namespace xg::optim_test

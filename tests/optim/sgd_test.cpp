@@ -35,8 +35,7 @@ Trace sgd_reference(const Quadratic& q, double lr, double momentum, double dampe
 
 template <class T>
 class OptimSGDTrace : public ::testing::Test {};
-using FloatTypes = ::testing::Types<float, double>;
-TYPED_TEST_SUITE(OptimSGDTrace, FloatTypes);
+TYPED_TEST_SUITE(OptimSGDTrace, xg::test::FloatTypes);
 
 TYPED_TEST(OptimSGDTrace, PlainMatchesHandComputedNumbers) {
   using T = TypeParam;

@@ -15,6 +15,7 @@ namespace {
 using namespace xg;
 using namespace xg::optim;
 using namespace xg::optim_test;
+using xg::test::TempDir;
 
 // --- state_dict ------------------------------------------------------------------------------
 
@@ -103,8 +104,7 @@ void expect_resume_is_bit_identical(const Factory<T>& make, bool through_files) 
 
 template <class T>
 class OptimResume : public ::testing::Test {};
-using FloatTypes = ::testing::Types<float, double>;
-TYPED_TEST_SUITE(OptimResume, FloatTypes);
+TYPED_TEST_SUITE(OptimResume, xg::test::FloatTypes);
 
 TYPED_TEST(OptimResume, AdamThroughFilesIsBitIdentical) {
   using T = TypeParam;
