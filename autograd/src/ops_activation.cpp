@@ -90,8 +90,14 @@ Tensor<T> sigmoid(const Tensor<T>& a) {
   require_defined("sigmoid", a);
   const auto& x = a.value();
   // With e = e^-|x| <= 1: s = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0; never overflows.
-  xt::xarray<T> e = xt::exp(-xt::abs(x));
-  xt::xarray<T> out = xt::where(x >= T(0), T(1) / (T(1) + e), e / (T(1) + e));
+  // One plain pass over the contiguous buffer (xtensor's where() evaluates both branches).
+  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  const T* in = x.data();
+  T* o = out.data();
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const T e = std::exp(-std::abs(in[i]));
+    o[i] = (in[i] >= T(0) ? T(1) : e) / (T(1) + e);
+  }
   return record<T>("sigmoid", std::move(out), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = mul(c.grad, mul(c.output, rsub(T(1), c.output)));
   });
@@ -100,7 +106,17 @@ Tensor<T> sigmoid(const Tensor<T>& a) {
 template <class T>
 Tensor<T> tanh(const Tensor<T>& a) {
   require_defined("tanh", a);
-  return record<T>("tanh", xt::tanh(a.value()), {a}, [](BackwardContext<T>& c) {
+  // tanh|x| = -t / (2 + t) with t = expm1(-2|x|): accurate near 0, no overflow, and several
+  // times faster than glibc's tanhf.
+  const auto& x = a.value();
+  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  const T* in = x.data();
+  T* o = out.data();
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const T t = std::expm1(T(-2) * std::abs(in[i]));
+    o[i] = std::copysign(-t / (T(2) + t), in[i]);
+  }
+  return record<T>("tanh", std::move(out), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = mul(c.grad, rsub(T(1), mul(c.output, c.output)));
   });
 }
