@@ -27,6 +27,19 @@ void sgd_step(std::vector<Tn*> params, double lr) {
   }
 }
 
+/// Weights from N(0, 0.5^2), biases 0.1: a random start for the 9 parameters.
+ice_cream::Params<double> random_params(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> init(0.0, 0.5);
+  auto random_tensor = [&](xg::Shape s) {
+    Tn t = Tn::zeros(s, true);
+    for (auto& v : t.mutable_value()) v = init(rng);
+    return t;
+  };
+  return {random_tensor({2, 2}), Tn::full({2}, 0.1, true), random_tensor({2, 1}),
+          Tn::full({1}, 0.1, true)};
+}
+
 }  // namespace
 
 int main() {
@@ -80,15 +93,7 @@ int main() {
   std::printf("   (the loss is not convex: different starts can end in different minima)\n");
   double best = 1e9;
   for (unsigned seed = 1; seed <= 4; ++seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<double> init(0.0, 0.5);
-    auto random_tensor = [&](xg::Shape s) {
-      Tn t = Tn::zeros(s, true);
-      for (auto& v : t.mutable_value()) v = init(rng);
-      return t;
-    };
-    ice_cream::Params<double> q{random_tensor({2, 2}), Tn::full({2}, 0.1, true),
-                                random_tensor({2, 1}), Tn::full({1}, 0.1, true)};
+    auto q = random_params(seed);
     double first = 0, last = 0;
     for (int epoch = 0; epoch <= 5000; ++epoch) {
       auto loss = xg::mse_loss(ice_cream::predict(q, x), y);
@@ -105,15 +110,7 @@ int main() {
   std::printf("   best MSE %.6f (the network that made the data: %.6f)\n", best, truth);
   std::printf("\n5) Full batch vs stochastic vs mini-batch (same start, 300 epochs, lr 0.1)\n");
   for (std::size_t batch : {std::size_t(0), std::size_t(1), std::size_t(4)}) {
-    std::mt19937 rng(2);
-    std::normal_distribution<double> init(0.0, 0.5);
-    auto random_tensor = [&](xg::Shape s) {
-      Tn t = Tn::zeros(s, true);
-      for (auto& v : t.mutable_value()) v = init(rng);
-      return t;
-    };
-    ice_cream::Params<double> q{random_tensor({2, 2}), Tn::full({2}, 0.1, true),
-                                random_tensor({2, 1}), Tn::full({1}, 0.1, true)};
+    auto q = random_params(2);
     xg::data::DataLoader<double> loader(x, y, {.batch_size = batch, .shuffle = true, .seed = 5});
     std::size_t steps = 0;
     for (int epoch = 0; epoch < 300; ++epoch) {

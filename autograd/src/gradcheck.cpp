@@ -64,15 +64,6 @@ double project(const xt::xarray<T>& u, const Tensor<T>& out) {
   return s;
 }
 
-std::string index_str(std::size_t flat, const std::vector<std::size_t>& shape) {
-  std::vector<std::size_t> idx(shape.size());
-  for (std::size_t d = shape.size(); d-- > 0;) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return shape_str(idx);
-}
-
 template <class T>
 Tensor<T> call_checked(const TensorFunction<T>& f, const std::vector<Tensor<T>>& x) {
   Tensor<T> out = f(x);
@@ -127,8 +118,8 @@ GradcheckResult gradcheck(const TensorFunction<T>& f, const std::vector<Tensor<T
     std::ostringstream m;
     m.precision(10);
     m << "gradcheck: " << what << " for input " << wrt_index[k] << " of shape "
-      << shape_str(wrt[k].shape()) << ", element " << index_str(j, wrt[k].shape()) << ": analytic "
-      << a << " vs numeric " << n << ", error " << result.error;
+      << shape_str(wrt[k].shape()) << ", element " << detail::index_str(j, wrt[k].shape())
+      << ": analytic " << a << " vs numeric " << n << ", error " << result.error;
     result.message = m.str();
   };
 

@@ -31,17 +31,6 @@ std::string num_str(T v) {
   return s.str();
 }
 
-/// "(1, 2)": the multi-index of row-major element `flat` in `shape`.
-template <class S>
-std::string index_str(std::size_t flat, const S& shape) {
-  std::vector<std::size_t> idx(shape.size());
-  for (std::size_t d = shape.size(); d-- > 0;) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return shape_str(idx);
-}
-
 template <class T>
 void check_pair(const char* op, const char* what, const Tensor<T>& pred, const Tensor<T>& target) {
   require_defined(op, pred);
@@ -141,8 +130,8 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
   for (auto x : p) {
     if (!(x >= T(0) && x <= T(1))) {
       throw DomainError("bce_loss: probability " + num_str(x) + " at index " +
-                        index_str(i, p.shape()) + " of the input of shape " + shape_str(p.shape()) +
-                        " is outside [0, 1]");
+                        detail::index_str(i, p.shape()) + " of the input of shape " +
+                        shape_str(p.shape()) + " is outside [0, 1]");
     }
     ++i;
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <xtensor/xarray.hpp>
 
@@ -73,6 +74,17 @@ inline bool repeats_over_leading_axes(const detail::array_shape& small,
   if (rest > big.size()) return false;
   return std::equal(small.begin() + static_cast<std::ptrdiff_t>(skip), small.end(),
                     big.end() - static_cast<std::ptrdiff_t>(rest));
+}
+
+/// "(1, 2)": the multi-index of row-major element `flat` in `shape`, for error messages.
+template <class S>
+std::string index_str(std::size_t flat, const S& shape) {
+  std::vector<std::size_t> idx(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    idx[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return shape_str(idx);
 }
 
 }  // namespace xg::detail
