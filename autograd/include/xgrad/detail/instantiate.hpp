@@ -2,5 +2,5 @@
 #pragma once
 
 #define XG_INSTANTIATE_FOR_FLOATS(MACRO) \
-  MACRO(float)                          \
+  MACRO(float)                           \
   MACRO(double)
