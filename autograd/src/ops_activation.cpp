@@ -20,19 +20,9 @@ namespace xg {
 namespace {
 
 using detail::array_shape;
+using detail::constant;
+using detail::num_str;
 using detail::require_defined;
-
-template <class T>
-Tensor<T> constant(xt::xarray<T>&& v) {
-  return Tensor<T>(std::move(v));
-}
-
-template <class T>
-std::string num_str(T v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 /// x minus its maximum along `ax` (materialised, kept as a size-1 axis so it broadcasts back).
 /// A non-finite maximum (a slice of -inf, or one holding +inf) is not subtracted, so a slice of

@@ -18,6 +18,8 @@ namespace xg {
 namespace {
 
 using detail::broadcast_shape;
+using detail::constant;
+using detail::num_str;
 using detail::require_defined;
 
 template <class T>
@@ -64,11 +66,6 @@ xt::xarray<T> broadcast_apply(const xt::xarray<T>& a, const xt::xarray<T>& b, Op
   }
   return xt::xarray<T>(
       xt::make_lambda_xfunction([op](const T& x, const T& y) { return op(x, y); }, a, b));
-}
-
-template <class T>
-Tensor<T> constant(xt::xarray<T>&& v) {
-  return Tensor<T>(std::move(v));
 }
 
 /// Position and value of the first element failing `ok`, for DomainError messages.

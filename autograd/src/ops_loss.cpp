@@ -22,14 +22,9 @@ namespace xg {
 
 namespace {
 
+using detail::constant;
+using detail::num_str;
 using detail::require_defined;
-
-template <class T>
-std::string num_str(T v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 template <class T>
 void check_pair(const char* op, const char* what, const Tensor<T>& pred, const Tensor<T>& target) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,20 @@ std::string index_str(std::size_t flat, const S& shape) {
     flat /= shape[d];
   }
   return shape_str(idx);
+}
+
+/// A number as the shortest text a stream gives ("0.5", "-2"), for error messages.
+template <class T>
+std::string num_str(T v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+/// A constant (not requiring grad) wrapping a freshly computed array.
+template <class T>
+Tensor<T> constant(xt::xarray<T>&& v) {
+  return Tensor<T>(std::move(v));
 }
 
 }  // namespace xg::detail
