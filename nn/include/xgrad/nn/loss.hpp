@@ -1,4 +1,5 @@
-// Losses as objects (the functions are in xgrad/ops/loss.hpp).
+// Losses as objects (the functions are in xgrad/ops/loss.hpp): each holds its reduction and
+// forwards to its function.
 #pragma once
 
 #include <cstddef>
@@ -8,64 +9,35 @@
 
 namespace xg::nn {
 
-template <class T>
-class MSELoss {
+/// A loss function bound to a reduction. Target is a Tensor<T> (regression, binary targets) or
+/// class labels (std::vector<std::size_t>).
+template <class T, class Target, Tensor<T> (*Function)(const Tensor<T>&, const Target&, Reduction)>
+class Loss {
  public:
-  explicit MSELoss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
-  Tensor<T> operator()(const Tensor<T>& pred, const Tensor<T>& target) const {
-    return mse_loss(pred, target, reduction_);
+  explicit Loss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
+  Tensor<T> operator()(const Tensor<T>& input, const Target& target) const {
+    return Function(input, target, reduction_);
   }
+  Reduction reduction() const { return reduction_; }
 
  private:
   Reduction reduction_;
 };
 
+/// (pred - target)^2.
 template <class T>
-class BCELoss {
- public:
-  explicit BCELoss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
-  Tensor<T> operator()(const Tensor<T>& prob, const Tensor<T>& target) const {
-    return bce_loss(prob, target, reduction_);
-  }
-
- private:
-  Reduction reduction_;
-};
-
+using MSELoss = Loss<T, Tensor<T>, &mse_loss<T>>;
+/// Binary cross-entropy on probabilities.
 template <class T>
-class BCEWithLogitsLoss {
- public:
-  explicit BCEWithLogitsLoss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
-  Tensor<T> operator()(const Tensor<T>& logits, const Tensor<T>& target) const {
-    return bce_with_logits(logits, target, reduction_);
-  }
-
- private:
-  Reduction reduction_;
-};
-
+using BCELoss = Loss<T, Tensor<T>, &bce_loss<T>>;
+/// Binary cross-entropy on logits (stable).
 template <class T>
-class CrossEntropyLoss {
- public:
-  explicit CrossEntropyLoss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
-  Tensor<T> operator()(const Tensor<T>& logits, const std::vector<std::size_t>& labels) const {
-    return cross_entropy(logits, labels, reduction_);
-  }
-
- private:
-  Reduction reduction_;
-};
-
+using BCEWithLogitsLoss = Loss<T, Tensor<T>, &bce_with_logits<T>>;
+/// Cross-entropy of (N, C) logits against class labels.
 template <class T>
-class NLLLoss {
- public:
-  explicit NLLLoss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
-  Tensor<T> operator()(const Tensor<T>& log_probs, const std::vector<std::size_t>& labels) const {
-    return nll_loss(log_probs, labels, reduction_);
-  }
-
- private:
-  Reduction reduction_;
-};
+using CrossEntropyLoss = Loss<T, std::vector<std::size_t>, &cross_entropy<T>>;
+/// Negative log-likelihood of (N, C) log-probabilities against class labels.
+template <class T>
+using NLLLoss = Loss<T, std::vector<std::size_t>, &nll_loss<T>>;
 
 }  // namespace xg::nn
