@@ -16,6 +16,7 @@
 #include "util.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
+#include "xgrad/observer.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/shape.hpp"
 
@@ -56,6 +57,10 @@ class Pass {
   std::vector<Tensor<T>>& captured() { return captured_; }
 
   void run(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& seeds) {
+    struct InBackward {  // restored on exit, also when a rule throws
+      bool previous = std::exchange(detail::in_backward, true);
+      ~InBackward() { detail::in_backward = previous; }
+    } in_backward;
     for (const auto& r : roots) discover(r.node());
     for (std::size_t i = 0; i < roots.size(); ++i) contribute(*roots[i].node(), seeds[i]);
 
@@ -109,9 +114,9 @@ class Pass {
   }
 
   /// Adds one gradient contribution to the sum a node is waiting for.
-  void contribute(Node<T>& n, const Tensor<T>& g) {
+  void contribute(Node<T>& n, Tensor<T> g) {
     if (!n.pending_grad.defined()) {
-      n.pending_grad = g;
+      n.pending_grad = std::move(g);
     } else if (!create_graph_ && n.pending_grad.node().use_count() == 1) {
       n.pending_grad.mutable_value() += g.value();  // exclusively ours: no alias can see it
     } else {
@@ -139,9 +144,14 @@ class Pass {
       auto it = wanted_.find(n.get());
       if (it != wanted_.end()) captured_[it->second] = g;
     }
+    const bool observed = detail::observer_count != 0;
     if (n->is_leaf()) {
+      if (observed && g.defined()) notify([&](auto* o) { o->on_gradient(*n, g); });
       if (accumulate_ && g.defined()) store_grad(*n, std::exchange(g, Tensor<T>()));
       return;
+    }
+    if (observed && g.defined() && n->retains_grad) {
+      notify([&](auto* o) { o->on_gradient(*n, g); });
     }
     if (n->retains_grad && accumulate_ && g.defined()) store_grad(*n, g);
 
@@ -151,13 +161,18 @@ class Pass {
       input_grads.assign(inputs.size(), Tensor<T>());
       const Tensor<T> out(n);
       BackwardContext<T> ctx{out, g, inputs, input_grads, create_graph_};
+      if (observed) notify([&](auto* o) { o->on_backward_begin(*n, g); });
       n->apply_backward(ctx);
       for (std::size_t i = 0; i < inputs.size(); ++i) {
-        if (!inputs[i].requires_grad() || !input_grads[i].defined()) continue;
-        Tensor<T> gi = std::move(input_grads[i]);
+        auto& gi = input_grads[i];
+        if (!inputs[i].requires_grad()) gi = Tensor<T>();
+        if (!gi.defined()) continue;
         const auto& want = inputs[i].value().shape();
         if (gi.value().shape() != want) gi = sum_to(gi, detail::to_shape(want));
-        contribute(*inputs[i].node(), gi);
+      }
+      if (observed) notify([&](auto* o) { o->on_backward_end(*n, g, input_grads); });
+      for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (input_grads[i].defined()) contribute(*inputs[i].node(), std::move(input_grads[i]));
       }
     }
     for (const auto& in : inputs) {
@@ -168,6 +183,12 @@ class Pass {
       n->released = true;
       inputs.clear();
     }
+  }
+
+  template <class Event>
+  static void notify(Event&& event) {
+    const auto list = detail::observers<T>();  // a copy: observers may change the list
+    for (auto* o : list) event(o);
   }
 
   GradModeGuard mode_;

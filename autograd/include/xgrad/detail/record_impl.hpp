@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "xgrad/detail/observer_hooks.hpp"
 #include "xgrad/grad_mode.hpp"
 
 namespace xg {
@@ -14,12 +15,18 @@ Tensor<T> record(const char* op, xt::xarray<T>&& value, std::vector<Tensor<T>> i
   if (is_grad_enabled()) {
     for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
   }
-  if (!needs_grad) return Tensor<T>(std::move(value));
+  if (!needs_grad) {
+    Tensor<T> result(std::move(value));
+    if (detail::observer_count != 0) detail::notify_forward(op, inputs, result);
+    return result;
+  }
   auto node = std::make_shared<FnNode<T, std::decay_t<F>>>(std::move(value),
                                                            std::forward<F>(backward_rule));
   node->op = op;
   node->inputs = std::move(inputs);
-  return Tensor<T>(std::shared_ptr<Node<T>>(std::move(node)));
+  Tensor<T> result(std::shared_ptr<Node<T>>(std::move(node)));
+  if (detail::observer_count != 0) detail::notify_forward(op, result.node()->inputs, result);
+  return result;
 }
 
 }  // namespace xg
