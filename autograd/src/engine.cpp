@@ -168,7 +168,7 @@ class Pass {
         if (!inputs[i].requires_grad()) gi = Tensor<T>();
         if (!gi.defined()) continue;
         const auto& want = inputs[i].value().shape();
-        if (gi.value().shape() != want) gi = sum_to(gi, detail::to_shape(want));
+        if (gi.value().shape() != want) gi = reduce_to_input(*n, i, gi, want);
       }
       if (observed) notify([&](auto* o) { o->on_backward_end(*n, g, input_grads); });
       for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -183,6 +183,26 @@ class Pass {
       n->released = true;
       inputs.clear();
     }
+  }
+
+  /// A rule's gradient for input i has the broadcast shape: sum it back to the input's shape.
+  Tensor<T> reduce_to_input(const Node<T>& n, std::size_t i, const Tensor<T>& g,
+                            const detail::array_shape& want) const {
+    const auto& from = g.value().shape();
+    bool broadcast = want.size() <= from.size();
+    try {
+      broadcast = broadcast && detail::broadcast_shape("backward", from, want) == from;
+    } catch (const ShapeError&) {
+      broadcast = false;
+    }
+    if (!broadcast) {
+      throw GraphError("backward: the rule of '" + std::string(n.op) +
+                       "' produced a gradient of shape " + shape_str(from) + " for its input " +
+                       std::to_string(i) + " of shape " + shape_str(want) +
+                       " (not a broadcast of it)");
+    }
+    if (create_graph_) return sum_to(g, detail::to_shape(want));
+    return Tensor<T>(detail::sum_to_value(g.value(), want));
   }
 
   template <class Event>

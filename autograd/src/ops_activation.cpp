@@ -114,9 +114,22 @@ Tensor<T> tanh(const Tensor<T>& a) {
 template <class T>
 Tensor<T> relu(const Tensor<T>& a) {
   require_defined("relu", a);
-  return record<T>("relu", xt::maximum(a.value(), T(0)), {a}, [](BackwardContext<T>& c) {
-    xt::xarray<T> mask = xt::cast<T>(c.inputs[0].value() > T(0));
-    c.input_grads[0] = mul(c.grad, constant<T>(std::move(mask)));
+  const auto& x = a.value();
+  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  for (std::size_t i = 0; i < x.size(); ++i) out.data()[i] = std::max(x.data()[i], T(0));
+  return record<T>("relu", std::move(out), {a}, [](BackwardContext<T>& c) {
+    const auto& x = c.inputs[0].value();
+    if (c.create_graph) {
+      xt::xarray<T> mask = xt::cast<T>(x > T(0));
+      c.input_grads[0] = mul(c.grad, constant<T>(std::move(mask)));
+      return;
+    }
+    // Without create_graph: g where x > 0, else 0, in one loop and one buffer.
+    const auto& g = c.grad.value();
+    xt::xarray<T> gi = xt::xarray<T>::from_shape(x.shape());
+    for (std::size_t i = 0; i < x.size(); ++i)
+      gi.data()[i] = x.data()[i] > T(0) ? g.data()[i] : T(0);
+    c.input_grads[0] = Tensor<T>(std::move(gi));
   });
 }
 

@@ -37,8 +37,8 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
   });
 }
 
-namespace {
-/// The value of sum_to: contiguous rows are accumulated directly in the common case of summing
+namespace detail {
+/// Contiguous rows are accumulated directly in the common case of summing
 /// over leading axes (a bias gradient), many times faster than xt::sum.
 template <class T>
 xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const detail::array_shape& target) {
@@ -61,7 +61,7 @@ xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const detail::array_shape& ta
   out.reshape(target);
   return out;
 }
-}  // namespace
+}  // namespace detail
 
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape) {
@@ -73,14 +73,15 @@ Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape) {
     throw ShapeError("sum_to: shape " + shape_str(from) + " is not a broadcast of " +
                      shape_str(target));
   }
-  return record<T>("sum_to", sum_to_value(a.value(), target), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape());
-  });
+  return record<T>(
+      "sum_to", detail::sum_to_value(a.value(), target), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape()); });
 }
 
 #define XG_INSTANTIATE(T)                                          \
   template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&); \
-  template Tensor<T> sum_to(const Tensor<T>&, const Shape&);
+  template Tensor<T> sum_to(const Tensor<T>&, const Shape&);       \
+  template xt::xarray<T> detail::sum_to_value(const xt::xarray<T>&, const detail::array_shape&);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 
 }  // namespace xg

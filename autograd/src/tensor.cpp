@@ -5,6 +5,7 @@
 #include <string>
 
 #include "util.hpp"
+#include "xgrad/detail/node_pool.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -69,7 +70,8 @@ void Node<T>::apply_backward(BackwardContext<T>&) {
 
 template <class T>
 Tensor<T>::Tensor(array_type&& value, bool requires_grad)
-    : node_(std::make_shared<Node<T>>(std::move(value), requires_grad)) {}
+    : node_(std::allocate_shared<Node<T>>(detail::NodeAllocator<Node<T>>(), std::move(value),
+                                          requires_grad)) {}
 
 template <class T>
 Tensor<T>::Tensor(const array_type& value, bool requires_grad)

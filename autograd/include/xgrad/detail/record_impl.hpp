@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "xgrad/detail/node_pool.hpp"
 #include "xgrad/detail/observer_hooks.hpp"
 #include "xgrad/grad_mode.hpp"
 
@@ -20,8 +21,9 @@ Tensor<T> record(const char* op, xt::xarray<T>&& value, std::vector<Tensor<T>> i
     if (detail::observer_count != 0) detail::notify_forward(op, inputs, result);
     return result;
   }
-  auto node = std::make_shared<FnNode<T, std::decay_t<F>>>(std::move(value),
-                                                           std::forward<F>(backward_rule));
+  using NodeType = FnNode<T, std::decay_t<F>>;
+  auto node = std::allocate_shared<NodeType>(detail::NodeAllocator<NodeType>(), std::move(value),
+                                             std::forward<F>(backward_rule));
   node->op = op;
   node->inputs = std::move(inputs);
   Tensor<T> result(std::shared_ptr<Node<T>>(std::move(node)));

@@ -1,0 +1,85 @@
+// Thread-local free lists of node blocks (see node_pool.hpp).
+#include "xgrad/detail/node_pool.hpp"
+
+#include <array>
+
+namespace xg::detail {
+
+namespace {
+
+constexpr std::size_t kGranule = 32;
+constexpr std::size_t kClasses = 32;               // blocks up to 1 KiB are pooled
+constexpr std::size_t kMaxCachedBytes = 8u << 20;  // per thread, so the cache stays bounded
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+class Pool {
+ public:
+  Pool() = default;
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  ~Pool() {
+    for (auto*& head : heads_) {
+      while (head != nullptr) {
+        FreeBlock* next = head->next;
+        ::operator delete(head);
+        head = next;
+      }
+    }
+  }
+
+  void* allocate(std::size_t cls) {
+    FreeBlock*& head = heads_[cls];
+    if (head == nullptr) return ::operator new((cls + 1) * kGranule);
+    FreeBlock* b = head;
+    head = b->next;
+    cached_bytes_ -= (cls + 1) * kGranule;
+    return b;
+  }
+
+  void deallocate(void* p, std::size_t cls) noexcept {
+    const std::size_t bytes = (cls + 1) * kGranule;
+    if (cached_bytes_ + bytes > kMaxCachedBytes) {
+      ::operator delete(p);
+      return;
+    }
+    auto* b = static_cast<FreeBlock*>(p);
+    b->next = heads_[cls];
+    heads_[cls] = b;
+    cached_bytes_ += bytes;
+  }
+
+ private:
+  std::array<FreeBlock*, kClasses> heads_{};
+  std::size_t cached_bytes_ = 0;
+};
+
+Pool& pool() {
+  thread_local Pool p;
+  return p;
+}
+
+std::size_t size_class(std::size_t bytes) {
+  return (bytes + kGranule - 1) / kGranule - 1;
+}
+
+}  // namespace
+
+void* node_allocate(std::size_t bytes) {
+  const std::size_t cls = size_class(bytes);
+  if (bytes == 0 || cls >= kClasses) return ::operator new(bytes);
+  return pool().allocate(cls);
+}
+
+void node_deallocate(void* p, std::size_t bytes) noexcept {
+  const std::size_t cls = size_class(bytes);
+  if (bytes == 0 || cls >= kClasses) {
+    ::operator delete(p);
+    return;
+  }
+  pool().deallocate(p, cls);
+}
+
+}  // namespace xg::detail
