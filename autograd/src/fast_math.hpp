@@ -1,0 +1,40 @@
+// Vectorisable float exponential for activation loops.
+//
+// glibc's expf is a scalar call per element (through the PLT), so the sigmoid of a
+// 1024 x 500 batch cost 13 % of a whole 784-500-500-10 training step. This version is branch
+// free (Cephes' minimax polynomial on [-ln2/2, ln2/2], scaled by 2^n built from the exponent
+// bits), so the compiler turns loops over it into SIMD code. Relative error below 2 ulp on the
+// range it is used for; double keeps std::exp.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+
+namespace xg::detail {
+
+/// 2^n for an integer-valued n in [-126, 127], as a float built from its exponent bits.
+inline float pow2i(float n) {
+  return std::bit_cast<float>(static_cast<std::int32_t>(n + 127.0f) << 23);
+}
+
+/// e^x for x <= 0 (results down to the denormals, then 0).
+inline float exp_nonpositive(float x) {
+  x = std::max(x, -104.0f);  // e^-104 is below the smallest denormal: the result is 0
+  constexpr float log2e = 1.44269504088896341f;
+  constexpr float round = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const float n = (x * log2e + round) - round;
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;  // x - n ln2 in two parts
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  // n may be as low as -150: scale in two halves so each factor is a normal float.
+  const float n1 = (n * 0.5f + round) - round;
+  return p * pow2i(n1) * pow2i(n - n1);
+}
+
+}  // namespace xg::detail
