@@ -1,4 +1,4 @@
-// Direct calls into OpenBLAS (see blas.hpp). Nothing here sets OpenBLAS's thread count.
+// Direct calls into OpenBLAS (see blas.hpp), and its thread count (threads.hpp).
 #include "blas.hpp"
 
 #include <cblas.h>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "xgrad/errors.hpp"
+#include "xgrad/threads.hpp"
 
 namespace xg::blas {
 
@@ -172,3 +173,19 @@ void transpose(std::size_t rows, std::size_t cols, const double* src, double* ds
 }
 
 }  // namespace xg::blas
+
+namespace xg {
+
+void set_num_threads(int n) {
+  if (n < 1) {
+    throw DomainError("set_num_threads: " + std::to_string(n) +
+                      " threads requested; need at least 1");
+  }
+  openblas_set_num_threads(n);
+}
+
+int num_threads() {
+  return openblas_get_num_threads();
+}
+
+}  // namespace xg

@@ -14,3 +14,4 @@
 #include "xgrad/ops/shape.hpp"
 #include "xgrad/serialize.hpp"
 #include "xgrad/tensor.hpp"
+#include "xgrad/threads.hpp"
