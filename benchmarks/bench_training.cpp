@@ -5,7 +5,8 @@
 //   BM_MlpStep           784-500-500-10 sigmoid MLP, batch 128, cross-entropy (sgemm bound);
 //                        compare its `flops` counter with BM_SgemmReference in sgemm_reference.cpp
 //   BM_ScalarChain/N     y = y * 1.0001 + 0.0001, N times, then backward (double); `per_op` is the
-//                        time per recorded op (2 ops per iteration), split into fwd/bwd/free
+//                        time per recorded op (2 ops per iteration), split into fwd/bwd/free;
+//                        N = 1e4, 1e5, 1e6: the time per op must stay flat (linear in N)
 //   BM_DeepTanhStep      1000 x (Linear(32,32) + tanh) at batch 16, MSE against zeros
 #include <benchmark/benchmark.h>
 
@@ -152,6 +153,7 @@ void BM_ScalarChain(benchmark::State& state) {
   state.counters["free_ns_op"] = free * 1e9 / ops;
 }
 BENCHMARK(BM_ScalarChain)
+    ->Arg(10'000)
     ->Arg(100'000)
     ->Arg(1'000'000)
     ->Unit(benchmark::kMillisecond)

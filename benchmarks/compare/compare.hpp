@@ -1,0 +1,113 @@
+// Shared by the translation units of xgrad_vs_libtorch: the case list, the problem both libraries
+// train (plain vectors, so no file needs both libraries' headers — torch's and xtensor's are kept
+// apart), the step timer and the result of one measurement.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+// OpenBLAS's own thread count: torch::set_num_threads does not set it. Declared here rather than
+// through <cblas.h>, which clashes with xtensor-blas.
+extern "C" void openblas_set_num_threads(int num_threads);
+
+namespace compare {
+
+enum class Activation { none, relu, sigmoid, tanh };
+enum class LossKind { mse, bce, cross_entropy };
+
+/// One row of the table: an MLP trained with SGD, or (chain > 0) the scalar chain.
+struct CaseSpec {
+  int number = 0;                    ///< 1..5, as in issue 4 (selects with --case)
+  std::string name{};                ///< "ice cream 2-2-1", ...
+  std::vector<std::size_t> sizes{};  ///< layer widths, input first
+  std::size_t batch = 0;
+  Activation hidden = Activation::none;  ///< after every layer but the last
+  Activation output = Activation::none;  ///< after the last layer
+  LossKind loss = LossKind::mse;
+  double lr = 0.01, momentum = 0;
+  bool nesterov = false;
+  unsigned seed = 0;
+  std::size_t chain = 0;  ///< iterations of y = y * 1.0001 + 0.0001 (double), then backward
+};
+
+/// The cases of issue 4; quick leaves out the million-iteration chain.
+std::vector<CaseSpec> all_cases(bool quick);
+
+/// Everything both libraries start from: the same data and the same initial weights.
+struct Problem {
+  CaseSpec spec;
+  std::vector<float> x{};                    ///< (batch, sizes.front()), row-major
+  std::vector<float> y{};                    ///< (batch, sizes.back()) targets for MSE and BCE
+  std::vector<std::size_t> labels{};         ///< class labels for cross-entropy
+  std::vector<std::vector<float>> w{}, b{};  ///< layer l: W (in, out) row-major, bias (out)
+};
+
+/// Data as in the seeds (ice cream rows, stairs images) or random; weights from xgrad's
+/// nn::Linear initialiser (Glorot uniform) with nn::manual_seed(spec.seed). (problem.cpp)
+Problem make_problem(const CaseSpec& spec);
+
+/// How long to measure one (library, case, threads) combination.
+struct Budget {
+  double seconds = 1.0;       ///< time the measured steps until this much has passed...
+  std::size_t min_steps = 5;  ///< ...and at least this many steps were taken
+  std::size_t max_steps = 2000;
+};
+
+/// Per-step times of one run and the first losses (to prove both libraries train the same
+/// model: they must agree to float rounding).
+struct StepTimes {
+  std::vector<double> seconds;  ///< one entry per measured step
+  std::vector<double> losses;   ///< loss of the first three steps; for the chain x.grad
+};
+
+/// Runs step() (which returns the loss) as warm-up, then measures steps one by one. A warm-up
+/// step that alone exceeds the budget is the only sample (the million-op chain).
+template <class Step>
+StepTimes time_steps(Step&& step, const Budget& budget) {
+  using clock = std::chrono::steady_clock;
+  StepTimes out;
+  auto timed = [&] {
+    const auto t0 = clock::now();
+    const double loss = step();
+    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    if (out.losses.size() < 3) out.losses.push_back(loss);
+    return s;
+  };
+  const double first = timed();
+  if (first >= budget.seconds) {
+    out.seconds.push_back(first);
+    return out;
+  }
+  // Warm-up: a tenth of the budget or two steps, whichever is longer.
+  double warm = first;
+  for (int i = 1; i < 2 || warm < 0.1 * budget.seconds; ++i) warm += timed();
+  double total = 0;
+  while (out.seconds.size() < budget.max_steps &&
+         (total < budget.seconds || out.seconds.size() < budget.min_steps)) {
+    out.seconds.push_back(timed());
+    total += out.seconds.back();
+  }
+  return out;
+}
+
+/// xgrad's training step on `p` (compare_xgrad.cpp); OpenBLAS threads are set by the caller.
+StepTimes run_xgrad(const Problem& p, const Budget& budget);
+/// libtorch's (compare_torch.cpp), with `intra_op_threads` for torch::set_num_threads.
+StepTimes run_torch(const Problem& p, const Budget& budget, int intra_op_threads);
+
+/// The matrix products of one step of case 3 (784-500-500-10 at `batch`): forward X W and
+/// backward dW = X^T G, dX = G W^T, skipping the first layer's dX as both libraries do
+/// (sgemm_limit.cpp, the only file that sees <cblas.h>).
+struct SgemmLimit {
+  double flops = 0;    ///< per step
+  double seconds = 0;  ///< median time of the products on preallocated buffers
+};
+SgemmLimit measure_sgemm_limit(std::size_t batch, const Budget& budget);
+/// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Haswell MAX_THREADS=64".
+std::string openblas_description();
+/// "1.13.1" (compare_torch.cpp).
+std::string torch_version();
+
+}  // namespace compare

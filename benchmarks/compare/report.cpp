@@ -1,0 +1,187 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace compare {
+
+std::string Setting::label() const {
+  return "omp" + std::to_string(intra_op) + "/blas" + std::to_string(blas);
+}
+
+Measurement summarize(const StepTimes& t) {
+  Measurement m;
+  std::vector<double> s = t.seconds;
+  std::sort(s.begin(), s.end());
+  m.steps = s.size();
+  if (!s.empty()) {
+    m.median = s.size() % 2 ? s[s.size() / 2] : 0.5 * (s[s.size() / 2 - 1] + s[s.size() / 2]);
+    m.min = s.front();
+  }
+  for (std::size_t i = 0; i < t.losses.size() && i < 3; ++i) m.losses[i] = t.losses[i];
+  return m;
+}
+
+std::string format_time(double seconds) {
+  char buf[32];
+  if (seconds < 1e-6) {
+    std::snprintf(buf, sizeof buf, "%.0f ns", seconds * 1e9);
+  } else if (seconds < 1e-3) {
+    std::snprintf(buf, sizeof buf, "%.1f us", seconds * 1e6);
+  } else if (seconds < 1) {
+    std::snprintf(buf, sizeof buf, "%.2f ms", seconds * 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f s", seconds);
+  }
+  return buf;
+}
+
+const std::pair<Setting, Measurement>& Row::torch_best() const {
+  const auto* best = &torch.front();
+  for (const auto& t : torch) {
+    if (t.second.ok && (!best->second.ok || t.second.median < best->second.median)) best = &t;
+  }
+  return *best;
+}
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string time_or_error(const Measurement& m) {
+  return m.ok ? format_time(m.median) : std::string("failed: ") + m.error;
+}
+
+/// Both libraries trained the same model: their first losses (the chain's x.grad) agree to
+/// float rounding (double for the chain).
+bool same_losses(const Row& r) {
+  const Measurement &a = r.xgrad, &b = r.torch_best().second;
+  const double tol = r.spec.chain > 0 ? 1e-9 : 2e-3;
+  for (int i = 0; i < 3; ++i) {
+    // A step longer than the budget is measured once and reports one loss.
+    if (std::isnan(a.losses[i]) || std::isnan(b.losses[i])) return i > 0;
+    const double scale = std::max({std::abs(a.losses[i]), std::abs(b.losses[i]), 1e-6});
+    if (!(std::abs(a.losses[i] - b.losses[i]) <= tol * scale)) return false;
+  }
+  return true;
+}
+
+std::string losses_cell(const Row& r) {
+  if (!r.xgrad.ok || !r.torch_best().second.ok) return "-";
+  if (same_losses(r)) return "yes";
+  const Measurement &a = r.xgrad, &b = r.torch_best().second;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "NO: %.6g %.6g %.6g vs %.6g %.6g %.6g", a.losses[0], a.losses[1],
+                a.losses[2], b.losses[0], b.losses[1], b.losses[2]);
+  return buf;
+}
+
+std::string ratio_cell(const Row& r) {
+  const Measurement &a = r.xgrad, &b = r.torch_best().second;
+  return a.ok && b.ok ? fixed(a.median / b.median, 3) : "-";
+}
+
+std::string mib(const Measurement& m) {
+  return m.ok ? fixed(m.peak_mib, 1) : "-";
+}
+
+bool any_row(const std::vector<Row>& rows, bool chain) {
+  return std::any_of(rows.begin(), rows.end(),
+                     [chain](const Row& r) { return (r.spec.chain > 0) == chain; });
+}
+
+void print_steps(std::ostream& out, const std::vector<Row>& rows) {
+  out << "### Training steps (median time per step: zero_grad + forward + loss + backward + "
+         "SGD step)\n\n"
+      << "| # | case | threads | xgrad | libtorch (best setting) | xgrad / libtorch | "
+         "xgrad peak MiB | libtorch peak MiB | same losses |\n"
+      << "|---|---|---|---|---|---|---|---|---|\n";
+  for (const Row& r : rows) {
+    if (r.spec.chain > 0) continue;
+    const auto& [setting, t] = r.torch_best();
+    out << "| " << r.spec.number << " | " << r.spec.name << " | " << r.threads << " | "
+        << time_or_error(r.xgrad) << " | " << time_or_error(t) << " (" << setting.label() << ") | "
+        << ratio_cell(r) << " | " << mib(r.xgrad) << " | " << mib(t) << " | " << losses_cell(r)
+        << " |\n";
+  }
+  out << "\n";
+}
+
+void print_chain(std::ostream& out, const std::vector<Row>& rows) {
+  out << "### Scalar chain y = y * 1.0001 + 0.0001, then backward (double; 2 ops per "
+         "iteration; freeing the tape is timed too)\n\n"
+      << "| iterations | threads | xgrad total | libtorch total (best setting) | "
+         "xgrad / libtorch | xgrad per op | libtorch per op | xgrad peak MiB | "
+         "libtorch peak MiB | same x.grad |\n"
+      << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const Row& r : rows) {
+    if (r.spec.chain == 0) continue;
+    const auto& [setting, t] = r.torch_best();
+    const double ops = 2.0 * static_cast<double>(r.spec.chain);
+    auto per_op = [&](const Measurement& m) { return m.ok ? format_time(m.median / ops) : "-"; };
+    out << "| " << r.spec.chain << " | " << r.threads << " | " << time_or_error(r.xgrad) << " | "
+        << time_or_error(t) << " (" << setting.label() << ") | " << ratio_cell(r) << " | "
+        << per_op(r.xgrad) << " | " << per_op(t) << " | " << mib(r.xgrad) << " | " << mib(t)
+        << " | " << losses_cell(r) << " |\n";
+  }
+  out << "\n";
+}
+
+void print_sgemm(std::ostream& out, const std::vector<SgemmRow>& sgemm) {
+  out << "### Case 3 against the sgemm limit (the step's 8 matrix products alone through "
+         "cblas_sgemm)\n\n"
+      << "| batch | threads | GFLOP per step | sgemm time | sgemm GFLOP/s | xgrad step | "
+         "xgrad % of limit | libtorch step | libtorch % of limit |\n"
+      << "|---|---|---|---|---|---|---|---|---|\n";
+  for (const SgemmRow& s : sgemm) {
+    const Measurement& t = s.row->torch_best().second;
+    auto pct = [&](const Measurement& m) {
+      return m.ok && s.limit.ok ? fixed(100.0 * s.limit.median / m.median, 0) + " %" : "-";
+    };
+    const double flops = s.limit.losses[0];
+    out << "| " << s.batch << " | " << s.threads << " | " << fixed(flops / 1e9, 3) << " | "
+        << time_or_error(s.limit) << " | "
+        << (s.limit.ok ? fixed(flops / s.limit.median / 1e9, 1) : "-") << " | "
+        << time_or_error(s.row->xgrad) << " | " << pct(s.row->xgrad) << " | " << time_or_error(t)
+        << " | " << pct(t) << " |\n";
+  }
+  out << "\n";
+}
+
+}  // namespace
+
+bool print_tables(std::ostream& out, const std::vector<Row>& rows,
+                  const std::vector<SgemmRow>& sgemm) {
+  bool good = true;
+  for (const Row& r : rows) {
+    good = good && r.xgrad.ok && r.torch_best().second.ok && same_losses(r);
+  }
+  for (const SgemmRow& s : sgemm) good = good && s.limit.ok;
+  if (any_row(rows, false)) print_steps(out, rows);
+  if (any_row(rows, true)) print_chain(out, rows);
+  if (!sgemm.empty()) print_sgemm(out, sgemm);
+  return good;
+}
+
+void write_csv(std::ostream& out, const std::vector<Row>& rows) {
+  out << "case_number,case,threads,library,setting,median_s,min_s,steps,peak_mib,start_mib,"
+         "loss0,loss1,loss2,error\n";
+  auto line = [&](const Row& r, const char* lib, const std::string& setting, const Measurement& m) {
+    char buf[512];
+    std::snprintf(
+        buf, sizeof buf, "%d,\"%s\",%d,%s,%s,%.9g,%.9g,%zu,%.2f,%.2f,%.9g,%.9g,%.9g,\"%s\"\n",
+        r.spec.number, r.spec.name.c_str(), r.threads, lib, setting.c_str(), m.median, m.min,
+        m.steps, m.peak_mib, m.start_mib, m.losses[0], m.losses[1], m.losses[2], m.error);
+    out << buf;
+  };
+  for (const Row& r : rows) {
+    line(r, "xgrad", "blas" + std::to_string(r.threads), r.xgrad);
+    for (const auto& [s, m] : r.torch) line(r, "libtorch", s.label(), m);
+  }
+}
+
+}  // namespace compare
