@@ -327,3 +327,31 @@ TEST(LossErrors, ClassLosses) {
 
 }  // namespace
 }  // namespace xg
+
+namespace {
+// Sum and mean of mse_loss and bce_loss are single fused operations; they must agree with the
+// elementwise (Reduction::none) composition, values and both gradients, including p = 0 and 1.
+TEST(LossFused, AgreesWithElementwiseComposition) {
+  using xg::Reduction;
+  using xg::Tensor;
+  const std::vector<double> pv{0, 0, 1, 1, 0.25, 0.7}, tv{1, 0, 0, 1, 0.5, 1};
+  for (Reduction r : {Reduction::sum, Reduction::mean}) {
+    for (int which = 0; which < 2; ++which) {
+      auto loss = [which](const Tensor<double>& p, const Tensor<double>& t, Reduction red) {
+        return which == 0 ? xg::bce_loss(p, t, red) : xg::mse_loss(p, t, red);
+      };
+      auto p1 = Tensor<double>::from({2, 3}, pv, true), t1 = Tensor<double>::from({2, 3}, tv, true);
+      auto p2 = Tensor<double>::from({2, 3}, pv, true), t2 = Tensor<double>::from({2, 3}, tv, true);
+      auto fused = loss(p1, t1, r);
+      auto composed = r == Reduction::sum ? xg::sum(loss(p2, t2, Reduction::none))
+                                          : xg::mean(loss(p2, t2, Reduction::none));
+      EXPECT_STREQ(fused.op_name(), which == 0 ? "bce_loss" : "mse_loss");
+      EXPECT_NEAR(fused.item(), composed.item(), 1e-12);
+      fused.backward();
+      composed.backward();
+      EXPECT_TRUE(xt::allclose(p1.grad().value(), p2.grad().value(), 1e-12, 1e-12));
+      EXPECT_TRUE(xt::allclose(t1.grad().value(), t2.grad().value(), 1e-12, 1e-12));
+    }
+  }
+}
+}  // namespace
