@@ -12,6 +12,7 @@ namespace xg::detail {
 
 /// One number with `precision` significant digits (%g style: 0.25, 1.5e-07, -3).
 inline std::string number_text(double v, int precision) {
+  if (v == 0) v = 0;  // print -0 (e.g. g * 0 under a ReLU mask) as 0
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", precision, v);
   return buf;
