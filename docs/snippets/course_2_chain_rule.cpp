@@ -16,7 +16,7 @@ using Tn = xg::Tensor<double>;
 int main() {
   const Tn x = ice_cream::inputs<double>();
   const Tn y = ice_cream::targets<double>();
-  auto p = ice_cream::true_params<double>();           // every parameter fixed at its optimum...
+  auto p = ice_cream::true_params<double>();            // every parameter fixed at its optimum...
   p.b_out = Tn::from({1}, {-0.1}, true).set_name("b");  // ...except the output bias
 
   // snippet-begin: by_hand

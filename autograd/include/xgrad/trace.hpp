@@ -58,6 +58,7 @@ std::vector<std::string> known_rules();
 template <class T>
 class BackwardTrace final : public TapeObserver<T> {
  public:
+  /// Starts tracing on this thread; tracing stops when the object is destroyed.
   explicit BackwardTrace(TraceOptions options = {});
   BackwardTrace(const BackwardTrace&) = delete;
   BackwardTrace& operator=(const BackwardTrace&) = delete;
