@@ -17,6 +17,7 @@ repository root. Rules checked in every docs/**/*.md:
   - every fenced block names its language (```sh, ```text, ...).
 
 Usage: check_snippets.py [--fix] REPO_ROOT   (--fix rewrites the blocks from the files)
+       check_snippets.py --self-test          (proves the checker catches each kind of drift)
 Exit status 0 when everything matches, 1 otherwise (each problem printed as file:line: ...).
 """
 import pathlib
@@ -111,7 +112,42 @@ def check_file(root, md, fix):
     return problems, out
 
 
+def self_test():
+    """Builds a tiny docs tree in a temporary directory and breaks it in each way checked."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        root = pathlib.Path(tmp)
+        (root / "docs" / "snippets").mkdir(parents=True)
+        (root / "docs" / "snippets" / "a.cpp").write_text(
+            "int main() {\n  // snippet-begin: body\n  return 0;\n  // snippet-end: body\n}\n")
+        good = ("# t\n\n<!-- snippet: docs/snippets/a.cpp#body -->\n```cpp\nreturn 0;\n```\n\n"
+                "```sh\nls\n```\n")
+        cases = {
+            "matching": (good, 0),
+            "edited block": (good.replace("return 0;", "return 1;"), 1),
+            "unmarked C++": (good + "\n```cpp\nint x;\n```\n", 1),
+            "no language": (good + "\n```\nplain\n```\n", 1),
+            "missing region": (good.replace("#body", "#other"), 1),
+            "missing file": (good.replace("a.cpp", "b.cpp"), 1),
+        }
+        failed = []
+        for name, (text, want) in cases.items():
+            (root / "docs" / "t.md").write_text(text)
+            problems, _ = check_file(root, root / "docs" / "t.md", False)
+            got = 1 if problems else 0
+            print(f"self-test {name}: {'ok' if got == want else 'WRONG'} ({len(problems)} problems)")
+            if got != want:
+                failed.append(name)
+        (root / "docs" / "t.md").write_text(good.replace("return 0;", "return 1;"))
+        main(["--fix", str(root)])
+        if (root / "docs" / "t.md").read_text() != good:
+            failed.append("--fix")
+        return 1 if failed else 0
+
+
 def main(argv):
+    if argv == ["--self-test"]:
+        return self_test()
     fix = "--fix" in argv
     args = [a for a in argv if a != "--fix"]
     if len(args) != 1:

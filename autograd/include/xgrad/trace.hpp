@@ -54,7 +54,8 @@ std::vector<std::string> known_rules();
 ///   {"event":"gradient","step":k,"node":id,"label":"b","op":"leaf","shape":[1],"grad":[...]}
 /// `node` numbers each tape node once per trace (in order of appearance); `label` is the
 /// tensor's name when it has one, else its op name ("leaf" for unnamed leaves); `contribution`
-/// is null for an input that needs no gradient. Values are in row-major order.
+/// is null for an input that needs no gradient. Values are in row-major order. Node numbers are
+/// keyed by address, so use one trace per backward pass (a freed node's address can be reused).
 template <class T>
 class BackwardTrace final : public TapeObserver<T> {
  public:
