@@ -48,12 +48,14 @@ xg::Tensor<T> inputs() {
   return xg::Tensor<T>::from({kRows, 2}, v);
 }
 
+// snippet-begin: predict
 /// Forward pass: relu(relu(x W1 + b1) W2 + b2), shape (rows, 1).
 template <class T>
 xg::Tensor<T> predict(const Params<T>& p, const xg::Tensor<T>& x) {
   auto hidden = xg::relu(xg::matmul(x, p.w_hidden) + p.b_hidden);
   return xg::relu(xg::matmul(hidden, p.w_out) + p.b_out);
 }
+// snippet-end: predict
 
 /// Revenue targets (10, 1): the true network's output plus the fixed noise.
 template <class T>

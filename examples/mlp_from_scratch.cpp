@@ -63,6 +63,7 @@ int main() {
 
   double worst = 0;
   for (int epoch = 0; epoch < epochs; ++epoch) {
+    // snippet-begin: by_hand
     // By hand, the seed's recipe.
     const Arr hidden = sigmoid(dot(X, wh) + bh);
     const Arr output = sigmoid(dot(hidden, wout) + bout);
@@ -74,7 +75,9 @@ int main() {
     bout += xt::sum(d_output, {0}, xt::keep_dims) * lr;
     wh += dot(xt::transpose(X), d_hidden) * lr;
     bh += xt::sum(d_hidden, {0}, xt::keep_dims) * lr;
+    // snippet-end: by_hand
 
+    // snippet-begin: tape
     // On the tape: the same network, loss sum((y - output)^2) / 2, step w -= lr dL/dw.
     const Tn t_hidden = xg::sigmoid(xg::matmul(tX, t_wh) + t_bh);
     const Tn t_output = xg::sigmoid(xg::matmul(t_hidden, t_wout) + t_bout);
@@ -87,6 +90,7 @@ int main() {
         p->zero_grad();
       }
     }
+    // snippet-end: tape
     worst = std::max({worst, max_abs_diff(wh, t_wh.value()), max_abs_diff(bh, t_bh.value()),
                       max_abs_diff(wout, t_wout.value()), max_abs_diff(bout, t_bout.value())});
     if (epoch == 0 || (epoch + 1) % 1000 == 0) {

@@ -9,7 +9,9 @@
 
 namespace xg {
 
+/// What xg::grad() does besides computing the gradients.
 struct GradOptions {
+  /// Keep the tape after the pass so it can be walked again. Default: release it.
   bool retain_graph = false;
   /// Record the backward pass so the returned gradients can be differentiated again.
   bool create_graph = false;

@@ -15,6 +15,7 @@ inline bool is_grad_enabled() {
 /// Sets grad mode for the current scope and thread, restoring the previous mode on exit.
 class GradModeGuard {
  public:
+  /// Switches recording on (`true`) or off (`false`) until the guard is destroyed.
   explicit GradModeGuard(bool enabled) : previous_(detail::grad_enabled) {
     detail::grad_enabled = enabled;
   }

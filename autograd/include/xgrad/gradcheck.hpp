@@ -20,6 +20,7 @@
 
 namespace xg {
 
+/// Step size, tolerances and seed of gradcheck / gradgradcheck.
 struct GradcheckOptions {
   /// Finite-difference step, relative to each value's magnitude: h = eps * max(1, |x|).
   /// 0 picks 1e-6 for double and 1e-3 for float.
@@ -27,6 +28,7 @@ struct GradcheckOptions {
   /// Pass when |analytic - numeric| <= atol + rtol * |numeric|. 0 picks defaults per type
   /// (double: 1e-5 / 1e-3; float: 1e-2 / 1e-2).
   double atol = 0;
+  /// Relative tolerance (see atol).
   double rtol = 0;
   /// Seed of the random upstream gradient and of the pre-existing gradient.
   std::uint64_t seed = 42;
@@ -34,17 +36,25 @@ struct GradcheckOptions {
   bool check_accumulation = true;
 };
 
+/// The outcome of a check; on failure, the first element whose gradients disagree.
 struct GradcheckResult {
+  /// True when every compared element is within tolerance.
   bool ok = true;
   /// Empty when ok; otherwise which input, which element, analytic vs numeric and the error.
   std::string message;
+  /// Index of the failing input.
   std::size_t input = 0;
+  /// Row-major index of the failing element within that input.
   std::size_t element = 0;
+  /// The tape's gradient at the failing element.
   double analytic = 0;
+  /// The finite-difference estimate at the failing element.
   double numeric = 0;
+  /// |analytic - numeric| at the failing element.
   double error = 0;
   /// Number of gradient elements compared.
   std::size_t checked = 0;
+  /// Same as ok, so `if (auto r = gradcheck(...))` reads naturally.
   explicit operator bool() const { return ok; }
 };
 

@@ -41,6 +41,7 @@ class TapeObserver {
 template <class T>
 class ObserverGuard {
  public:
+  /// Installs `observer` until the guard is destroyed; the observer must outlive the guard.
   explicit ObserverGuard(TapeObserver<T>& observer) : observer_(&observer) {
     detail::push_observer<T>(observer_);
   }

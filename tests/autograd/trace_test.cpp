@@ -1,0 +1,250 @@
+// The backward trace: on seed 003's ice-cream bias it shows the chain
+// dMSE/db = dMSE/dr̂ · dr̂/dz · dz/db with the numbers, as text and as parseable JSON lines.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ice_cream_data.hpp"
+#include "json_lite.hpp"
+#include "test_support.hpp"
+#include "xgrad/trace.hpp"
+
+namespace {
+
+using Tn = xg::Tensor<double>;
+using xg::test::Json;
+
+struct IceCreamTrace {
+  std::vector<Json> events;
+  std::string text;
+  Tn bias;
+  std::vector<double> z, r, y;  // the output neuron's input, the prediction r̂, the target
+};
+
+/// The seed's step 2: only the output bias is trained; everything else sits at its optimum.
+IceCreamTrace run_ice_cream(double bias) {
+  const Tn x = ice_cream::inputs<double>();
+  const Tn y = ice_cream::targets<double>();
+  auto p = ice_cream::true_params<double>();
+  p.b_out = Tn::from({1}, {bias}, true).set_name("b");
+  auto loss = xg::mse_loss(ice_cream::predict(p, x), y);
+  std::ostringstream json, text;
+  {
+    xg::BackwardTrace<double> trace({.text = &text, .json = &json});
+    loss.backward();
+  }
+  IceCreamTrace t{xg::test::parse_json_lines(json.str()), text.str(), p.b_out, {}, {}, {}};
+  const auto& w1 = p.w_hidden.value();
+  const auto& b1 = p.b_hidden.value();
+  const auto& w2 = p.w_out.value();
+  for (std::size_t i = 0; i < ice_cream::kRows; ++i) {
+    double z = bias;
+    for (std::size_t j = 0; j < 2; ++j) {
+      z +=
+          std::max(b1(j) + x.value()(i, 0) * w1(0, j) + x.value()(i, 1) * w1(1, j), 0.0) * w2(j, 0);
+    }
+    t.z.push_back(z);
+    t.r.push_back(std::max(z, 0.0));
+    t.y.push_back(y.value()(i, 0));
+  }
+  return t;
+}
+
+void expect_values(const Json& got, const std::vector<double>& want, const char* what) {
+  ASSERT_EQ(got.arr.size(), want.size()) << what;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR(got[i].num, want[i], 1e-15) << what << " [" << i << "]";
+  }
+}
+
+TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
+  for (double bias : {0.0, 0.3, -0.25}) {
+    SCOPED_TRACE("bias " + std::to_string(bias));
+    const auto t = run_ice_cream(bias);
+    const std::size_t n = ice_cream::kRows;
+    // mean = mul_scalar(sum(.)), then mul(d, d), sub(r̂, y), relu, add(hW2, b), b's gradient.
+    ASSERT_EQ(t.events.size(), 7u) << t.text;
+    const char* ops[] = {"mul_scalar", "sum", "mul", "sub", "relu", "add"};
+    for (std::size_t k = 0; k < 6; ++k) {
+      EXPECT_EQ(t.events[k]["event"].str, "backward");
+      EXPECT_EQ(t.events[k]["op"].str, ops[k]);
+      EXPECT_EQ(t.events[k]["step"].num, double(k));
+      EXPECT_EQ(t.events[k]["rule"].str, xg::derivative_rule(ops[k]));
+    }
+    expect_values(t.events[0]["grad"], {1.0}, "seed dMSE/dMSE");
+    // mul(d, d) uses d twice: both contributions go to the same node (fan-out), and sub sees
+    // their sum, 2 d / N.
+    const Json& mul = t.events[2];
+    EXPECT_EQ(mul["inputs"][0]["node"].num, mul["inputs"][1]["node"].num);
+    EXPECT_EQ(mul["inputs"][0]["node"].num, t.events[3]["node"].num);
+
+    std::vector<double> dmse_dr, dr_dz, dmse_dz;
+    double dmse_db = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      dmse_dr.push_back(2.0 / n * (t.r[i] - t.y[i]));  // d/dr̂ of (1/N) Σ (r̂ - y)²
+      dr_dz.push_back(t.z[i] > 0 ? 1.0 : 0.0);         // relu'
+      dmse_dz.push_back(dmse_dr[i] * dr_dz[i]);
+      dmse_db += dmse_dz[i] * 1.0;  // dz/db = 1 for every row; the bias is shared: sum
+    }
+    const Json& sub = t.events[3];
+    expect_values(
+        sub["grad"],
+        [&] {
+          std::vector<double> d;
+          for (std::size_t i = 0; i < n; ++i) d.push_back(2.0 / n * (t.r[i] - t.y[i]));
+          return d;
+        }(),
+        "incoming gradient of sub");
+    expect_values(sub["inputs"][0]["contribution"], dmse_dr, "dMSE/dr̂");
+    EXPECT_EQ(sub["inputs"][1]["contribution"].kind, Json::Kind::null);  // the targets
+
+    const Json& relu = t.events[4];
+    EXPECT_EQ(relu["node"].num, sub["inputs"][0]["node"].num);
+    expect_values(relu["grad"], dmse_dr, "relu receives dMSE/dr̂");
+    expect_values(relu["inputs"][0]["contribution"], dmse_dz, "dMSE/dz = dMSE/dr̂ · dr̂/dz");
+
+    const Json& add = t.events[5];
+    expect_values(add["grad"], dmse_dz, "add receives dMSE/dz");
+    EXPECT_EQ(add["inputs"][0]["contribution"].kind, Json::Kind::null);  // h W2: no parameter
+    EXPECT_EQ(add["inputs"][1]["label"].str, "b");
+    EXPECT_EQ(add["inputs"][1]["op"].str, "leaf");
+    EXPECT_EQ(add["inputs"][1]["shape"].numbers(), std::vector<double>{1});
+    expect_values(add["inputs"][1]["contribution"], {dmse_db}, "dMSE/db = Σ dMSE/dz · 1");
+
+    const Json& grad = t.events[6];
+    EXPECT_EQ(grad["event"].str, "gradient");
+    EXPECT_EQ(grad["label"].str, "b");
+    EXPECT_EQ(grad["node"].num, add["inputs"][1]["node"].num);
+    expect_values(grad["grad"], {dmse_db}, "b's gradient");
+    EXPECT_EQ(grad["grad"][0].num, t.bias.grad().item());  // full precision: exact round trip
+  }
+}
+
+TEST(BackwardTrace, TextReportNamesEachStep) {
+  const auto t = run_ice_cream(0.0);
+  EXPECT_NE(t.text.find("[4] backward of #4 relu (10, 1)\n"), std::string::npos) << t.text;
+  EXPECT_NE(t.text.find("    rule  relu: out = max(a, 0); da = g * (a > 0 ? 1 : 0)\n"),
+            std::string::npos);
+  EXPECT_NE(t.text.find("): no gradient needed\n"), std::string::npos);
+  EXPECT_NE(t.text.find("[6] gradient of #"), std::string::npos);
+  EXPECT_NE(t.text.find(" b (1) = ["), std::string::npos);
+}
+
+TEST(BackwardTrace, OnlyWhileAliveAndEscapesNames) {
+  auto a = Tn::scalar(1.5, true).set_name("quote\" back\\ tab\t");
+  std::ostringstream json;
+  {
+    xg::BackwardTrace<double> trace({.json = &json});
+    xg::exp(a).backward();
+    EXPECT_EQ(trace.steps(), 2u);
+  }
+  xg::exp(a).backward();  // not traced
+  const auto events = xg::test::parse_json_lines(json.str());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["inputs"][0]["label"].str, "quote\" back\\ tab\t");
+  EXPECT_EQ(events[1]["label"].str, "quote\" back\\ tab\t");
+  EXPECT_EQ(events[1]["grad"][0].num, std::exp(1.5));
+}
+
+TEST(BackwardTrace, FloatValuesRoundTripAndNonFiniteIsNull) {
+  auto a = xg::Tensor<float>::from({2}, {0.1f, 1e30f}, true);  // 3 a^2 overflows to inf
+  std::ostringstream json;
+  {
+    xg::BackwardTrace<float> trace({.json = &json});
+    xg::sum(xg::pow(a, 3.0f)).backward();
+  }
+  const auto events = xg::test::parse_json_lines(json.str());
+  ASSERT_EQ(events.size(), 3u);
+  const Json& contribution = events[1]["inputs"][0]["contribution"];
+  EXPECT_EQ(static_cast<float>(contribution[0].num), a.grad().value()(0));
+  EXPECT_EQ(contribution[1].kind, Json::Kind::null);
+}
+
+TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
+  // Every op name the library passes to xg::record (grep 'record<T>("' autograd/src).
+  const std::vector<std::string> recorded = {"abs",
+                                             "add",
+                                             "add_scalar",
+                                             "bce_with_logits",
+                                             "broadcast_to",
+                                             "clamp",
+                                             "clamped_log",
+                                             "concat",
+                                             "div",
+                                             "elu",
+                                             "exp",
+                                             "flatten",
+                                             "gather",
+                                             "gather_backward",
+                                             "hardtanh",
+                                             "index_select",
+                                             "index_select_backward",
+                                             "leaky_relu",
+                                             "log",
+                                             "log_softmax",
+                                             "logsumexp",
+                                             "matmul",
+                                             "max",
+                                             "max_axis",
+                                             "maximum",
+                                             "minimum",
+                                             "mul",
+                                             "mul_scalar",
+                                             "narrow",
+                                             "narrow_backward",
+                                             "neg",
+                                             "nll_loss",
+                                             "permute",
+                                             "pow",
+                                             "pow_scalar",
+                                             "rdiv_scalar",
+                                             "relu",
+                                             "reshape",
+                                             "rsub_scalar",
+                                             "sigmoid",
+                                             "slice_rows",
+                                             "softmax",
+                                             "softplus",
+                                             "sqrt",
+                                             "squeeze",
+                                             "step",
+                                             "sub",
+                                             "sum",
+                                             "sum_axis",
+                                             "sum_to",
+                                             "tanh",
+                                             "transpose",
+                                             "unsqueeze",
+                                             "where"};
+  for (const auto& op : recorded) {
+    const std::string rule = xg::derivative_rule(op);
+    EXPECT_EQ(rule.rfind(op + ": ", 0), 0u) << op << " -> '" << rule << "'";
+  }
+  EXPECT_EQ(xg::known_rules().size(), recorded.size());
+  EXPECT_EQ(xg::derivative_rule("swish"), "");
+}
+
+TEST(BackwardTrace, CustomOperationsUseTheirOwnRuleText) {
+  auto x = Tn::scalar(2.0, true);
+  auto twice =
+      xg::record<double>("twice", xt::xarray<double>(2.0 * x.value()), {x},
+                         [](xg::BackwardContext<double>& c) { c.input_grads[0] = c.grad * 2.0; });
+  std::ostringstream json, json2;
+  {
+    xg::BackwardTrace<double> trace({.json = &json, .extra_rules = {{"twice", "twice: da = 2 g"}}});
+    twice.backward({.retain_graph = true});
+  }
+  {
+    xg::BackwardTrace<double> trace({.json = &json2});
+    twice.backward();
+  }
+  EXPECT_EQ(xg::test::parse_json_lines(json.str())[0]["rule"].str, "twice: da = 2 g");
+  EXPECT_EQ(xg::test::parse_json_lines(json2.str())[0]["rule"].str,
+            "twice: custom rule (no formula registered)");
+}
+
+}  // namespace
