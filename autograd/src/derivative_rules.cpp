@@ -83,6 +83,12 @@ const std::map<std::string, std::string>& rules() {
       {"bce_with_logits",
        "bce_with_logits: out = max(a,0) - a*t + ln(1 + e^-|a|); da = g * (sigmoid(a) - t), dt = -g "
        "* a"},
+      {"mse_loss",
+       "mse_loss: out = s * sum((p - t)^2), s = 1/N (mean) or 1 (sum); dp = g * 2s * (p - t), "
+       "dt = -dp"},
+      {"bce_loss",
+       "bce_loss: out = -s * sum(t ln p + (1 - t) ln(1 - p)), logs clamped at -100; "
+       "dp = g * s * ((1 - t) / (1 - p) - t / p), dt = g * s * (ln(1 - p) - ln p)"},
   };
   return table;
 }

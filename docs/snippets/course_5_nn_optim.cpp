@@ -43,7 +43,7 @@ int main() {
   std::printf("%s", model.to_string().c_str());
 
   // snippet-begin: names
-  for (auto [name, parameter] : model.named_parameters()) parameter.set_name(name);
+  std::printf("%s\n", model.parameters()[0].name().c_str());  // 0.weight
   xg::write_dot(model(x), "xor.dot");  // leaves labelled 0.weight, 0.bias, 2.weight, 2.bias
   // snippet-end: names
   std::ifstream dot("xor.dot");

@@ -77,6 +77,15 @@ Tensor<T>& Module<T>::register_parameter(std::string name, Tensor<T> parameter) 
 }
 
 template <class T>
+void Module<T>::prefix_parameter_names(const std::string& child_name, const Module<T>& child) {
+  for (auto [path, p] : child.named_parameters()) {
+    // A tensor already named by another parent (a module shared in two places) keeps the name
+    // of its first place, the one named_parameters() lists.
+    if (p.name() == path) p.set_name(child_name + "." + path);
+  }
+}
+
+template <class T>
 std::string Module<T>::to_string() const {
   // PyTorch's repr layout, with each module's parameter count after it:
   //   Sequential(

@@ -142,8 +142,7 @@ TEST(Dot, ParametersLabelledWithTheirModulePaths) {
   xg::nn::Sequential<double> model{xg::nn::make<xg::nn::Linear<double>>(2, 2),
                                    xg::nn::make<xg::nn::Tanh<double>>(),
                                    xg::nn::make<xg::nn::Linear<double>>(2, 1)};
-  // Parameters carry their local names ("weight"); the picture wants the module paths.
-  for (auto [name, p] : model.named_parameters()) p.set_name(name);
+  // Parameters carry their module paths as names, as named_parameters() lists them.
   auto x = Tn::from({1, 2}, {0.5, -0.5});
   const Dot d = parse(xg::to_dot(model(x)));
   for (const char* name : {"0.weight", "0.bias", "2.weight", "2.bias"}) {

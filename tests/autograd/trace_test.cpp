@@ -66,21 +66,16 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
     SCOPED_TRACE("bias " + std::to_string(bias));
     const auto t = run_ice_cream(bias);
     const std::size_t n = ice_cream::kRows;
-    // mean = mul_scalar(sum(.)), then mul(d, d), sub(r̂, y), relu, add(hW2, b), b's gradient.
-    ASSERT_EQ(t.events.size(), 7u) << t.text;
-    const char* ops[] = {"mul_scalar", "sum", "mul", "sub", "relu", "add"};
-    for (std::size_t k = 0; k < 6; ++k) {
+    // mse_loss (one fused operation), relu, add(hW2, b), then b's gradient.
+    ASSERT_EQ(t.events.size(), 4u) << t.text;
+    const char* ops[] = {"mse_loss", "relu", "add"};
+    for (std::size_t k = 0; k < 3; ++k) {
       EXPECT_EQ(t.events[k]["event"].str, "backward");
       EXPECT_EQ(t.events[k]["op"].str, ops[k]);
       EXPECT_EQ(t.events[k]["step"].num, double(k));
       EXPECT_EQ(t.events[k]["rule"].str, xg::derivative_rule(ops[k]));
     }
     expect_values(t.events[0]["grad"], {1.0}, "seed dMSE/dMSE");
-    // mul(d, d) uses d twice: both contributions go to the same node (fan-out), and sub sees
-    // their sum, 2 d / N.
-    const Json& mul = t.events[2];
-    EXPECT_EQ(mul["inputs"][0]["node"].num, mul["inputs"][1]["node"].num);
-    EXPECT_EQ(mul["inputs"][0]["node"].num, t.events[3]["node"].num);
 
     std::vector<double> dmse_dr, dr_dz, dmse_dz;
     double dmse_db = 0;
@@ -90,24 +85,16 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
       dmse_dz.push_back(dmse_dr[i] * dr_dz[i]);
       dmse_db += dmse_dz[i] * 1.0;  // dz/db = 1 for every row; the bias is shared: sum
     }
-    const Json& sub = t.events[3];
-    expect_values(
-        sub["grad"],
-        [&] {
-          std::vector<double> d;
-          for (std::size_t i = 0; i < n; ++i) d.push_back(2.0 / n * (t.r[i] - t.y[i]));
-          return d;
-        }(),
-        "incoming gradient of sub");
-    expect_values(sub["inputs"][0]["contribution"], dmse_dr, "dMSE/dr̂");
-    EXPECT_EQ(sub["inputs"][1]["contribution"].kind, Json::Kind::null);  // the targets
+    const Json& mse = t.events[0];
+    expect_values(mse["inputs"][0]["contribution"], dmse_dr, "dMSE/dr̂");
+    EXPECT_EQ(mse["inputs"][1]["contribution"].kind, Json::Kind::null);  // the targets
 
-    const Json& relu = t.events[4];
-    EXPECT_EQ(relu["node"].num, sub["inputs"][0]["node"].num);
+    const Json& relu = t.events[1];
+    EXPECT_EQ(relu["node"].num, mse["inputs"][0]["node"].num);
     expect_values(relu["grad"], dmse_dr, "relu receives dMSE/dr̂");
     expect_values(relu["inputs"][0]["contribution"], dmse_dz, "dMSE/dz = dMSE/dr̂ · dr̂/dz");
 
-    const Json& add = t.events[5];
+    const Json& add = t.events[2];
     expect_values(add["grad"], dmse_dz, "add receives dMSE/dz");
     EXPECT_EQ(add["inputs"][0]["contribution"].kind, Json::Kind::null);  // h W2: no parameter
     EXPECT_EQ(add["inputs"][1]["label"].str, "b");
@@ -115,7 +102,7 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
     EXPECT_EQ(add["inputs"][1]["shape"].numbers(), std::vector<double>{1});
     expect_values(add["inputs"][1]["contribution"], {dmse_db}, "dMSE/db = Σ dMSE/dz · 1");
 
-    const Json& grad = t.events[6];
+    const Json& grad = t.events[3];
     EXPECT_EQ(grad["event"].str, "gradient");
     EXPECT_EQ(grad["label"].str, "b");
     EXPECT_EQ(grad["node"].num, add["inputs"][1]["node"].num);
@@ -124,13 +111,34 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
   }
 }
 
+TEST(BackwardTrace, FanOutContributionsArriveSummed) {
+  // d * d uses d twice: both contributions go to the same node, which runs once, with their sum.
+  auto a = Tn::from({2}, {1.5, -2.0}, true).set_name("a");
+  auto d = a - 1.0;
+  auto loss = xg::sum(d * d);
+  std::ostringstream json;
+  {
+    xg::BackwardTrace<double> trace({.json = &json});
+    loss.backward();
+  }
+  const auto events = xg::test::parse_json_lines(json.str());
+  ASSERT_EQ(events.size(), 4u) << json.str();  // sum, mul, sub_scalar, a's gradient
+  const Json& mul = events[1];
+  EXPECT_EQ(mul["op"].str, "mul");
+  EXPECT_EQ(mul["inputs"][0]["node"].num, mul["inputs"][1]["node"].num);
+  expect_values(mul["inputs"][0]["contribution"], {0.5, -3.0}, "g * d");
+  expect_values(mul["inputs"][1]["contribution"], {0.5, -3.0}, "g * d");
+  expect_values(events[2]["grad"], {1.0, -6.0}, "the sum 2 d");
+  expect_values(events[3]["grad"], {1.0, -6.0}, "a's gradient");
+}
+
 TEST(BackwardTrace, TextReportNamesEachStep) {
   const auto t = run_ice_cream(0.0);
-  EXPECT_NE(t.text.find("[4] backward of #4 relu (10, 1)\n"), std::string::npos) << t.text;
+  EXPECT_NE(t.text.find("[1] backward of #1 relu (10, 1)\n"), std::string::npos) << t.text;
   EXPECT_NE(t.text.find("    rule  relu: out = max(a, 0); da = g * (a > 0 ? 1 : 0)\n"),
             std::string::npos);
   EXPECT_NE(t.text.find("): no gradient needed\n"), std::string::npos);
-  EXPECT_NE(t.text.find("[6] gradient of #"), std::string::npos);
+  EXPECT_NE(t.text.find("[3] gradient of #"), std::string::npos);
   EXPECT_NE(t.text.find(" b (1) = ["), std::string::npos);
 }
 
@@ -169,6 +177,7 @@ TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
   const std::vector<std::string> recorded = {"abs",
                                              "add",
                                              "add_scalar",
+                                             "bce_loss",
                                              "bce_with_logits",
                                              "broadcast_to",
                                              "clamp",
@@ -190,6 +199,7 @@ TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
                                              "matmul",
                                              "max",
                                              "max_axis",
+                                             "mse_loss",
                                              "maximum",
                                              "minimum",
                                              "mul",

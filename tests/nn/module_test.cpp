@@ -58,9 +58,10 @@ TEST(NnModule, NestedNamesOrderAndCounts) {
   ASSERT_EQ(params.size(), named.size());
   for (std::size_t i = 0; i < params.size(); ++i)
     EXPECT_EQ(params[i].node(), named[i].second.node());
-  // The parameter tensors are named after their local names.
-  EXPECT_EQ(params[0].name(), "weight");
-  EXPECT_EQ(params[2].name(), "scale");
+  // The parameter tensors carry their paths from the root, as named_parameters() lists them.
+  for (std::size_t i = 0; i < params.size(); ++i) EXPECT_EQ(params[i].name(), named[i].first);
+  EXPECT_EQ(params[0].name(), "0.weight");
+  EXPECT_EQ(params[6].name(), "2.0.bias");
   // Children of the root, by name.
   ASSERT_EQ(model->children().size(), 3u);
   EXPECT_EQ(model->children()[2].first, "2");
@@ -73,6 +74,7 @@ TEST(NnModule, SharedModuleIsListedOnce) {
   const auto named = model.named_parameters();
   ASSERT_EQ(named.size(), 2u);
   EXPECT_EQ(named[0].first, "0.weight");
+  EXPECT_EQ(named[0].second.name(), "0.weight");  // the name of its first place
   EXPECT_EQ(named[1].first, "0.bias");
   EXPECT_EQ(model.parameter_count(), 12u);
 }

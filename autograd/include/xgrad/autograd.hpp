@@ -1,6 +1,7 @@
 // Everything of xgrad's autograd layer: tensors, the tape, operations and gradient checking.
 #pragma once
 
+#include "xgrad/dot.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -15,3 +16,4 @@
 #include "xgrad/serialize.hpp"
 #include "xgrad/tensor.hpp"
 #include "xgrad/threads.hpp"
+#include "xgrad/trace.hpp"

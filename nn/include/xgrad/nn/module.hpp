@@ -55,9 +55,12 @@ class Module {
  protected:
   /// Registers (and returns) a parameter; it is marked requires_grad and named.
   Tensor<T>& register_parameter(std::string name, Tensor<T> parameter);
-  /// Registers a child module.
+  /// Registers a child module. Its parameter tensors are renamed to their path from here
+  /// ("0.weight"), so graph pictures, traces and error messages read like the model; as each
+  /// parent registers its children the names grow to the full path from the root.
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
+    if (module) prefix_parameter_names(name, *module);
     children_.emplace_back(std::move(name), module);
     return module;
   }
@@ -65,6 +68,8 @@ class Module {
   std::vector<std::pair<std::string, Tensor<T>>>& own_parameters() { return params_; }
 
  private:
+  static void prefix_parameter_names(const std::string& child_name, const Module<T>& child);
+
   std::vector<std::pair<std::string, Tensor<T>>> params_;
   std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> children_;
   bool training_ = true;
