@@ -207,7 +207,9 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
         const auto& pa = p.value();
         const T* pv = pa.data();
         const T* tv = t.value().data();
-        auto inverse = [floor](T x) { return x > T(0) && std::log(x) > floor ? T(1) / x : T(0); };
+        // 1/x where log x > -100: one comparison against e^-100 instead of a log per element.
+        const T live_from = std::exp(floor);
+        auto inverse = [live_from](T x) { return x > live_from ? T(1) / x : T(0); };
         if (c.needs(0)) {
           xt::xarray<T> gp = xt::xarray<T>::from_shape(pa.shape());
           for (std::size_t i = 0; i < gp.size(); ++i) {
