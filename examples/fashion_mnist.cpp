@@ -30,7 +30,7 @@ namespace nn = xg::nn;
 
 struct Config {
   std::string model = "sigmoid";
-  std::size_t epochs = 50;
+  std::size_t epochs = 0;  ///< 0: the model's default (sigmoid 300, relu 30)
   std::size_t batch = 200;
   double val_split = 0.3;
   std::uint64_t seed = 1;
@@ -50,6 +50,8 @@ void usage() {
       "                     [--seed N] [--runs N] [--limit N] [--data DIR] [--out DIR]\n"
       "                     [--min-accuracy F] [--no-standardize] [--dropout P]\n"
       "                     [--lr-gamma G]\n"
+      "  --epochs N        epochs per run (default: sigmoid 300, relu 30; the seed's 50\n"
+      "                    epochs reach about 85 %% on Fashion-MNIST, 300 reach 88 %%)\n"
       "  --runs N          train N times with seeds seed..seed+N-1 and report the mean\n"
       "  --limit N         use only the first N images of each split (smoke tests)\n"
       "  --min-accuracy F  exit with status 1 if the mean test accuracy is below F (0..1)\n"
@@ -103,6 +105,7 @@ Config parse(int argc, char** argv) {
     std::fprintf(stderr, "fashion_mnist: --model must be sigmoid or relu\n");
     std::exit(2);
   }
+  if (c.epochs == 0) c.epochs = c.model == "relu" ? 30 : 300;
   return c;
 }
 
