@@ -23,14 +23,22 @@ using Tn = xg::Tensor<T>;
 
 T value(FuzzedDataProvider& in) {
   switch (in.ConsumeIntegralInRange<int>(0, 15)) {
-    case 0: return 0;
-    case 1: return 1e300;
-    case 2: return -1e4;
-    case 3: return 1e4;
-    case 4: return 1e-300;
-    case 5: return std::numeric_limits<T>::infinity();
-    case 6: return std::numeric_limits<T>::quiet_NaN();
-    default: return in.ConsumeFloatingPointInRange<T>(-4, 4);
+    case 0:
+      return 0;
+    case 1:
+      return 1e300;
+    case 2:
+      return -1e4;
+    case 3:
+      return 1e4;
+    case 4:
+      return 1e-300;
+    case 5:
+      return std::numeric_limits<T>::infinity();
+    case 6:
+      return std::numeric_limits<T>::quiet_NaN();
+    default:
+      return in.ConsumeFloatingPointInRange<T>(-4, 4);
   }
 }
 
@@ -49,7 +57,9 @@ Tn leaf(FuzzedDataProvider& in) {
   return Tn::from(s, v, in.ConsumeBool());
 }
 
-std::ptrdiff_t axis(FuzzedDataProvider& in) { return in.ConsumeIntegralInRange<int>(-4, 4); }
+std::ptrdiff_t axis(FuzzedDataProvider& in) {
+  return in.ConsumeIntegralInRange<int>(-4, 4);
+}
 
 std::vector<std::size_t> indices(FuzzedDataProvider& in) {
   std::vector<std::size_t> v(in.ConsumeIntegralInRange<std::size_t>(0, 5));
@@ -63,67 +73,121 @@ xg::Reduction reduction(FuzzedDataProvider& in) {
 
 Tn apply(FuzzedDataProvider& in, const Tn& a, const Tn& b) {
   switch (in.ConsumeIntegralInRange<int>(0, 55)) {
-    case 0: return a + b;
-    case 1: return a - b;
-    case 2: return a * b;
-    case 3: return a / b;
-    case 4: return -a;
-    case 5: return a * value(in);
-    case 6: return value(in) / a;
-    case 7: return value(in) - a;
-    case 8: return xg::pow(a, value(in));
-    case 9: return xg::pow(a, b);
-    case 10: return xg::exp(a);
-    case 11: return xg::log(a);
-    case 12: return xg::sqrt(a);
-    case 13: return xg::abs(a);
-    case 14: return xg::clamp(a, value(in), value(in));
-    case 15: return xg::maximum(a, b);
-    case 16: return xg::minimum(a, b);
-    case 17: return xg::sigmoid(a);
-    case 18: return xg::tanh(a);
-    case 19: return xg::relu(a);
-    case 20: return xg::leaky_relu(a, value(in));
-    case 21: return xg::elu(a, value(in));
-    case 22: return xg::softplus(a, value(in), value(in));
-    case 23: return xg::softmax(a, axis(in));
-    case 24: return xg::log_softmax(a, axis(in));
-    case 25: return xg::hardtanh(a, value(in), value(in));
-    case 26: return xg::step(a, value(in));
-    case 27: return xg::matmul(a, b);
-    case 28: return xg::sum(a);
-    case 29: return xg::sum(a, axis(in), in.ConsumeBool());
-    case 30: return xg::mean(a);
-    case 31: return xg::mean(a, axis(in), in.ConsumeBool());
-    case 32: return xg::max(a);
-    case 33: return xg::max(a, axis(in), in.ConsumeBool());
-    case 34: return xg::logsumexp(a);
-    case 35: return xg::logsumexp(a, axis(in), in.ConsumeBool());
+    case 0:
+      return a + b;
+    case 1:
+      return a - b;
+    case 2:
+      return a * b;
+    case 3:
+      return a / b;
+    case 4:
+      return -a;
+    case 5:
+      return a * value(in);
+    case 6:
+      return value(in) / a;
+    case 7:
+      return value(in) - a;
+    case 8:
+      return xg::pow(a, value(in));
+    case 9:
+      return xg::pow(a, b);
+    case 10:
+      return xg::exp(a);
+    case 11:
+      return xg::log(a);
+    case 12:
+      return xg::sqrt(a);
+    case 13:
+      return xg::abs(a);
+    case 14:
+      return xg::clamp(a, value(in), value(in));
+    case 15:
+      return xg::maximum(a, b);
+    case 16:
+      return xg::minimum(a, b);
+    case 17:
+      return xg::sigmoid(a);
+    case 18:
+      return xg::tanh(a);
+    case 19:
+      return xg::relu(a);
+    case 20:
+      return xg::leaky_relu(a, value(in));
+    case 21:
+      return xg::elu(a, value(in));
+    case 22:
+      return xg::softplus(a, value(in), value(in));
+    case 23:
+      return xg::softmax(a, axis(in));
+    case 24:
+      return xg::log_softmax(a, axis(in));
+    case 25:
+      return xg::hardtanh(a, value(in), value(in));
+    case 26:
+      return xg::step(a, value(in));
+    case 27:
+      return xg::matmul(a, b);
+    case 28:
+      return xg::sum(a);
+    case 29:
+      return xg::sum(a, axis(in), in.ConsumeBool());
+    case 30:
+      return xg::mean(a);
+    case 31:
+      return xg::mean(a, axis(in), in.ConsumeBool());
+    case 32:
+      return xg::max(a);
+    case 33:
+      return xg::max(a, axis(in), in.ConsumeBool());
+    case 34:
+      return xg::logsumexp(a);
+    case 35:
+      return xg::logsumexp(a, axis(in), in.ConsumeBool());
     case 36: {
       std::vector<std::ptrdiff_t> s(in.ConsumeIntegralInRange<std::size_t>(0, 3));
       for (auto& d : s) d = in.ConsumeIntegralInRange<int>(-2, 6);
       return xg::reshape(a, s);
     }
-    case 37: return xg::flatten(a, axis(in));
-    case 38: return xg::squeeze(a, axis(in));
-    case 39: return xg::unsqueeze(a, axis(in));
-    case 40: return xg::transpose(a);
-    case 41: return xg::permute(a, indices(in));
-    case 42: return xg::narrow(a, axis(in), in.ConsumeIntegralInRange<std::size_t>(0, 5),
-                               in.ConsumeIntegralInRange<std::size_t>(0, 5));
-    case 43: return xg::slice_rows(a, in.ConsumeIntegralInRange<std::size_t>(0, 5),
-                                   in.ConsumeIntegralInRange<std::size_t>(0, 5));
-    case 44: return xg::index_select(a, indices(in));
-    case 45: return xg::gather(a, indices(in));
-    case 46: return xg::concat(std::vector<Tn>{a, b}, axis(in));
-    case 47: return xg::stack(std::vector<Tn>{a, b}, axis(in));
-    case 48: return xg::broadcast_to(a, shape(in));
-    case 49: return xg::sum_to(a, shape(in));
-    case 50: return xg::mse_loss(a, b, reduction(in));
-    case 51: return xg::bce_loss(a, b, reduction(in));
-    case 52: return xg::bce_with_logits(a, b, reduction(in));
-    case 53: return xg::cross_entropy(a, indices(in), reduction(in));
-    case 54: return xg::nll_loss(a, indices(in), reduction(in));
+    case 37:
+      return xg::flatten(a, axis(in));
+    case 38:
+      return xg::squeeze(a, axis(in));
+    case 39:
+      return xg::unsqueeze(a, axis(in));
+    case 40:
+      return xg::transpose(a);
+    case 41:
+      return xg::permute(a, indices(in));
+    case 42:
+      return xg::narrow(a, axis(in), in.ConsumeIntegralInRange<std::size_t>(0, 5),
+                        in.ConsumeIntegralInRange<std::size_t>(0, 5));
+    case 43:
+      return xg::slice_rows(a, in.ConsumeIntegralInRange<std::size_t>(0, 5),
+                            in.ConsumeIntegralInRange<std::size_t>(0, 5));
+    case 44:
+      return xg::index_select(a, indices(in));
+    case 45:
+      return xg::gather(a, indices(in));
+    case 46:
+      return xg::concat(std::vector<Tn>{a, b}, axis(in));
+    case 47:
+      return xg::stack(std::vector<Tn>{a, b}, axis(in));
+    case 48:
+      return xg::broadcast_to(a, shape(in));
+    case 49:
+      return xg::sum_to(a, shape(in));
+    case 50:
+      return xg::mse_loss(a, b, reduction(in));
+    case 51:
+      return xg::bce_loss(a, b, reduction(in));
+    case 52:
+      return xg::bce_with_logits(a, b, reduction(in));
+    case 53:
+      return xg::cross_entropy(a, indices(in), reduction(in));
+    case 54:
+      return xg::nll_loss(a, indices(in), reduction(in));
     default: {
       xt::xarray<bool> cond = xt::xarray<bool>::from_shape(a.value().shape());
       for (auto& c : cond) c = in.ConsumeBool();

@@ -40,8 +40,8 @@ void expect_only_documented_errors(const char* reader, F&& f) {
     f();
   } catch (const xg::Error&) {
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "readers_fuzzer finding: %s threw an undocumented exception: %s\n",
-                 reader, e.what());
+    std::fprintf(stderr, "readers_fuzzer finding: %s threw an undocumented exception: %s\n", reader,
+                 e.what());
     std::abort();
   }
 }
@@ -58,11 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   switch (which) {
     case 0:
       write(dir / "file.idx", data, size);
-      expect_only_documented_errors("read_idx", [&] { xg::data::read_idx((dir / "file.idx").string()); });
+      expect_only_documented_errors("read_idx",
+                                    [&] { xg::data::read_idx((dir / "file.idx").string()); });
       break;
     case 1:
       write(dir / "file.csv", data, size);
-      expect_only_documented_errors("read_csv", [&] { xg::data::read_csv((dir / "file.csv").string()); });
+      expect_only_documented_errors("read_csv",
+                                    [&] { xg::data::read_csv((dir / "file.csv").string()); });
       break;
     case 2:
       write(dir / "x.npy", data, size);

@@ -8,6 +8,7 @@ packages=(
   libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   dataset-fashion-mnist
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()

@@ -41,8 +41,7 @@ std::string non_finite(const Tensor<T>& t) {
   const auto& v = t.value();
   const std::size_t i = first_non_finite(v);
   if (i == v.size()) return "";
-  return kind_of(v.data()[i]) + " at element " + std::to_string(i) + " of " +
-         shape_str(v.shape());
+  return kind_of(v.data()[i]) + " at element " + std::to_string(i) + " of " + shape_str(v.shape());
 }
 
 template <class T>
@@ -60,8 +59,7 @@ template <class T>
 std::string describe(const Tensor<T>& t, std::size_t depth);
 
 template <class T>
-std::string describe_call(const char* op, const std::vector<Tensor<T>>& inputs,
-                          std::size_t depth) {
+std::string describe_call(const char* op, const std::vector<Tensor<T>>& inputs, std::size_t depth) {
   std::string s = std::string(op) + "(";
   if (depth == 0) return s + "...)";
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -148,8 +146,8 @@ void DetectAnomaly<T>::on_forward(const char* op, const std::vector<Tensor<T>>& 
       const std::string in_bad = non_finite(inputs[i]);
       if (!in_bad.empty()) msg += "; input " + std::to_string(i) + " already holds " + in_bad;
     }
-    msg += "; operation #" + std::to_string(seq) + " " +
-           describe_call<T>(op, inputs, options_.depth);
+    msg +=
+        "; operation #" + std::to_string(seq) + " " + describe_call<T>(op, inputs, options_.depth);
     if (options_.backtrace) {
       std::vector<void*> frames(kMaxFrames);
       frames.resize(static_cast<std::size_t>(backtrace(frames.data(), kMaxFrames)));
@@ -175,10 +173,9 @@ template <class T>
 void DetectAnomaly<T>::on_backward_begin(const Node<T>& node, const Tensor<T>& grad) {
   const std::string bad = non_finite(grad);
   if (bad.empty()) return;
-  throw AnomalyError("anomaly: the gradient arriving at '" + std::string(node.op) +
-                     "' (output " + shape_str(node.value.shape()) + ", input shapes " +
-                     shapes_of(node.inputs) + ") holds " + bad +
-                     ", before its backward ran; node " + origin(node));
+  throw AnomalyError("anomaly: the gradient arriving at '" + std::string(node.op) + "' (output " +
+                     shape_str(node.value.shape()) + ", input shapes " + shapes_of(node.inputs) +
+                     ") holds " + bad + ", before its backward ran; node " + origin(node));
 }
 
 template <class T>
@@ -204,9 +201,10 @@ void DetectAnomaly<T>::on_gradient(const Node<T>& node, const Tensor<T>& grad) {
   if (bad.empty()) return;
   const std::string who = node.name.empty() ? "a leaf of shape " + shape_str(node.value.shape())
                                             : "'" + node.name + "'";
-  throw AnomalyError("anomaly: the total gradient of " + who + " holds " + bad +
-                     " (no single contribution checked so far was: their sum overflowed, or the seed was not "
-                     "finite)");
+  throw AnomalyError(
+      "anomaly: the total gradient of " + who + " holds " + bad +
+      " (no single contribution checked so far was: their sum overflowed, or the seed was not "
+      "finite)");
 }
 
 #define XG_INSTANTIATE(T) template class DetectAnomaly<T>;

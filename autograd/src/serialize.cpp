@@ -113,10 +113,12 @@ void write_npy(const fs::path& path, const xt::xarray<T>& a) {
 
 void fsync_directory(const fs::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw Error("save_arrays: cannot open directory '" + dir.string() + "': " + sys_error());
+  if (fd < 0)
+    throw Error("save_arrays: cannot open directory '" + dir.string() + "': " + sys_error());
   const int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) throw Error("save_arrays: cannot flush directory '" + dir.string() + "': " + sys_error());
+  if (rc != 0)
+    throw Error("save_arrays: cannot flush directory '" + dir.string() + "': " + sys_error());
 }
 
 /// The target without a trailing separator ("ckpt/" -> "ckpt"), so siblings can be named.
@@ -124,7 +126,8 @@ fs::path normalised(const std::string& directory) {
   fs::path p = fs::path(directory).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
   if (p.empty() || p == "." || p == "..") {
-    throw Error("save_arrays: '" + directory + "' cannot be replaced atomically; name a "
+    throw Error("save_arrays: '" + directory +
+                "' cannot be replaced atomically; name a "
                 "directory such as 'checkpoint'");
   }
   return p;
@@ -264,10 +267,9 @@ xt::xarray<T> read_npy(const fs::path& path) {
   if (!in.read(reinterpret_cast<char*>(len_le), static_cast<std::streamsize>(len_bytes))) {
     throw Error(where + ": truncated header");
   }
-  const std::size_t header_len = static_cast<std::size_t>(len_le[0]) |
-                                 (static_cast<std::size_t>(len_le[1]) << 8) |
-                                 (static_cast<std::size_t>(len_le[2]) << 16) |
-                                 (static_cast<std::size_t>(len_le[3]) << 24);
+  const std::size_t header_len =
+      static_cast<std::size_t>(len_le[0]) | (static_cast<std::size_t>(len_le[1]) << 8) |
+      (static_cast<std::size_t>(len_le[2]) << 16) | (static_cast<std::size_t>(len_le[3]) << 24);
   const std::uint64_t data_offset = kMagicLength + 2 + len_bytes + header_len;
   if (header_len > kMaxHeader || data_offset > file_size) {
     throw Error(where + ": truncated or corrupt header (" + std::to_string(header_len) +
@@ -299,7 +301,8 @@ xt::xarray<T> read_npy(const fs::path& path) {
   if (data_bytes != count * sizeof(T)) {
     throw Error(where + ": shape " + shape_str(shape) + " needs " +
                 std::to_string(count * sizeof(T)) + " bytes of data but the file has " +
-                std::to_string(data_bytes) + (data_bytes < count * sizeof(T) ? " (truncated)" : ""));
+                std::to_string(data_bytes) +
+                (data_bytes < count * sizeof(T) ? " (truncated)" : ""));
   }
   std::vector<std::size_t> stored = shape;
   if (order == "True") std::reverse(stored.begin(), stored.end());
@@ -368,8 +371,8 @@ void save_arrays(const std::string& directory, const std::map<std::string, xt::x
     for (const auto& entry : fs::directory_iterator(target, ec)) {
       const auto file = entry.path().filename();
       if (entry.is_directory()) {
-        throw Error("save_arrays: '" + directory + "' holds the subdirectory '" +
-                    file.string() + "'; a checkpoint directory is replaced as a whole and may "
+        throw Error("save_arrays: '" + directory + "' holds the subdirectory '" + file.string() +
+                    "'; a checkpoint directory is replaced as a whole and may "
                     "hold files only");
       }
       const std::string stem = file.extension() == ".npy" ? file.stem().string() : "";

@@ -40,9 +40,9 @@ TEST(Anomaly, ForwardNaNFromDataNamesTheInputThatAlreadyHeldIt) {
   auto data = named(D::from({2, 2}, {1.0, nan, 3.0, 4.0}), "batch");
   auto w = named(D::from({2, 1}, {0.5, -0.5}, true), "0.weight");
   DetectAnomaly<double> anomaly;
-  EXPECT_THROW_WITH(matmul(data, w), AnomalyError, "forward of 'matmul'", "NaN at element 0 of (2, 1)",
-                    "(2, 2), (2, 1) -> output (2, 1)", "input 0 already holds NaN at element 1",
-                    "matmul(batch, 0.weight)");
+  EXPECT_THROW_WITH(matmul(data, w), AnomalyError, "forward of 'matmul'",
+                    "NaN at element 0 of (2, 1)", "(2, 2), (2, 1) -> output (2, 1)",
+                    "input 0 already holds NaN at element 1", "matmul(batch, 0.weight)");
 }
 
 TEST(Anomaly, InfGradientOfDivisionByATinyNumberNamesTheNodeAndItsCreation) {
@@ -54,11 +54,10 @@ TEST(Anomaly, InfGradientOfDivisionByATinyNumberNamesTheNodeAndItsCreation) {
   // Forward stays finite (about 2e200) but d(1/v)/dv = -1/v^2 overflows to -Inf.
   auto loss = sum(1.0 / (h * 1e-200));
   EXPECT_TRUE(std::isfinite(loss.item()));
-  EXPECT_THROW_WITH(loss.backward(), AnomalyError, "backward of 'rdiv_scalar'",
-                    "-Inf at element 0 of (1, 2)", "gradient of input 0 (mul_scalar(...))",
-                    "incoming gradient finite",
-                    "rdiv_scalar(mul_scalar(sigmoid(add(matmul(input, 0.weight), 0.bias))))",
-                    "created at:");
+  EXPECT_THROW_WITH(
+      loss.backward(), AnomalyError, "backward of 'rdiv_scalar'", "-Inf at element 0 of (1, 2)",
+      "gradient of input 0 (mul_scalar(...))", "incoming gradient finite",
+      "rdiv_scalar(mul_scalar(sigmoid(add(matmul(input, 0.weight), 0.bias))))", "created at:");
 }
 
 TEST(Anomaly, InfGradientOfSqrtAtZero) {

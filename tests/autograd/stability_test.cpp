@@ -22,9 +22,9 @@ using LD = long double;
 /// Rows of logits at +-1e4 with small gaps, so softmax is neither one-hot nor uniform.
 template <class T>
 Tensor<T> huge_logits() {
-  return Tensor<T>::from({3, 3}, {T(1e4), T(1e4) - T(1), T(-1e4),  //
-                                  T(-1e4), T(-1e4) + T(2), T(-1e4) + T(1),
-                                  T(1e4), T(-1e4), T(0)},
+  return Tensor<T>::from({3, 3},
+                         {T(1e4), T(1e4) - T(1), T(-1e4),  //
+                          T(-1e4), T(-1e4) + T(2), T(-1e4) + T(1), T(1e4), T(-1e4), T(0)},
                          true);
 }
 
@@ -202,9 +202,12 @@ TYPED_TEST(Stability, SigmoidTanhSoftplusAtHundred) {
           << what << ": got " << got << ", want " << static_cast<double>(want);
     }
   };
-  check("sigmoid", [](const Tensor<T>& x) { return sigmoid(x); }, 1, e, e, e);
-  check("tanh", [](const Tensor<T>& x) { return tanh(x); }, 1, -1, 0, 0);
-  check("softplus", [](const Tensor<T>& x) { return softplus(x); }, 100, e, 1, e);
+  check(
+      "sigmoid", [](const Tensor<T>& x) { return sigmoid(x); }, 1, e, e, e);
+  check(
+      "tanh", [](const Tensor<T>& x) { return tanh(x); }, 1, -1, 0, 0);
+  check(
+      "softplus", [](const Tensor<T>& x) { return softplus(x); }, 100, e, 1, e);
 }
 
 TYPED_TEST(Stability, BceOnProbabilitiesClampsTheLogAtZeroAndOne) {

@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 std::shared_ptr<nn::Sequential<float>> model(std::uint64_t seed) {
   nn::manual_seed(seed);
   return std::make_shared<nn::Sequential<float>>(
-      std::initializer_list<std::shared_ptr<nn::Module<float>>>{
-          make<nn::Linear<float>>(6, 5), make<nn::Sigmoid<float>>(), make<nn::Linear<float>>(5, 2)});
+      std::initializer_list<std::shared_ptr<nn::Module<float>>>{make<nn::Linear<float>>(6, 5),
+                                                                make<nn::Sigmoid<float>>(),
+                                                                make<nn::Linear<float>>(5, 2)});
 }
 
 std::string read_file(const fs::path& p) {

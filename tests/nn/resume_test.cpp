@@ -22,8 +22,8 @@ Training fresh(std::uint64_t seed) {
   Training r;
   r.model = std::make_shared<nn::Sequential<float>>(
       std::initializer_list<std::shared_ptr<nn::Module<float>>>{
-          make<nn::Linear<float>>(4, 16), make<nn::Tanh<float>>(),
-          make<nn::Dropout<float>>(0.3), make<nn::Linear<float>>(16, 3)});
+          make<nn::Linear<float>>(4, 16), make<nn::Tanh<float>>(), make<nn::Dropout<float>>(0.3),
+          make<nn::Linear<float>>(16, 3)});
   r.opt = std::make_unique<optim::SGD<float>>(
       r.model->parameters(),
       optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true, .decay = 1e-3});
@@ -83,7 +83,8 @@ TEST(Resume, SavedAndReloadedTrainingIsBitIdenticalToUninterrupted) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     ASSERT_EQ(a[i].size(), b[i].size());
     for (std::size_t k = 0; k < a[i].size(); ++k) {
-      ASSERT_EQ(a[i].value().data()[k], b[i].value().data()[k]) << "parameter " << i << "[" << k << "]";
+      ASSERT_EQ(a[i].value().data()[k], b[i].value().data()[k])
+          << "parameter " << i << "[" << k << "]";
     }
   }
   EXPECT_EQ(resumed.opt->iterations(), straight.opt->iterations());
