@@ -21,12 +21,18 @@ status=0
 for run in "${runs[@]}"; do
   name="$(basename "${run%% *}")"
   start=$SECONDS
+  # Exit 99 is valgrind's (a memory error or definite leak); another non-zero code is the
+  # example's own quality check, which the shortened runs may miss: reported, not a failure.
+  rc=0
   # shellcheck disable=SC2086  # the run strings hold their arguments
-  if (cd "$out" && OPENBLAS_NUM_THREADS=1 valgrind --quiet --error-exitcode=99 --leak-check=full \
-        --errors-for-leak-kinds=definite --show-leak-kinds=definite $run >"$out/$name.log" 2>&1); then
-    echo "memcheck: $name clean ($((SECONDS - start)) s)"
-  else
+  (cd "$out" && OPENBLAS_NUM_THREADS=1 valgrind --quiet --error-exitcode=99 --leak-check=full \
+     --errors-for-leak-kinds=definite --show-leak-kinds=definite $run >"$out/$name.log" 2>&1) || rc=$?
+  if [ "$rc" = 99 ]; then
     echo "memcheck: $name FAILED ($((SECONDS - start)) s)"; tail -40 "$out/$name.log"; status=1
+  elif [ "$rc" != 0 ]; then
+    echo "memcheck: $name clean ($((SECONDS - start)) s; its shortened run missed its quality bar, exit $rc)"
+  else
+    echo "memcheck: $name clean ($((SECONDS - start)) s)"
   fi
 done
 exit $status
