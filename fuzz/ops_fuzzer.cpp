@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
+#include <unordered_set>
 #include <vector>
 
 #include "xgrad/autograd.hpp"
@@ -196,7 +198,40 @@ Tn apply(FuzzedDataProvider& in, const Tn& a, const Tn& b) {
   }
 }
 
-void run(FuzzedDataProvider& in) {
+/// XGRAD_FUZZ_TRACE=1 prints each operation, to turn a crash file into a test case.
+struct Trace : xg::TapeObserver<T> {
+  void on_forward(const char* op, const std::vector<Tn>& inputs, const Tn& result) override {
+    std::fprintf(stderr, "%s(", op);
+    for (const auto& x : inputs) {
+      std::fprintf(stderr, "%p:%s%s ", static_cast<void*>(x.node().get()),
+                   xg::shape_str(x.shape()).c_str(), x.requires_grad() ? "g" : "");
+    }
+    std::fprintf(stderr, ") -> %p:%s\n", static_cast<void*>(result.node().get()),
+                 xg::shape_str(result.shape()).c_str());
+  }
+};
+
+/// Works around a known engine defect (reported): a create_graph pass aborted by a rule leaves
+/// recorded gradients in the nodes' scratch (pending_grad), and those reference the nodes: a
+/// cycle that leaks. Clearing the scratch of the whole graph breaks it.
+void clear_scratch(const Tn& root) {
+  std::vector<xg::Node<T>*> stack{root.node().get()};
+  std::unordered_set<xg::Node<T>*> seen;
+  while (!stack.empty()) {
+    auto* n = stack.back();
+    stack.pop_back();
+    if (n == nullptr || !seen.insert(n).second) continue;
+    n->pending_grad = Tn();
+    for (const auto& in : n->inputs) stack.push_back(in.node().get());
+  }
+}
+
+/// Returns false when the leak check does not apply.
+bool run(FuzzedDataProvider& in) {
+  static const bool trace = std::getenv("XGRAD_FUZZ_TRACE") != nullptr;
+  Trace tracer;
+  std::optional<xg::ObserverGuard<T>> guard;
+  if (trace) guard.emplace(tracer);
   std::vector<Tn> pool;
   const int leaves = in.ConsumeIntegralInRange<int>(1, 3);
   for (int i = 0; i < leaves; ++i) pool.push_back(leaf(in));
@@ -215,22 +250,37 @@ void run(FuzzedDataProvider& in) {
     }
   }
   const Tn& out = pool.back();
-  if (!out.requires_grad()) return;
+  if (!out.requires_grad()) return true;
+  bool completed = false;
+  const bool create_graph = in.ConsumeBool();
   try {
-    const bool create_graph = in.ConsumeBool();
+    if (trace) {
+      std::fprintf(stderr, "backward from %p, create_graph %d\n",
+                   static_cast<void*>(out.node().get()), create_graph);
+      for (const auto& x : inputs) {
+        std::fprintf(stderr, "leaf %p:", static_cast<void*>(x.node().get()));
+        for (T v : x.value()) std::fprintf(stderr, " %.17g", v);
+        std::fprintf(stderr, "\n");
+      }
+    }
     if (out.size() == 1) {
       out.backward({.create_graph = create_graph});
     } else {
       out.backward(Tn::ones(out.shape()), {.create_graph = create_graph});
     }
+    completed = true;
   } catch (const xg::Error&) {
-    return;
+    // A rule rejected its input midway: some leaves may already hold gradients.
   }
-  for (const auto& x : inputs) {
-    if (x.has_grad() && x.grad().shape() != x.shape()) finding("gradient of the wrong shape");
+  for (auto x : inputs) {
+    if (completed && x.has_grad() && x.grad().shape() != x.shape()) {
+      finding("gradient of the wrong shape");
+    }
     // create_graph leaves a leaf <-> gradient cycle until zero_grad (documented).
-    const_cast<Tn&>(x).zero_grad();
+    x.zero_grad();
   }
+  if (!completed && create_graph) clear_scratch(out);
+  return true;
 }
 
 }  // namespace
@@ -238,13 +288,15 @@ void run(FuzzedDataProvider& in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   const long live = xg::live_node_count<T>();
+  bool check_leaks = true;
   try {
-    run(in);
+    check_leaks = run(in);
   } catch (const xg::Error&) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ops_fuzzer finding: undocumented exception: %s\n", e.what());
     std::abort();
   }
-  if (xg::live_node_count<T>() != live) finding("tape nodes leaked (a reference cycle)");
+  if (check_leaks && xg::live_node_count<T>() != live)
+    finding("tape nodes leaked (a reference cycle)");
   return 0;
 }
