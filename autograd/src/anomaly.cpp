@@ -82,6 +82,17 @@ std::string describe(const Tensor<T>& t, std::size_t depth) {
   return describe_call<T>(n.op, n.inputs, depth);
 }
 
+/// The caller's stack without the observer machinery (on_forward and notify_forward): it starts
+/// at xg::record inside the operation the user called.
+[[gnu::noinline]] std::vector<void*> call_stack() {
+  constexpr int kSkipped = 3;  // call_stack, on_forward, notify_forward
+  std::vector<void*> frames(kMaxFrames + kSkipped);
+  const int n = backtrace(frames.data(), kMaxFrames + kSkipped);
+  frames.resize(static_cast<std::size_t>(std::max(n, kSkipped)));
+  frames.erase(frames.begin(), frames.begin() + kSkipped);
+  return frames;
+}
+
 /// One line per frame, demangled where the symbol is known.
 std::string symbolise(const std::vector<void*>& frames) {
   std::string out;
@@ -149,9 +160,7 @@ void DetectAnomaly<T>::on_forward(const char* op, const std::vector<Tensor<T>>& 
     msg +=
         "; operation #" + std::to_string(seq) + " " + describe_call<T>(op, inputs, options_.depth);
     if (options_.backtrace) {
-      std::vector<void*> frames(kMaxFrames);
-      frames.resize(static_cast<std::size_t>(backtrace(frames.data(), kMaxFrames)));
-      msg += "\n  called at:" + symbolise(frames);
+      msg += "\n  called at:" + symbolise(call_stack());
     }
     throw AnomalyError(msg);
   }
@@ -161,10 +170,7 @@ void DetectAnomaly<T>::on_forward(const char* op, const std::vector<Tensor<T>>& 
   o.node = node;
   o.seq = seq;
   o.expression = describe_call<T>(op, inputs, options_.depth);
-  if (options_.backtrace) {
-    o.frames.resize(kMaxFrames);
-    o.frames.resize(static_cast<std::size_t>(backtrace(o.frames.data(), kMaxFrames)));
-  }
+  if (options_.backtrace) o.frames = call_stack();
   origins_[node.get()] = std::move(o);
   if (origins_.size() >= prune_at_) prune();
 }
