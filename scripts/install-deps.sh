@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   dataset-fashion-mnist
   graphviz python3
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()

@@ -111,12 +111,16 @@ xt::xarray<std::uint8_t> read_idx(const std::string& path) {
   xt::xarray<std::uint8_t>::shape_type shape(rank);
   constexpr std::size_t max_total = std::size_t(1) << 34;  // 16 GiB
   std::size_t total = 1;
+  // The product of the non-zero dimensions is bounded too: with a zero among them the array is
+  // empty, but its strides (products of the other dimensions) must still fit in a long.
+  std::size_t nonzero = 1;
   for (std::size_t i = 0; i < rank; ++i) {
     shape[i] = big_endian(&dims[4 * i]);
-    if (shape[i] != 0 && total > max_total / shape[i]) {
+    if (shape[i] != 0 && nonzero > max_total / shape[i]) {
       throw Error("read_idx: '" + path + "' declares an implausibly large shape " +
                   shape_str(shape));
     }
+    if (shape[i] != 0) nonzero *= shape[i];
     total *= shape[i];
   }
 

@@ -124,6 +124,10 @@ TEST_P(DataIdx, HugeDeclaredShapeOfASmallFileIsTruncatedNotAnAllocation) {
   // 2^32-1 cubed overflows 64 bits without a careful check.
   write_bytes(path, idx_bytes({0xffffffffu, 0xffffffffu, 0xffffffffu}, {}), GetParam());
   EXPECT_THROW_WITH(xg::data::read_idx(path), xg::Error, path, "implausibly large");
+  // A zero dimension makes the array empty, but huge others would still overflow its strides
+  // (found by the readers fuzzer: UBSan signed overflow in xtensor).
+  write_bytes(path, idx_bytes({0, 0x03052033u, 0x65ceca13u, 0x14151617u}, {}), GetParam());
+  EXPECT_THROW_WITH(xg::data::read_idx(path), xg::Error, path, "implausibly large");
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndGzip, DataIdx, ::testing::Bool(),

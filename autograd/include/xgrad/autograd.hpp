@@ -1,6 +1,7 @@
 // Everything of xgrad's autograd layer: tensors, the tape, operations and gradient checking.
 #pragma once
 
+#include "xgrad/anomaly.hpp"
 #include "xgrad/dot.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/errors.hpp"
