@@ -72,16 +72,27 @@ class Pass {
         ready.push_back(n);
       }
     }
-    while (!ready.empty()) {
-      NodePtr<T> n = std::move(ready.back());
-      ready.pop_back();
-      execute(n, ready);
+    try {
+      while (!ready.empty()) {
+        NodePtr<T> n = std::move(ready.back());
+        ready.pop_back();
+        execute(n, ready);
+      }
+    } catch (...) {
+      // A rule threw. With create_graph the gradients waiting in the nodes' scratch are
+      // recorded and refer back to those nodes: a cycle that would leak the graph. Nothing is
+      // released in such a pass (retain_graph is implied), so every visited node is alive.
+      if (create_graph_) {
+        for (Node<T>* v : visited_) v->pending_grad = Tensor<T>();
+      }
+      throw;
     }
   }
 
  private:
   /// First visit of a node in this pass: clear scratch an aborted earlier pass may have left.
   void first_visit(Node<T>& n) {
+    if (create_graph_) visited_.push_back(&n);
     n.visit_mark = mark_;
     n.pending_deps = 0;
     n.pending_grad = Tensor<T>();
@@ -217,6 +228,7 @@ class Pass {
   bool accumulate_;
   std::uint64_t mark_;
   std::vector<Tensor<T>> input_grads_;  // scratch reused by every node
+  std::vector<Node<T>*> visited_;       // with create_graph: to clear scratch if a rule throws
   std::unordered_map<const Node<T>*, std::size_t> wanted_;
   std::vector<Tensor<T>> captured_;
 };

@@ -228,6 +228,16 @@ Tensor<T> sqrt(const Tensor<T>& a) {
   require_all(
       "sqrt", a.value(), [](T x) { return x >= T(0); }, "sqrt needs non-negative values");
   return record<T>("sqrt", xt::sqrt(a.value()), {a}, [](BackwardContext<T>& c) {
+    if (!c.create_graph) {
+      // g / (2 sqrt(x)): +Inf at x = 0, as in PyTorch (anomaly mode reports where it arose).
+      const auto& g = c.grad.value();
+      const T* root = c.output.value().data();
+      xt::xarray<T> gi = xt::xarray<T>::from_shape(g.shape());
+      for (std::size_t i = 0; i < g.size(); ++i) gi.data()[i] = g.data()[i] / (T(2) * root[i]);
+      c.input_grads[0] = Tensor<T>(std::move(gi));
+      return;
+    }
+    // Recorded (second derivatives): the checked division rejects x = 0 with a DomainError.
     c.input_grads[0] = div(c.grad, mul(c.output, T(2)));
   });
 }

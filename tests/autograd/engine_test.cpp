@@ -378,5 +378,38 @@ TEST(Engine, TapeIsReleasedAfterBackward) {
   EXPECT_LE(live_node_count<double>(), before + 2);
 }
 
+TEST(Engine, CreateGraphPassAbortedByARuleLeaksNothing) {
+  // The recorded gradients waiting in the nodes' scratch refer back to the nodes; an aborted
+  // create_graph pass must clear them, or the graph leaks as a reference cycle.
+  const long before = live_node_count<double>();
+  {
+    auto x = T::from({2}, {1.0, 0.0}, true);
+    auto y = sum(mul(x, sqrt(x)));
+    // mul's rule leaves x a recorded gradient g * sqrt(x), which refers back to x; then
+    // sqrt's recorded rule divides by 2 sqrt(0) and the checked division throws mid-pass.
+    EXPECT_THROW(y.backward({.create_graph = true}), DomainError);
+    x.zero_grad();
+  }
+  EXPECT_EQ(live_node_count<double>(), before);
+}
+
+TEST(Engine, SqrtGradientAtZeroIsInfinite) {
+  auto x = T::from({2}, {4.0, 0.0}, true);
+  sum(sqrt(x)).backward();
+  EXPECT_DOUBLE_EQ(x.grad().value()(0), 0.25);
+  EXPECT_TRUE(std::isinf(x.grad().value()(1)) && x.grad().value()(1) > 0);
+}
+
+TEST(Engine, SumOfEmptyTensorsIsZero) {
+  auto e = T::zeros({0, 3}, true);
+  auto s = sum(e);
+  EXPECT_EQ(s.item(), 0.0);
+  s.backward();
+  EXPECT_EQ(e.grad().shape(), (Shape{0, 3}));
+  EXPECT_EQ(sum(e, 0).shape(), (Shape{3}));
+  EXPECT_EQ(sum(e, 0).value(), (xt::zeros<double>({3})));
+  EXPECT_EQ(sum(e, 1).shape(), (Shape{0}));
+}
+
 }  // namespace
 }  // namespace xg
