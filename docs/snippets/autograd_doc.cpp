@@ -6,6 +6,7 @@
 #include <xtensor/xmath.hpp>
 
 #include "ice_cream_data.hpp"
+#include "snippet_check.hpp"
 #include "xgrad/autograd.hpp"
 
 namespace xg::docs_example {
@@ -31,14 +32,6 @@ xg::Tensor<double> swish(const xg::Tensor<double>& x) {
   });
 }
 // snippet-end: swish
-
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                            \
-    }                                                                      \
-  } while (0)
 
 int main() {
   {

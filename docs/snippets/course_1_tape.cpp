@@ -3,16 +3,9 @@
 #include <cstdio>
 #include <string>
 
+#include "snippet_check.hpp"
 #include "xgrad/autograd.hpp"
 #include "xgrad/dot.hpp"
-
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                            \
-    }                                                                      \
-  } while (0)
 
 int main() {
   // snippet-begin: leaves
