@@ -210,8 +210,6 @@ struct Trace : xg::TapeObserver<T> {
   }
 };
 
-}
-
 /// Returns false when the leak check does not apply.
 bool run(FuzzedDataProvider& in) {
   static const bool trace = std::getenv("XGRAD_FUZZ_TRACE") != nullptr;
