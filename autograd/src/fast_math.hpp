@@ -21,7 +21,10 @@ inline float pow2i(float n) {
 
 /// e^x for x <= 0 (results down to the denormals, then 0).
 inline float exp_nonpositive(float x) {
-  x = std::max(x, -104.0f);  // e^-104 is below the smallest denormal: the result is 0
+  const float in = x;
+  // e^-104 is below the smallest denormal: the result is 0. NaN also takes this branch, so no
+  // NaN reaches the float-to-int conversion below (undefined behaviour); it is restored at the end.
+  x = x > -104.0f ? x : -104.0f;
   constexpr float log2e = 1.44269504088896341f;
   constexpr float round = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const float n = (x * log2e + round) - round;
@@ -35,7 +38,8 @@ inline float exp_nonpositive(float x) {
   p = p * r * r + r + 1.0f;
   // n may be as low as -150: scale in two halves so each factor is a normal float.
   const float n1 = (n * 0.5f + round) - round;
-  return p * pow2i(n1) * pow2i(n - n1);
+  const float result = p * pow2i(n1) * pow2i(n - n1);
+  return in == in ? result : in;
 }
 
 /// tanh(x) for float, branch free: (1 - e) / (1 + e) with e = e^-2|x| where that has no

@@ -372,12 +372,14 @@ Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis) {
     const std::size_t len = parts[i].value().shape()[ax];
     offsets[i] = off;
     sizes[i] = len;
+    const std::size_t start = off;
+    off += len;
+    if (len * inner * outer == 0) continue;  // nothing to copy (and an empty part's data is null)
     const T* src = parts[i].value().data();
-    T* dst = out.data() + off * inner;
+    T* dst = out.data() + start * inner;
     for (std::size_t o = 0; o < outer; ++o) {
       std::copy_n(src + o * len * inner, len * inner, dst + o * total * inner);
     }
-    off += len;
   }
   return record<T>("concat", std::move(out), std::vector<Tensor<T>>(parts),
                    [ax, offsets, sizes](BackwardContext<T>& c) {
