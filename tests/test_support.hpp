@@ -81,6 +81,17 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// Same shape, and every element within tol relative to the wanted value.
+template <class T>
+void expect_close(const xt::xarray<T>& got, const xt::xarray<T>& want, double tol) {
+  ASSERT_EQ(Shape(got.shape().begin(), got.shape().end()),
+            Shape(want.shape().begin(), want.shape().end()));
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double g = got.data()[i], w = want.data()[i];
+    EXPECT_NEAR(g, w, tol * (1 + std::abs(w))) << "element " << i;
+  }
+}
+
 }  // namespace xg::test
 
 /// Expects `statement` to throw `Exception` whose what() contains each of the given substrings

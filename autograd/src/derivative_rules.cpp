@@ -53,6 +53,7 @@ const std::map<std::string, std::string>& rules() {
        "max_axis: out = max along an axis; da = g at each slice's maximum (shared among ties), 0 "
        "elsewhere"},
       {"matmul", "matmul: out = a @ b; da = g @ b^T, db = a^T @ g"},
+      {"linear", "linear: out = x W + b; dx = g W^T, dW = x^T g, db = g summed over the rows"},
       {"transpose", "transpose: out = a^T; da = g^T"},
       {"permute", "permute: out = a with axes reordered; da = g with the inverse order"},
       {"reshape", "reshape: same values, new shape; da = g reshaped to a's shape"},

@@ -11,10 +11,13 @@
 // from reshape / broadcast_to around the core, so their gradients come for free as well.
 #include "xgrad/ops/linalg.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "blas.hpp"
 #include "util.hpp"
+#include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/reduction.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {
@@ -160,7 +163,104 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   return reshape(r, signed_shape(out_shape));
 }
 
-#define XG_INSTANTIATE(T) template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&);
+namespace {
+
+/// dx, dW, db of linear for 2-D x without create_graph: three loops' worth of BLAS straight into
+/// fresh buffers.
+template <class T>
+void linear_backward_direct(BackwardContext<T>& c) {
+  const auto& gv = c.grad.value();
+  const auto& xv = c.inputs[0].value();
+  const auto& wv = c.inputs[1].value();
+  const std::size_t in = wv.shape()[0], out = wv.shape()[1];
+  const std::size_t rows = gv.size() / out;
+  if (c.needs(0)) {
+    auto dx = xt::xarray<T>::from_shape(xv.shape());
+    blas::gemm(false, true, rows, in, out, T(1), gv.data(), out, wv.data(), out, T(0), dx.data(),
+               in);
+    c.input_grads[0] = Tensor<T>(std::move(dx));
+  }
+  if (c.needs(1)) {
+    auto dw = xt::xarray<T>::from_shape(wv.shape());
+    blas::gemm(true, false, in, out, rows, T(1), xv.data(), in, gv.data(), out, T(0), dw.data(),
+               out);
+    c.input_grads[1] = Tensor<T>(std::move(dw));
+  }
+  if (c.inputs.size() == 3 && c.needs(2)) {
+    auto db = xt::xarray<T>::from_shape({out});
+    T* d = db.data();
+    const T* g = gv.data();
+    std::copy(g, g + out, d);
+    for (std::size_t r = 1; r < rows; ++r) {
+      for (std::size_t j = 0; j < out; ++j) d[j] += g[r * out + j];
+    }
+    c.input_grads[2] = Tensor<T>(std::move(db));
+  }
+}
+
+/// The same rule as recorded operations, so that create_graph can differentiate it again.
+template <class T>
+void linear_backward_recorded(BackwardContext<T>& c) {
+  const auto& x = c.inputs[0];
+  const auto& w = c.inputs[1];
+  const auto in = static_cast<std::ptrdiff_t>(w.value().shape()[0]);
+  const auto out = static_cast<std::ptrdiff_t>(w.value().shape()[1]);
+  const bool vec = x.dim() == 1;
+  const Tensor<T> g = vec ? reshape(c.grad, {1, out}) : c.grad;
+  if (c.needs(0)) {
+    Tensor<T> dx = mm(g, w, false, true);
+    c.input_grads[0] = vec ? reshape(dx, {in}) : dx;
+  }
+  if (c.needs(1)) c.input_grads[1] = mm(vec ? reshape(x, {1, in}) : x, g, true, false);
+  if (c.inputs.size() == 3 && c.needs(2)) c.input_grads[2] = sum(g, 0);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
+  detail::require_defined("linear", x);
+  detail::require_defined("linear", w);
+  const auto& xs = x.value().shape();
+  const auto& ws = w.value().shape();
+  auto fail = [&](const std::string& why) {
+    std::string shapes = "linear: input " + shape_str(xs) + ", weight " + shape_str(ws);
+    if (b.defined()) shapes += ", bias " + shape_str(b.value().shape());
+    throw ShapeError(shapes + ": " + why);
+  };
+  if (ws.size() != 2) fail("the weight must be 2-D (in, out)");
+  const std::size_t in = ws[0], out = ws[1];
+  if (xs.empty() || xs.back() != in) {
+    fail("the input must end in " + std::to_string(in) + " features (the weight's first axis)");
+  }
+  if (b.defined() && (b.value().dimension() != 1 || b.value().shape()[0] != out)) {
+    fail("the bias must have shape (" + std::to_string(out) + ")");
+  }
+  if (xs.size() > 2) return b.defined() ? add(matmul(x, w), b) : matmul(x, w);
+
+  const std::size_t rows = xs.size() == 2 ? xs[0] : 1;
+  auto y =
+      xs.size() == 2 ? xt::xarray<T>::from_shape({rows, out}) : xt::xarray<T>::from_shape({out});
+  if (b.defined()) {
+    const T* bv = b.value().data();
+    for (std::size_t r = 0; r < rows; ++r) std::copy(bv, bv + out, y.data() + r * out);
+  }
+  blas::gemm(false, false, rows, out, in, T(1), x.value().data(), in, w.value().data(), out,
+             b.defined() ? T(1) : T(0), y.data(), out);
+  auto rule = [](BackwardContext<T>& c) {
+    if (c.create_graph) {
+      linear_backward_recorded(c);
+    } else {
+      linear_backward_direct(c);
+    }
+  };
+  if (b.defined()) return record<T>("linear", std::move(y), {x, w, b}, std::move(rule));
+  return record<T>("linear", std::move(y), {x, w}, std::move(rule));
+}
+
+#define XG_INSTANTIATE(T)                                        \
+  template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&); \
+  template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 
 }  // namespace xg

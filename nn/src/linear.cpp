@@ -35,14 +35,13 @@ Linear<T>::Linear(std::size_t in_features, std::size_t out_features, LinearOptio
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& x) {
   if (!x.defined()) throw GraphError(layer_str(in_, out_) + ": the input is undefined");
-  const Shape s = x.shape();
+  const auto& s = x.value().shape();
   if (s.empty() || s.back() != in_) {
     throw ShapeError(layer_str(in_, out_) + ": input of shape " + shape_str(s) +
                      " does not end in " + std::to_string(in_) + " features; expected (batch, " +
                      std::to_string(in_) + ") or (" + std::to_string(in_) + ")");
   }
-  Tensor<T> y = matmul(x, weight_);
-  return bias_.defined() ? add(y, bias_) : y;
+  return linear(x, weight_, bias_);
 }
 
 template <class T>

@@ -18,6 +18,7 @@
 namespace xg {
 namespace {
 
+using test::expect_close;
 using test::Fn;
 using test::uniform;
 using D = Tensor<double>;
@@ -76,16 +77,6 @@ xt::xarray<T> reference(const xt::xarray<T>& a, const xt::xarray<T>& b) {
   if (!b_vec) final_shape.push_back(n);
   out.reshape(final_shape);
   return out;
-}
-
-template <class T>
-void expect_close(const xt::xarray<T>& got, const xt::xarray<T>& want, double tol) {
-  ASSERT_EQ(Shape(got.shape().begin(), got.shape().end()),
-            Shape(want.shape().begin(), want.shape().end()));
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    const double g = got.data()[i], w = want.data()[i];
-    EXPECT_NEAR(g, w, tol * (1 + std::abs(w))) << "element " << i;
-  }
 }
 
 // Every NumPy case: plain, one-row / one-column (gemv paths), vectors, batches, broadcast

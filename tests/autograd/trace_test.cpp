@@ -193,6 +193,7 @@ TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
                                              "index_select",
                                              "index_select_backward",
                                              "leaky_relu",
+                                             "linear",
                                              "log",
                                              "log_softmax",
                                              "logsumexp",

@@ -13,4 +13,12 @@ namespace xg {
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b);
 
+/// x W + b, the affine map of a dense layer, recorded as ONE operation ("linear", PyTorch's
+/// addmm): x (N, in) or (in), W (in, out), b (out) or undefined for no bias. Backward:
+/// dx = g W^T, dW = x^T g, db = g summed over the rows. One node instead of matmul + add: no
+/// broadcast of b in forward, no reduction of a broadcast gradient in backward. Inputs of
+/// higher rank are computed as matmul + add. ShapeError names the op and all shapes.
+template <class T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Tensor<T>());
+
 }  // namespace xg
