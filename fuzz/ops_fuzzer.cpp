@@ -199,7 +199,7 @@ Tn apply(FuzzedDataProvider& in, const Tn& a, const Tn& b) {
 
 /// XGRAD_FUZZ_TRACE=1 prints each operation, to turn a crash file into a test case.
 struct Trace : xg::TapeObserver<T> {
-  void on_forward(const char* op, const std::vector<Tn>& inputs, const Tn& result) override {
+  void on_forward(const char* op, const xg::InputList<T>& inputs, const Tn& result) override {
     std::fprintf(stderr, "%s(", op);
     for (const auto& x : inputs) {
       std::fprintf(stderr, "%p:%s%s ", static_cast<void*>(x.node().get()),

@@ -45,7 +45,7 @@ std::string non_finite(const Tensor<T>& t) {
 }
 
 template <class T>
-std::string shapes_of(const std::vector<Tensor<T>>& ts) {
+std::string shapes_of(const InputList<T>& ts) {
   std::string s;
   for (std::size_t i = 0; i < ts.size(); ++i) {
     if (i) s += ", ";
@@ -59,7 +59,7 @@ template <class T>
 std::string describe(const Tensor<T>& t, std::size_t depth);
 
 template <class T>
-std::string describe_call(const char* op, const std::vector<Tensor<T>>& inputs, std::size_t depth) {
+std::string describe_call(const char* op, const InputList<T>& inputs, std::size_t depth) {
   std::string s = std::string(op) + "(";
   if (depth == 0) return s + "...)";
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -145,7 +145,7 @@ std::string DetectAnomaly<T>::origin(const Node<T>& node) const {
 }
 
 template <class T>
-void DetectAnomaly<T>::on_forward(const char* op, const std::vector<Tensor<T>>& inputs,
+void DetectAnomaly<T>::on_forward(const char* op, const InputList<T>& inputs,
                                   const Tensor<T>& result) {
   const std::uint64_t seq = next_seq_++;
   const std::string bad = non_finite(result);

@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::size_t kGranule = 32;
 constexpr std::size_t kClasses = 32;               // blocks up to 1 KiB are pooled
-constexpr std::size_t kMaxCachedBytes = 8u << 20;  // per thread, so the cache stays bounded
+constexpr std::size_t kMaxCachedBytes = 1u << 30;  // per thread, so the cache stays bounded
 
 struct FreeBlock {
   FreeBlock* next;

@@ -32,7 +32,7 @@ long live_node_count() {
 }
 
 template <class T>
-Node<T>::Node(array_type&& v, bool rg) : value(std::move(v)), requires_grad(rg) {
+Node<T>::Node(array_type&& v, bool rg) : requires_grad(rg), value(std::move(v)) {
   live_nodes<T>().fetch_add(1, std::memory_order_relaxed);
 }
 

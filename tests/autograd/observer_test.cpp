@@ -12,7 +12,7 @@ namespace {
 
 struct Recorder : xg::TapeObserver<double> {
   std::vector<std::string> events;
-  void on_forward(const char* op, const std::vector<xg::Tensor<double>>& inputs,
+  void on_forward(const char* op, const xg::InputList<double>& inputs,
                   const xg::Tensor<double>& result) override {
     std::ostringstream s;
     s << "fwd " << op << " " << inputs.size() << " " << xg::shape_str(result.shape());

@@ -46,8 +46,7 @@ class DetectAnomaly final : public TapeObserver<T> {
   DetectAnomaly(const DetectAnomaly&) = delete;
   DetectAnomaly& operator=(const DetectAnomaly&) = delete;
 
-  void on_forward(const char* op, const std::vector<Tensor<T>>& inputs,
-                  const Tensor<T>& result) override;
+  void on_forward(const char* op, const InputList<T>& inputs, const Tensor<T>& result) override;
   void on_backward_begin(const Node<T>& node, const Tensor<T>& grad) override;
   void on_backward_end(const Node<T>& node, const Tensor<T>& grad,
                        const std::vector<Tensor<T>>& input_grads) override;

@@ -20,7 +20,7 @@ class TapeObserver {
 
   /// An operation has produced `result` from `inputs` (called whether or not it was recorded,
   /// i.e. also under NoGradGuard and when no input requires grad).
-  virtual void on_forward(const char* /*op*/, const std::vector<Tensor<T>>& /*inputs*/,
+  virtual void on_forward(const char* /*op*/, const InputList<T>& /*inputs*/,
                           const Tensor<T>& /*result*/) {}
 
   /// Backward is about to run the rule of `node` with `grad` = dLoss/dOutput (the sum of all

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -106,6 +107,71 @@ class Tensor {
   std::shared_ptr<Node<T>> node_;
 };
 
+/// The inputs of a recorded operation. Almost every operation has one or two, so up to two are
+/// kept inside the node itself (no allocation per operation, one pointer less to follow when
+/// backward walks the tape); more go to one heap array. Reads like a std::vector.
+template <class T>
+class InputList {
+ public:
+  InputList() = default;
+  InputList(std::initializer_list<Tensor<T>> list) { assign(list.begin(), list.size()); }
+  /// Implicit, so a std::vector of tensors can be passed wherever a list is expected.
+  InputList(const std::vector<Tensor<T>>& list) { assign(list.data(), list.size()); }
+  InputList(const InputList& other) { assign(other.begin(), other.size()); }
+  InputList(InputList&& other) noexcept { take(other); }
+  InputList& operator=(const InputList& other) {
+    if (this != &other) *this = InputList(other);
+    return *this;
+  }
+  InputList& operator=(InputList&& other) noexcept {
+    if (this != &other) {
+      clear();
+      take(other);
+    }
+    return *this;
+  }
+  ~InputList() = default;
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Tensor<T>* data() { return heap_ ? heap_.get() : inline_; }
+  const Tensor<T>* data() const { return heap_ ? heap_.get() : inline_; }
+  Tensor<T>& operator[](std::size_t i) { return data()[i]; }
+  const Tensor<T>& operator[](std::size_t i) const { return data()[i]; }
+  Tensor<T>* begin() { return data(); }
+  Tensor<T>* end() { return data() + size_; }
+  const Tensor<T>* begin() const { return data(); }
+  const Tensor<T>* end() const { return data() + size_; }
+  std::vector<Tensor<T>> to_vector() const { return std::vector<Tensor<T>>(begin(), end()); }
+  void clear() {
+    for (auto& t : inline_) t = Tensor<T>();
+    heap_.reset();
+    size_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t kInline = 2;
+
+  void assign(const Tensor<T>* from, std::size_t n) {
+    Tensor<T>* to = inline_;
+    if (n > kInline) {
+      heap_ = std::make_unique<Tensor<T>[]>(n);
+      to = heap_.get();
+    }
+    for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+    size_ = n;
+  }
+  void take(InputList& other) {
+    for (std::size_t i = 0; i < kInline; ++i) inline_[i] = std::move(other.inline_[i]);
+    heap_ = std::move(other.heap_);
+    size_ = std::exchange(other.size_, 0);
+  }
+
+  Tensor<T> inline_[kInline];
+  std::unique_ptr<Tensor<T>[]> heap_;
+  std::size_t size_ = 0;
+};
+
 /// Everything a backward rule sees. `output` is the node being differentiated (so rules may use
 /// the forward result, e.g. sigmoid' = s(1-s), without the node owning itself); `grad` is
 /// dLoss/dOutput. The rule writes dLoss/dInput[i] into input_grads[i] for each input that
@@ -114,7 +180,7 @@ template <class T>
 struct BackwardContext {
   const Tensor<T>& output;
   const Tensor<T>& grad;
-  const std::vector<Tensor<T>>& inputs;
+  const InputList<T>& inputs;
   std::vector<Tensor<T>>& input_grads;
   /// True when the backward pass is itself being recorded (create_graph).
   bool create_graph;
@@ -140,21 +206,23 @@ class Node {
 
   bool is_leaf() const { return op == nullptr; }
 
-  array_type value;
-  Tensor<T> grad;
-  std::vector<Tensor<T>> inputs;
+  // The fields the engine reads for every node come first: a backward walk over a tape too
+  // long for the caches then touches one or two cache lines per node.
+  InputList<T> inputs;
   /// Operation name, nullptr for leaves (a string literal owned by the operation).
   const char* op = nullptr;
-  std::string name;
+  // Scratch space of the engine during one backward pass.
+  std::uint64_t visit_mark = 0;
+  std::uint32_t pending_deps = 0;
   bool requires_grad = false;
   bool retains_grad = false;
   /// Set when backward has released this node's saved state and inputs.
   bool released = false;
-
-  // Scratch space of the engine during one backward pass.
-  std::uint64_t visit_mark = 0;
-  std::uint32_t pending_deps = 0;
   Tensor<T> pending_grad;
+
+  Tensor<T> grad;
+  array_type value;
+  std::string name;
 };
 
 /// A recorded operation whose backward rule is the callable F (usually a lambda capturing plain
@@ -182,8 +250,7 @@ long live_node_count();
 /// plain leaf and the rule is dropped. This is how every built-in operation records, and the
 /// way to add custom ones.
 template <class T, class F>
-Tensor<T> record(const char* op, xt::xarray<T>&& value, std::vector<Tensor<T>> inputs,
-                 F&& backward_rule);
+Tensor<T> record(const char* op, xt::xarray<T>&& value, InputList<T> inputs, F&& backward_rule);
 
 }  // namespace xg
 

@@ -9,6 +9,8 @@ namespace xg {
 template <class T>
 class Tensor;
 template <class T>
+class InputList;
+template <class T>
 class TapeObserver;
 
 namespace detail {
@@ -26,7 +28,7 @@ template <class T>
 void pop_observer(TapeObserver<T>* observer);
 
 template <class T>
-void notify_forward(const char* op, const std::vector<Tensor<T>>& inputs, const Tensor<T>& result);
+void notify_forward(const char* op, const InputList<T>& inputs, const Tensor<T>& result);
 }  // namespace detail
 
 }  // namespace xg

@@ -10,8 +10,7 @@
 namespace xg {
 
 template <class T, class F>
-Tensor<T> record(const char* op, xt::xarray<T>&& value, std::vector<Tensor<T>> inputs,
-                 F&& backward_rule) {
+Tensor<T> record(const char* op, xt::xarray<T>&& value, InputList<T> inputs, F&& backward_rule) {
   bool needs_grad = false;
   if (is_grad_enabled()) {
     for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
