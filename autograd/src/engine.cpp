@@ -169,7 +169,7 @@ class Pass {
     auto& inputs = n->inputs;
     if (g.defined()) {
       auto& input_grads = input_grads_;
-      input_grads.assign(inputs.size(), Tensor<T>());
+      input_grads.resize(inputs.size());  // all empty: every entry is moved out below
       const Tensor<T> out(n);
       BackwardContext<T> ctx{out, g, inputs, input_grads, create_graph_};
       if (observed) notify([&](auto* o) { o->on_backward_begin(*n, g); });

@@ -22,6 +22,17 @@ using detail::constant;
 using detail::num_str;
 using detail::require_defined;
 
+/// f of every value of a, as one loop into a buffer of a's shape (xtensor's expression
+/// machinery costs more than the arithmetic for the small tensors of a scalar chain).
+template <class T, class F>
+xt::xarray<T> map_values(const xt::xarray<T>& a, F f) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+  const T* in = a.data();
+  T* o = out.data();
+  for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = f(in[i]);
+  return out;
+}
+
 template <class T>
 void check_binary(const char* op, const Tensor<T>& a, const Tensor<T>& b) {
   require_defined(op, a);
@@ -130,28 +141,28 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> neg(const Tensor<T>& a) {
   require_defined("neg", a);
-  return record<T>("neg", -a.value(), {a},
+  return record<T>("neg", map_values(a.value(), [](T x) { return -x; }), {a},
                    [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
 }
 
 template <class T>
 Tensor<T> add(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("add", a);
-  return record<T>("add_scalar", a.value() + s, {a},
+  return record<T>("add_scalar", map_values(a.value(), [s](T x) { return x + s; }), {a},
                    [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
 }
 
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("mul", a);
-  return record<T>("mul_scalar", a.value() * s, {a},
+  return record<T>("mul_scalar", map_values(a.value(), [s](T x) { return x * s; }), {a},
                    [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); });
 }
 
 template <class T>
 Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rsub", a);
-  return record<T>("rsub_scalar", s - a.value(), {a},
+  return record<T>("rsub_scalar", map_values(a.value(), [s](T x) { return s - x; }), {a},
                    [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
 }
 

@@ -144,7 +144,8 @@ class InputList {
   const Tensor<T>* end() const { return data() + size_; }
   std::vector<Tensor<T>> to_vector() const { return std::vector<Tensor<T>>(begin(), end()); }
   void clear() {
-    for (auto& t : inline_) t = Tensor<T>();
+    // Inline slots past size_ are always empty.
+    for (std::size_t i = 0; i < size_ && i < kInline; ++i) inline_[i] = Tensor<T>();
     heap_.reset();
     size_ = 0;
   }
@@ -162,7 +163,9 @@ class InputList {
     size_ = n;
   }
   void take(InputList& other) {
-    for (std::size_t i = 0; i < kInline; ++i) inline_[i] = std::move(other.inline_[i]);
+    for (std::size_t i = 0; i < other.size_ && i < kInline; ++i) {
+      inline_[i] = std::move(other.inline_[i]);
+    }
     heap_ = std::move(other.heap_);
     size_ = std::exchange(other.size_, 0);
   }
