@@ -2,10 +2,11 @@
 # xgrad side by side with libtorch (issue 4, docs/performance.md): installs Debian's libtorch-dev
 # besides xgrad's own dependencies (idempotent), builds xgrad_vs_libtorch into
 # ${XGRAD_COMPARE_BUILD_DIR:-build-compare} and runs it. The markdown tables go to the terminal
-# and to ${XGRAD_COMPARE_OUT:-compare_out}/libtorch-comparison.md, every measurement (all libtorch
-# thread settings) to libtorch-comparison.csv beside it. Arguments go to the program:
+# and to ${XGRAD_COMPARE_OUT:-compare_out}/libtorch-comparison.md, every measurement (all xgrad and
+# libtorch thread settings) to libtorch-comparison.csv beside it. Arguments go to the program:
 #   bash scripts/compare-libtorch.sh [--quick] [--case N]... [--threads 1,2] [--budget SECONDS]
-# A full run takes a few minutes; it fails if the two libraries' losses disagree.
+#                                    [--rounds N]
+# A full run (3 rounds) takes several minutes; it fails if the two libraries' losses disagree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh

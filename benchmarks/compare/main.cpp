@@ -3,9 +3,11 @@
 // the ratio, peak memory, and the fraction of the sgemm limit reached by the 784-500-500-10 MLP.
 //
 // Each (library, case, thread setting) runs in its own forked child, so that one library's
-// thread pools, allocator caches and peak memory never leak into another's measurement.
+// thread pools, allocator caches and peak memory never leak into another's measurement. Every
+// child is repeated in a few rounds, interleaved in time, and the fastest round counts.
 //
-//   xgrad_vs_libtorch [--quick] [--case N]... [--threads 1,2] [--budget SECONDS] [--csv FILE]
+//   xgrad_vs_libtorch [--quick] [--case N]... [--threads 1,2] [--budget SECONDS] [--rounds N]
+//                     [--csv FILE]
 #include <malloc.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,20 +118,35 @@ struct Options {
   std::vector<int> cases;  // empty = all
   std::vector<int> threads{1, 2};
   std::optional<double> budget;  // seconds per measurement
+  int rounds = 3;
   std::string csv;
 };
 
 [[noreturn]] void usage(int code) {
   std::printf(
       "usage: xgrad_vs_libtorch [--quick] [--case N]... [--threads 1,2] [--budget SECONDS] "
-      "[--csv FILE]\n"
+      "[--rounds N] [--csv FILE]\n"
       "  --quick     short measurements, no million-iteration chain\n"
       "  --case N    only case N (1..5; repeatable)\n"
       "  --threads   thread counts to compare (default 1,2)\n"
       "  --budget    seconds of measured steps per library, case and setting (default 1,\n"
       "              0.25 with --quick)\n"
-      "  --csv FILE  also write every measurement (all libtorch settings) as CSV\n");
+      "  --rounds N  measure every library and setting N times, interleaved in time, and keep\n"
+      "              each one's fastest round (default 3; the million-iteration chain: 1)\n"
+      "  --csv FILE  also write every measurement (all xgrad and libtorch settings) as CSV\n");
   std::exit(code);
+}
+
+/// A whole positive number, or a usage error.
+int positive_int(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < 1 || v > 1000) {
+    std::fprintf(stderr, "%s takes a whole number from 1 to 1000, got '%s'\n", flag.c_str(),
+                 text.c_str());
+    usage(2);
+  }
+  return static_cast<int>(v);
 }
 
 Options parse(int argc, char** argv) {
@@ -153,6 +170,8 @@ Options parse(int argc, char** argv) {
       }
     } else if (a == "--budget") {
       o.budget = std::atof(value().c_str());
+    } else if (a == "--rounds") {
+      o.rounds = positive_int(a, value());
     } else if (a == "--csv") {
       o.csv = value();
     } else if (a == "--help" || a == "-h") {
@@ -177,42 +196,84 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-void progress(const Row& row, Library lib, Setting s, const Measurement& m) {
-  const std::string setting = lib == Library::xgrad ? "blas" + std::to_string(s.blas) : s.label();
-  std::fprintf(stderr, "  %-40s %d thr  %-8s %-10s %s\n", row.spec.name.c_str(), row.threads,
-               lib == Library::xgrad ? "xgrad" : "libtorch", setting.c_str(),
-               m.ok ? format_time(m.median).c_str() : m.error);
+/// One library's setting in a row: measured in every round, or taken from an earlier row.
+struct Contender {
+  Library lib;
+  Setting setting;
+  std::optional<Measurement> reused;  ///< the 1-thread row's measurement of the same setting
+  Measurement best{};                 ///< the fastest round so far
+};
+
+void progress(const Row& row, const Contender& c, const Measurement& m, int round, int rounds) {
+  std::fprintf(stderr, "  round %d/%d  %-40s %d thr  %-8s %-10s %s\n", round + 1, rounds,
+               row.spec.name.c_str(), row.threads, c.lib == Library::xgrad ? "xgrad" : "libtorch",
+               c.setting.label(c.lib).c_str(), m.ok ? format_time(m.median).c_str() : m.error);
 }
 
-/// Measures xgrad and libtorch's best setting for one case and thread count. `previous` holds
-/// the rows measured so far: the 1-thread libtorch run is the (1, 1) candidate at 2 threads,
-/// and the million-iteration chain reuses the setting that won at 100,000.
-Row measure_row(const CaseSpec& spec, int threads, const Budget& budget,
+/// A failed round stays failed (a crash must not hide behind a lucky retry); otherwise the
+/// lower median wins, with that round's peak memory and losses.
+void keep_faster(Measurement& best, const Measurement& m, bool first_round) {
+  if (first_round || (best.ok && (!m.ok || m.median < best.median))) best = m;
+}
+
+/// The thread settings one library tries at `threads`: at 2 threads every mix of 1 and 2
+/// (libtorch: OpenMP x OpenBLAS), except that the million-iteration chain takes the setting that
+/// won at 100,000, as its runs are too long to try them all.
+std::vector<Setting> settings_to_try(Library lib, const CaseSpec& spec, int threads,
+                                     const std::vector<Row>& previous) {
+  if (threads == 1) return {{1, 1}};
+  if (spec.chain > 100'000) {
+    for (const Row& r : previous) {
+      if (r.threads == threads && r.spec.chain == 100'000) {
+        return {lib == Library::xgrad ? r.xgrad_best_setting() : r.torch_best_setting()};
+      }
+    }
+  }
+  if (lib == Library::xgrad) return {{1, 1}, {1, 2}};
+  return {{1, 1}, {1, 2}, {2, 1}, {2, 2}};
+}
+
+/// The 1-thread row's measurement of a single-thread setting, so that it is not measured twice.
+std::optional<Measurement> one_thread_result(Library lib, Setting s, const CaseSpec& spec,
+                                             int threads, const std::vector<Row>& previous) {
+  if (threads == 1 || !(s == Setting{1, 1})) return std::nullopt;
+  for (const Row& r : previous) {
+    if (r.threads != 1 || r.spec.name != spec.name) continue;
+    for (const auto& [setting, m] : lib == Library::xgrad ? r.xgrad : r.torch) {
+      if (setting == s) return m;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Measures every xgrad and libtorch setting for one case and thread count, in `rounds` rounds
+/// of all of xgrad's settings then all of libtorch's: the machine's speed drifts over seconds,
+/// and interleaving gives both libraries the same chances of a fast moment. `previous` holds the
+/// rows measured so far.
+Row measure_row(const CaseSpec& spec, int threads, const Budget& budget, int rounds,
                 const std::vector<Row>& previous) {
   Row row;
   row.spec = spec;
   row.threads = threads;
-  row.xgrad = measure(spec, Library::xgrad, {1, threads}, budget);
-  progress(row, Library::xgrad, {1, threads}, row.xgrad);
-
-  std::vector<Setting> settings{{1, 1}};
-  if (threads == 2) settings = {{1, 1}, {1, 2}, {2, 1}, {2, 2}};
-  if (threads == 2 && spec.chain > 100'000) {
-    for (const Row& r : previous) {
-      if (r.threads == 2 && r.spec.chain == 100'000) settings = {r.torch_best_setting()};
+  std::vector<Contender> contenders;
+  for (Library lib : {Library::xgrad, Library::torch}) {
+    for (Setting s : settings_to_try(lib, spec, threads, previous)) {
+      contenders.push_back({lib, s, one_thread_result(lib, s, spec, threads, previous)});
     }
   }
-  for (Setting s : settings) {
-    const Row* reuse = nullptr;
-    if (s.intra_op == 1 && s.blas == 1 && threads > 1) {
-      for (const Row& r : previous) {
-        if (r.threads == 1 && r.spec.name == spec.name) reuse = &r;
-      }
+  // A run of the million-iteration chain takes seconds (11 s in libtorch): measured once.
+  if (spec.chain > 100'000) rounds = 1;
+  for (int round = 0; round < rounds; ++round) {
+    for (Contender& c : contenders) {
+      if (c.reused || (round > 0 && !c.best.ok)) continue;
+      const Measurement m = measure(spec, c.lib, c.setting, budget);
+      progress(row, c, m, round, rounds);
+      keep_faster(c.best, m, round == 0);
     }
-    const Measurement m =
-        reuse ? reuse->torch.front().second : measure(spec, Library::torch, s, budget);
-    if (!reuse) progress(row, Library::torch, s, m);
-    row.torch.emplace_back(s, m);
+  }
+  for (const Contender& c : contenders) {
+    auto& list = c.lib == Library::xgrad ? row.xgrad : row.torch;
+    list.emplace_back(c.setting, c.reused ? *c.reused : c.best);
   }
   return row;
 }
@@ -252,7 +313,9 @@ int main(int argc, char** argv) {
 
   std::vector<Row> rows;
   for (int threads : opt.threads) {
-    for (const CaseSpec& c : cases) rows.push_back(measure_row(c, threads, budget, rows));
+    for (const CaseSpec& c : cases) {
+      rows.push_back(measure_row(c, threads, budget, opt.rounds, rows));
+    }
   }
   std::vector<SgemmRow> sgemm;
   for (int threads : opt.threads) {

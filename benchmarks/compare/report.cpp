@@ -5,8 +5,9 @@
 
 namespace compare {
 
-std::string Setting::label() const {
-  return "omp" + std::to_string(intra_op) + "/blas" + std::to_string(blas);
+std::string Setting::label(Library lib) const {
+  const std::string blas_part = "blas" + std::to_string(blas);
+  return lib == Library::xgrad ? blas_part : "omp" + std::to_string(intra_op) + "/" + blas_part;
 }
 
 Measurement summarize(const StepTimes& t) {
@@ -36,12 +37,23 @@ std::string format_time(double seconds) {
   return buf;
 }
 
-const std::pair<Setting, Measurement>& Row::torch_best() const {
-  const auto* best = &torch.front();
-  for (const auto& t : torch) {
-    if (t.second.ok && (!best->second.ok || t.second.median < best->second.median)) best = &t;
+namespace {
+
+const Candidate& fastest(const std::vector<Candidate>& candidates) {
+  const Candidate* best = &candidates.front();
+  for (const Candidate& c : candidates) {
+    if (c.second.ok && (!best->second.ok || c.second.median < best->second.median)) best = &c;
   }
   return *best;
+}
+
+}  // namespace
+
+const Candidate& Row::xgrad_best() const {
+  return fastest(xgrad);
+}
+const Candidate& Row::torch_best() const {
+  return fastest(torch);
 }
 
 namespace {
@@ -59,7 +71,7 @@ std::string time_or_error(const Measurement& m) {
 /// Both libraries trained the same model: their first losses (the chain's x.grad) agree to
 /// float rounding (double for the chain).
 bool same_losses(const Row& r) {
-  const Measurement &a = r.xgrad, &b = r.torch_best().second;
+  const Measurement &a = r.xgrad_best().second, &b = r.torch_best().second;
   const double tol = r.spec.chain > 0 ? 1e-9 : 2e-3;
   for (int i = 0; i < 3; ++i) {
     // A step longer than the budget is measured once and reports one loss.
@@ -71,9 +83,9 @@ bool same_losses(const Row& r) {
 }
 
 std::string losses_cell(const Row& r) {
-  if (!r.xgrad.ok || !r.torch_best().second.ok) return "-";
+  if (!r.xgrad_best().second.ok || !r.torch_best().second.ok) return "-";
   if (same_losses(r)) return "yes";
-  const Measurement &a = r.xgrad, &b = r.torch_best().second;
+  const Measurement &a = r.xgrad_best().second, &b = r.torch_best().second;
   char buf[160];
   std::snprintf(buf, sizeof buf, "NO: %.6g %.6g %.6g vs %.6g %.6g %.6g", a.losses[0], a.losses[1],
                 a.losses[2], b.losses[0], b.losses[1], b.losses[2]);
@@ -81,8 +93,13 @@ std::string losses_cell(const Row& r) {
 }
 
 std::string ratio_cell(const Row& r) {
-  const Measurement &a = r.xgrad, &b = r.torch_best().second;
+  const Measurement &a = r.xgrad_best().second, &b = r.torch_best().second;
   return a.ok && b.ok ? fixed(a.median / b.median, 3) : "-";
+}
+
+/// "7.11 ms (blas1)": the time of a library's best setting and that setting.
+std::string best_cell(const Candidate& best, Library lib) {
+  return time_or_error(best.second) + " (" + best.first.label(lib) + ")";
 }
 
 std::string mib(const Measurement& m) {
@@ -97,16 +114,16 @@ bool any_row(const std::vector<Row>& rows, bool chain) {
 void print_steps(std::ostream& out, const std::vector<Row>& rows) {
   out << "### Training steps (median time per step: zero_grad + forward + loss + backward + "
          "SGD step)\n\n"
-      << "| # | case | threads | xgrad | libtorch (best setting) | xgrad / libtorch | "
-         "xgrad peak MiB | libtorch peak MiB | same losses |\n"
+      << "| # | case | threads | xgrad (best setting) | libtorch (best setting) | "
+         "xgrad / libtorch | xgrad peak MiB | libtorch peak MiB | same losses |\n"
       << "|---|---|---|---|---|---|---|---|---|\n";
   for (const Row& r : rows) {
     if (r.spec.chain > 0) continue;
-    const auto& [setting, t] = r.torch_best();
+    const Measurement &x = r.xgrad_best().second, &t = r.torch_best().second;
     out << "| " << r.spec.number << " | " << r.spec.name << " | " << r.threads << " | "
-        << time_or_error(r.xgrad) << " | " << time_or_error(t) << " (" << setting.label() << ") | "
-        << ratio_cell(r) << " | " << mib(r.xgrad) << " | " << mib(t) << " | " << losses_cell(r)
-        << " |\n";
+        << best_cell(r.xgrad_best(), Library::xgrad) << " | "
+        << best_cell(r.torch_best(), Library::torch) << " | " << ratio_cell(r) << " | " << mib(x)
+        << " | " << mib(t) << " | " << losses_cell(r) << " |\n";
   }
   out << "\n";
 }
@@ -114,19 +131,20 @@ void print_steps(std::ostream& out, const std::vector<Row>& rows) {
 void print_chain(std::ostream& out, const std::vector<Row>& rows) {
   out << "### Scalar chain y = y * 1.0001 + 0.0001, then backward (double; 2 ops per "
          "iteration; freeing the tape is timed too)\n\n"
-      << "| iterations | threads | xgrad total | libtorch total (best setting) | "
+      << "| iterations | threads | xgrad total (best setting) | libtorch total (best setting) | "
          "xgrad / libtorch | xgrad per op | libtorch per op | xgrad peak MiB | "
          "libtorch peak MiB | same x.grad |\n"
       << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const Row& r : rows) {
     if (r.spec.chain == 0) continue;
-    const auto& [setting, t] = r.torch_best();
+    const Measurement &x = r.xgrad_best().second, &t = r.torch_best().second;
     const double ops = 2.0 * static_cast<double>(r.spec.chain);
     auto per_op = [&](const Measurement& m) { return m.ok ? format_time(m.median / ops) : "-"; };
-    out << "| " << r.spec.chain << " | " << r.threads << " | " << time_or_error(r.xgrad) << " | "
-        << time_or_error(t) << " (" << setting.label() << ") | " << ratio_cell(r) << " | "
-        << per_op(r.xgrad) << " | " << per_op(t) << " | " << mib(r.xgrad) << " | " << mib(t)
-        << " | " << losses_cell(r) << " |\n";
+    out << "| " << r.spec.chain << " | " << r.threads << " | "
+        << best_cell(r.xgrad_best(), Library::xgrad) << " | "
+        << best_cell(r.torch_best(), Library::torch) << " | " << ratio_cell(r) << " | " << per_op(x)
+        << " | " << per_op(t) << " | " << mib(x) << " | " << mib(t) << " | " << losses_cell(r)
+        << " |\n";
   }
   out << "\n";
 }
@@ -138,16 +156,15 @@ void print_sgemm(std::ostream& out, const std::vector<SgemmRow>& sgemm) {
          "xgrad % of limit | libtorch step | libtorch % of limit |\n"
       << "|---|---|---|---|---|---|---|---|---|\n";
   for (const SgemmRow& s : sgemm) {
-    const Measurement& t = s.row->torch_best().second;
+    const Measurement &x = s.row->xgrad_best().second, &t = s.row->torch_best().second;
     auto pct = [&](const Measurement& m) {
       return m.ok && s.limit.ok ? fixed(100.0 * s.limit.median / m.median, 0) + " %" : "-";
     };
     const double flops = s.limit.losses[0];
     out << "| " << s.batch << " | " << s.threads << " | " << fixed(flops / 1e9, 3) << " | "
         << time_or_error(s.limit) << " | "
-        << (s.limit.ok ? fixed(flops / s.limit.median / 1e9, 1) : "-") << " | "
-        << time_or_error(s.row->xgrad) << " | " << pct(s.row->xgrad) << " | " << time_or_error(t)
-        << " | " << pct(t) << " |\n";
+        << (s.limit.ok ? fixed(flops / s.limit.median / 1e9, 1) : "-") << " | " << time_or_error(x)
+        << " | " << pct(x) << " | " << time_or_error(t) << " | " << pct(t) << " |\n";
   }
   out << "\n";
 }
@@ -158,7 +175,7 @@ bool print_tables(std::ostream& out, const std::vector<Row>& rows,
                   const std::vector<SgemmRow>& sgemm) {
   bool good = true;
   for (const Row& r : rows) {
-    good = good && r.xgrad.ok && r.torch_best().second.ok && same_losses(r);
+    good = good && r.xgrad_best().second.ok && r.torch_best().second.ok && same_losses(r);
   }
   for (const SgemmRow& s : sgemm) good = good && s.limit.ok;
   if (any_row(rows, false)) print_steps(out, rows);
@@ -179,8 +196,8 @@ void write_csv(std::ostream& out, const std::vector<Row>& rows) {
     out << buf;
   };
   for (const Row& r : rows) {
-    line(r, "xgrad", "blas" + std::to_string(r.threads), r.xgrad);
-    for (const auto& [s, m] : r.torch) line(r, "libtorch", s.label(), m);
+    for (const auto& [s, m] : r.xgrad) line(r, "xgrad", s.label(Library::xgrad), m);
+    for (const auto& [s, m] : r.torch) line(r, "libtorch", s.label(Library::torch), m);
   }
 }
 

@@ -18,7 +18,9 @@ enum class Library { xgrad, torch };
 struct Setting {
   int intra_op = 1;
   int blas = 1;
-  std::string label() const;  ///< "omp2/blas1"
+  /// "blas2" for xgrad, which has no intra-op threads of its own; "omp2/blas1" for libtorch.
+  std::string label(Library lib) const;
+  bool operator==(const Setting&) const = default;
 };
 
 /// One measurement, sent from the child process as raw bytes: plain data only.
@@ -37,15 +39,20 @@ Measurement summarize(const StepTimes& t);
 /// Seconds as "812 ns", "71.3 us", "4.21 ms" or "18.2 s".
 std::string format_time(double seconds);
 
-/// One case at one thread count: xgrad and every libtorch setting tried.
+/// A thread setting and its measurement (the fastest of its rounds).
+using Candidate = std::pair<Setting, Measurement>;
+
+/// One case at one thread count: every xgrad and every libtorch setting tried.
 struct Row {
   CaseSpec spec;
   int threads = 1;
-  Measurement xgrad;
-  std::vector<std::pair<Setting, Measurement>> torch;
+  std::vector<Candidate> xgrad;
+  std::vector<Candidate> torch;
 
-  /// libtorch's fastest successful setting (the first one if none succeeded).
-  const std::pair<Setting, Measurement>& torch_best() const;
+  /// Each library's fastest successful setting (the first one if none succeeded).
+  const Candidate& xgrad_best() const;
+  const Candidate& torch_best() const;
+  Setting xgrad_best_setting() const { return xgrad_best().first; }
   Setting torch_best_setting() const { return torch_best().first; }
 };
 
