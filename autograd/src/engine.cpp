@@ -64,19 +64,20 @@ class Pass {
     for (const auto& r : roots) discover(r.node());
     for (std::size_t i = 0; i < roots.size(); ++i) contribute(*roots[i].node(), seeds[i]);
 
-    std::vector<NodePtr<T>> ready;
+    // Tensors rather than node pointers: a rule's `output` is the queued handle itself.
+    std::vector<Tensor<T>> ready;
     for (const auto& r : roots) {
       auto& n = r.node();
       if (n->pending_deps == 0 && n->visit_mark == mark_) {
         n->visit_mark = 0;  // queue each root once, even if it is listed twice
-        ready.push_back(n);
+        ready.push_back(r);
       }
     }
     try {
       while (!ready.empty()) {
-        NodePtr<T> n = std::move(ready.back());
+        Tensor<T> t = std::move(ready.back());
         ready.pop_back();
-        execute(n, ready);
+        execute(t, ready);
       }
     } catch (...) {
       // A rule threw. With create_graph the gradients waiting in the nodes' scratch are
@@ -148,7 +149,8 @@ class Pass {
     }
   }
 
-  void execute(const NodePtr<T>& n, std::vector<NodePtr<T>>& ready) {
+  void execute(const Tensor<T>& out, std::vector<Tensor<T>>& ready) {
+    const NodePtr<T>& n = out.node();
     Tensor<T> g = std::move(n->pending_grad);
     n->pending_grad = Tensor<T>();
     if (!wanted_.empty() && g.defined()) {
@@ -170,7 +172,6 @@ class Pass {
     if (g.defined()) {
       auto& input_grads = input_grads_;
       input_grads.resize(inputs.size());  // all empty: every entry is moved out below
-      const Tensor<T> out(n);
       BackwardContext<T> ctx{out, g, inputs, input_grads, create_graph_};
       if (observed) notify([&](auto* o) { o->on_backward_begin(*n, g); });
       n->apply_backward(ctx);
@@ -187,7 +188,7 @@ class Pass {
       }
     }
     for (const auto& in : inputs) {
-      if (in.requires_grad() && --in.node()->pending_deps == 0) ready.push_back(in.node());
+      if (in.requires_grad() && --in.node()->pending_deps == 0) ready.push_back(in);
     }
     if (!retain_graph_) {
       n->release_saved();

@@ -11,6 +11,7 @@
 // from reshape / broadcast_to around the core, so their gradients come for free as well.
 #include "xgrad/ops/linalg.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "blas.hpp"
@@ -164,27 +165,19 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
 
 namespace {
 
-// GCC turns a copy loop into a memmove call, which for rows of a few values costs more than the
-// copy itself (5 % of a small network's training step).
-#if defined(__GNUC__) && !defined(__clang__)
-#define XG_NO_MEMMOVE_CALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#else
-#define XG_NO_MEMMOVE_CALLS
-#endif
-
-/// dst = `rows` copies of the row src[0, n).
+/// Adds the row b[0, n) to each of the `rows` rows of y.
 template <class T>
-XG_NO_MEMMOVE_CALLS void repeat_row(const T* src, std::size_t n, std::size_t rows, T* dst) {
+void add_row_to_rows(const T* b, std::size_t n, std::size_t rows, T* y) {
   for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t j = 0; j < n; ++j) dst[r * n + j] = src[j];
+    for (std::size_t j = 0; j < n; ++j) y[r * n + j] += b[j];
   }
 }
 
-/// sum[j] = the sum of column j of the (rows, n) matrix src.
+/// sum[j] = the sum of column j of the (rows, n) matrix src, row by row (vectorised over j).
 template <class T>
-XG_NO_MEMMOVE_CALLS void column_sums(const T* src, std::size_t rows, std::size_t n, T* sum) {
-  for (std::size_t j = 0; j < n; ++j) sum[j] = src[j];
-  for (std::size_t r = 1; r < rows; ++r) {
+void column_sums(const T* src, std::size_t rows, std::size_t n, T* sum) {
+  std::fill(sum, sum + n, T(0));
+  for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t j = 0; j < n; ++j) sum[j] += src[r * n + j];
   }
 }
@@ -260,11 +253,10 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
   const std::size_t rows = xs.size() == 2 ? xs[0] : 1;
   auto y =
       xs.size() == 2 ? xt::xarray<T>::from_shape({rows, out}) : xt::xarray<T>::from_shape({out});
-  if (b.defined()) {
-    repeat_row(b.value().data(), out, rows, y.data());
-  }
-  blas::gemm(false, false, rows, out, in, T(1), x.value().data(), in, w.value().data(), out,
-             b.defined() ? T(1) : T(0), y.data(), out);
+  // y = x W, then + b row by row: the same rounding as matmul followed by add.
+  blas::gemm(false, false, rows, out, in, T(1), x.value().data(), in, w.value().data(), out, T(0),
+             y.data(), out);
+  if (b.defined()) add_row_to_rows(b.value().data(), out, rows, y.data());
   auto rule = [](BackwardContext<T>& c) {
     if (c.create_graph) {
       linear_backward_recorded(c);

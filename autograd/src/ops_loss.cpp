@@ -154,14 +154,13 @@ template <class T>
 Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction reduction) {
   check_pair("bce_loss", "probabilities", prob, target);
   const auto& p = prob.value();
-  std::size_t i = 0;
-  for (auto x : p) {
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const T x = p.data()[i];
     if (!(x >= T(0) && x <= T(1))) {
       throw DomainError("bce_loss: probability " + num_str(x) + " at index " +
                         detail::index_str(i, p.shape()) + " of the input of shape " +
                         shape_str(p.shape()) + " is outside [0, 1]");
     }
-    ++i;
   }
   if (reduction == Reduction::none) {
     // -(t log p + (1 - t) log(1 - p)), each log clamped at -100.
@@ -179,7 +178,15 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
   auto clamped = [floor](T x) { return x > T(0) ? std::max(std::log(x), floor) : floor; };
   T total = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    total -= tv[i] * clamped(pv[i]) + (T(1) - tv[i]) * clamped(T(1) - pv[i]);
+    // Labels of exactly 1 or 0 need one log: the other term is 0 times a finite value.
+    const T t = tv[i];
+    if (t == T(1)) {
+      total -= clamped(pv[i]);
+    } else if (t == T(0)) {
+      total -= clamped(T(1) - pv[i]);
+    } else {
+      total -= t * clamped(pv[i]) + (T(1) - t) * clamped(T(1) - pv[i]);
+    }
   }
   const T scale = reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
   return record<T>(

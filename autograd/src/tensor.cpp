@@ -1,8 +1,11 @@
 // Tensor handle methods and the node's iterative destructor.
 #include "xgrad/tensor.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "util.hpp"
 #include "xgrad/detail/node_pool.hpp"
@@ -13,11 +16,58 @@
 namespace xg {
 
 namespace {
+/// Live-node counts without a locked instruction per node. Each thread counts in its own slot,
+/// which only that thread writes (a relaxed load and store: plain moves); live_node_count()
+/// sums the slots, plus what exited threads left behind. A node that dies on another thread
+/// than the one that made it just moves one unit from one slot to another.
 template <class T>
-std::atomic<long>& live_nodes() {
-  static std::atomic<long> count{0};
-  return count;
-}
+class LiveNodes {
+ public:
+  static void add(long delta) {
+    std::atomic<long>& v = slot().value;
+    v.store(v.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
+  static long total() {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    long sum = r.retired;
+    for (const Slot* s : r.slots) sum += s->value.load(std::memory_order_relaxed);
+    return sum;
+  }
+
+ private:
+  struct Slot;
+  struct Registry {
+    std::mutex mutex;
+    std::vector<const Slot*> slots;
+    long retired = 0;
+  };
+  // Never destroyed: threads may still exit (and retire their slot) during static destruction.
+  static Registry& registry() {
+    static Registry* r = new Registry;
+    return *r;
+  }
+  struct Slot {
+    std::atomic<long> value{0};
+    Slot() {
+      Registry& r = registry();
+      std::lock_guard<std::mutex> lock(r.mutex);
+      r.slots.push_back(this);
+    }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ~Slot() {
+      Registry& r = registry();
+      std::lock_guard<std::mutex> lock(r.mutex);
+      r.retired += value.load(std::memory_order_relaxed);
+      r.slots.erase(std::find(r.slots.begin(), r.slots.end(), this));
+    }
+  };
+  static Slot& slot() {
+    thread_local Slot s;
+    return s;
+  }
+};
 
 template <class T>
 const Node<T>& checked(const std::shared_ptr<Node<T>>& node, const char* what) {
@@ -28,17 +78,17 @@ const Node<T>& checked(const std::shared_ptr<Node<T>>& node, const char* what) {
 
 template <class T>
 long live_node_count() {
-  return live_nodes<T>().load(std::memory_order_relaxed);
+  return LiveNodes<T>::total();
 }
 
 template <class T>
 Node<T>::Node(array_type&& v, bool rg) : requires_grad(rg), value(std::move(v)) {
-  live_nodes<T>().fetch_add(1, std::memory_order_relaxed);
+  LiveNodes<T>::add(1);
 }
 
 template <class T>
 Node<T>::~Node() {
-  live_nodes<T>().fetch_sub(1, std::memory_order_relaxed);
+  LiveNodes<T>::add(-1);
   // Release the graph below this node with an explicit stack: a node whose last owner is this
   // one is moved onto the heap stack and emptied there, so destruction never recurses.
   std::vector<std::shared_ptr<Node<T>>> stack;
