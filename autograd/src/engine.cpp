@@ -29,6 +29,38 @@ thread_local std::uint64_t pass_counter = 0;
 template <class T>
 using NodePtr = std::shared_ptr<Node<T>>;
 
+/// A vector borrowed for one pass from this thread's spares, so that small backward passes
+/// (a training step of a small model) do not allocate their work lists again every time. A pass
+/// started inside a pass borrows its own; very large lists are not kept.
+template <class V>
+class ScratchVector {
+ public:
+  ScratchVector() {
+    auto& spare = spares();
+    if (!spare.empty()) {
+      v_ = std::move(spare.back());
+      spare.pop_back();
+    }
+  }
+  ScratchVector(const ScratchVector&) = delete;
+  ScratchVector& operator=(const ScratchVector&) = delete;
+  ~ScratchVector() {
+    v_.clear();
+    auto& spare = spares();
+    if (v_.capacity() <= kMaxKept && spare.size() < kMaxSpares) spare.push_back(std::move(v_));
+  }
+  std::vector<V>& operator*() { return v_; }
+  std::vector<V>* operator->() { return &v_; }
+
+ private:
+  static constexpr std::size_t kMaxKept = 4096, kMaxSpares = 4;
+  static std::vector<std::vector<V>>& spares() {
+    thread_local std::vector<std::vector<V>> s;
+    return s;
+  }
+  std::vector<V> v_;
+};
+
 template <class T>
 std::string describe(const Node<T>& n) {
   std::string s = n.is_leaf() ? std::string("a leaf") : std::string("the result of '") + n.op + "'";
@@ -65,7 +97,8 @@ class Pass {
     for (std::size_t i = 0; i < roots.size(); ++i) contribute(*roots[i].node(), seeds[i]);
 
     // Tensors rather than node pointers: a rule's `output` is the queued handle itself.
-    std::vector<Tensor<T>> ready;
+    ScratchVector<Tensor<T>> ready_list;
+    std::vector<Tensor<T>>& ready = *ready_list;
     for (const auto& r : roots) {
       auto& n = r.node();
       if (n->pending_deps == 0 && n->visit_mark == mark_) {
@@ -102,9 +135,12 @@ class Pass {
   void discover(const NodePtr<T>& root) {
     if (root->visit_mark == mark_) return;
     first_visit(*root);
-    std::vector<NodePtr<T>> stack{root};
+    // Plain pointers: the roots keep every node reachable from them alive during discovery.
+    ScratchVector<Node<T>*> stack_list;
+    std::vector<Node<T>*>& stack = *stack_list;
+    stack.push_back(root.get());
     while (!stack.empty()) {
-      NodePtr<T> n = std::move(stack.back());
+      Node<T>* n = stack.back();
       stack.pop_back();
       if (!n->is_leaf()) {
         if (n->released) {
@@ -114,7 +150,7 @@ class Pass {
         }
         for (const auto& in : n->inputs) {
           if (!in.requires_grad()) continue;
-          auto& child = in.node();
+          Node<T>* child = in.node().get();
           if (child->visit_mark != mark_) {
             first_visit(*child);
             stack.push_back(child);
@@ -170,7 +206,7 @@ class Pass {
 
     auto& inputs = n->inputs;
     if (g.defined()) {
-      auto& input_grads = input_grads_;
+      auto& input_grads = *input_grads_;
       input_grads.resize(inputs.size());  // all empty: every entry is moved out below
       BackwardContext<T> ctx{out, g, inputs, input_grads, create_graph_};
       if (observed) notify([&](auto* o) { o->on_backward_begin(*n, g); });
@@ -228,8 +264,8 @@ class Pass {
   bool retain_graph_;
   bool accumulate_;
   std::uint64_t mark_;
-  std::vector<Tensor<T>> input_grads_;  // scratch reused by every node
-  std::vector<Node<T>*> visited_;       // with create_graph: to clear scratch if a rule throws
+  ScratchVector<Tensor<T>> input_grads_;  // reused by every node
+  std::vector<Node<T>*> visited_;         // with create_graph: to clear scratch if a rule throws
   std::unordered_map<const Node<T>*, std::size_t> wanted_;
   std::vector<Tensor<T>> captured_;
 };
