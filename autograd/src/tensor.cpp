@@ -76,6 +76,12 @@ const Node<T>& checked(const std::shared_ptr<Node<T>>& node, const char* what) {
 }
 }  // namespace
 
+namespace detail {
+void throw_undefined_tensor(const char* what) {
+  throw GraphError(std::string(what) + ": the tensor is undefined");
+}
+}  // namespace detail
+
 template <class T>
 long live_node_count() {
   return LiveNodes<T>::total();
@@ -166,17 +172,6 @@ Tensor<T> Tensor<T>::from(const Shape& shape, std::initializer_list<T> values, b
 }
 
 template <class T>
-const typename Tensor<T>::array_type& Tensor<T>::value() const {
-  return checked(node_, "value").value;
-}
-
-template <class T>
-typename Tensor<T>::array_type& Tensor<T>::mutable_value() {
-  checked(node_, "mutable_value");
-  return node_->value;
-}
-
-template <class T>
 Shape Tensor<T>::shape() const {
   return detail::to_shape(value().shape());
 }
@@ -202,11 +197,6 @@ T Tensor<T>::item() const {
 }
 
 template <class T>
-bool Tensor<T>::requires_grad() const {
-  return node_ && node_->requires_grad;
-}
-
-template <class T>
 Tensor<T>& Tensor<T>::requires_grad_(bool requires_grad) {
   const auto& n = checked(node_, "requires_grad_");
   if (!n.is_leaf()) {
@@ -215,11 +205,6 @@ Tensor<T>& Tensor<T>::requires_grad_(bool requires_grad) {
   }
   node_->requires_grad = requires_grad;
   return *this;
-}
-
-template <class T>
-bool Tensor<T>::is_leaf() const {
-  return checked(node_, "is_leaf").is_leaf();
 }
 
 template <class T>
@@ -238,11 +223,6 @@ Tensor<T>& Tensor<T>::set_name(std::string name) {
   checked(node_, "set_name");
   node_->name = std::move(name);
   return *this;
-}
-
-template <class T>
-const Tensor<T>& Tensor<T>::grad() const {
-  return checked(node_, "grad").grad;
 }
 
 template <class T>

@@ -243,6 +243,37 @@ class FnNode final : public Node<T> {
   std::optional<F> fn_;
 };
 
+namespace detail {
+/// Throws GraphError "<what>: the tensor is undefined"; out of line, so that the accessors below
+/// can be inline: every operation and the engine call them for each node.
+[[noreturn]] void throw_undefined_tensor(const char* what);
+}  // namespace detail
+
+template <class T>
+inline const typename Tensor<T>::array_type& Tensor<T>::value() const {
+  if (!node_) detail::throw_undefined_tensor("value");
+  return node_->value;
+}
+template <class T>
+inline typename Tensor<T>::array_type& Tensor<T>::mutable_value() {
+  if (!node_) detail::throw_undefined_tensor("mutable_value");
+  return node_->value;
+}
+template <class T>
+inline bool Tensor<T>::requires_grad() const {
+  return node_ && node_->requires_grad;
+}
+template <class T>
+inline bool Tensor<T>::is_leaf() const {
+  if (!node_) detail::throw_undefined_tensor("is_leaf");
+  return node_->is_leaf();
+}
+template <class T>
+inline const Tensor<T>& Tensor<T>::grad() const {
+  if (!node_) detail::throw_undefined_tensor("grad");
+  return node_->grad;
+}
+
 /// Number of tape nodes alive (all threads) for element type T: lets tests prove that graphs
 /// are freed and that nothing forms a reference cycle.
 template <class T>
