@@ -9,6 +9,7 @@
 // No recursion anywhere: a chain of a million operations needs no stack.
 #include "xgrad/engine.hpp"
 
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -88,7 +89,7 @@ class Pass {
   }
   std::vector<Tensor<T>>& captured() { return captured_; }
 
-  void run(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& seeds) {
+  void run(std::span<const Tensor<T>> roots, const InputList<T>& seeds) {
     struct InBackward {  // restored on exit, also when a rule throws
       bool previous = std::exchange(detail::in_backward, true);
       ~InBackward() { detail::in_backward = previous; }
@@ -272,15 +273,23 @@ class Pass {
 
 /// Seeds for the roots: the given ones (shape-checked) or 1 for one-element roots.
 template <class T>
-std::vector<Tensor<T>> make_seeds(const char* op, const std::vector<Tensor<T>>& roots,
-                                  const std::vector<Tensor<T>>& seeds) {
+InputList<T> make_seeds(const char* op, std::span<const Tensor<T>> roots,
+                        std::span<const Tensor<T>> seeds) {
   if (!seeds.empty() && seeds.size() != roots.size()) {
     throw GraphError(std::string(op) + ": " + std::to_string(roots.size()) + " outputs but " +
                      std::to_string(seeds.size()) + " seed gradients");
   }
-  std::vector<Tensor<T>> out;
-  out.reserve(roots.size());
+  std::vector<Tensor<T>> out;  // only for more than two roots: InputList keeps two inline
+  if (roots.size() > 2) out.reserve(roots.size());
+  Tensor<T> first[2];
   for (std::size_t i = 0; i < roots.size(); ++i) {
+    auto keep = [&](Tensor<T> seed) {
+      if (roots.size() > 2) {
+        out.push_back(std::move(seed));
+      } else {
+        first[i] = std::move(seed);
+      }
+    };
     const auto& r = roots[i];
     if (!r.defined()) throw GraphError(std::string(op) + ": output is an undefined tensor");
     if (!r.requires_grad()) {
@@ -295,34 +304,45 @@ std::vector<Tensor<T>> make_seeds(const char* op, const std::vector<Tensor<T>>& 
                          "backward (pass a seed of shape " +
                          shape_str(r.shape()) + ")");
       }
-      out.push_back(Tensor<T>::ones(r.shape()));
+      auto one = xt::xarray<T>::from_shape(r.value().shape());
+      one.fill(T(1));
+      keep(Tensor<T>(std::move(one)));
     } else {
       if (seeds[i].shape() != r.shape()) {
         throw ShapeError(std::string(op) + ": seed gradient of shape " +
                          shape_str(seeds[i].shape()) + " for an output of shape " +
                          shape_str(r.shape()));
       }
-      out.push_back(seeds[i]);
+      keep(seeds[i]);
     }
   }
-  return out;
+  if (roots.size() > 2) return InputList<T>(out);
+  return roots.size() == 1 ? InputList<T>{first[0]} : InputList<T>{first[0], first[1]};
 }
 
 }  // namespace
 
+namespace detail {
+template <class T>
+void backward_roots(std::span<const Tensor<T>> roots, std::span<const Tensor<T>> seeds,
+                    BackwardOptions options) {
+  const auto s = make_seeds<T>("backward", roots, seeds);
+  Pass<T> pass(options.create_graph, options.retain_graph, /*accumulate_into_leaves=*/true);
+  pass.run(roots, s);
+}
+}  // namespace detail
+
 template <class T>
 void backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& seeds,
               BackwardOptions options) {
-  const auto s = make_seeds("backward", roots, seeds);
-  Pass<T> pass(options.create_graph, options.retain_graph, /*accumulate_into_leaves=*/true);
-  pass.run(roots, s);
+  detail::backward_roots<T>(roots, seeds, options);
 }
 
 template <class T>
 std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
                             const std::vector<Tensor<T>>& inputs,
                             const std::vector<Tensor<T>>& grad_outputs, GradOptions options) {
-  const auto s = make_seeds("grad", outputs, grad_outputs);
+  const auto s = make_seeds<T>("grad", outputs, grad_outputs);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].requires_grad()) {
       throw GraphError("grad: input " + std::to_string(i) + " does not require grad");
@@ -342,11 +362,13 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
   return result;
 }
 
-#define XG_INSTANTIATE(T)                                                                 \
-  template void backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, \
-                            BackwardOptions);                                             \
-  template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                  \
-                                          const std::vector<Tensor<T>>&,                  \
+#define XG_INSTANTIATE(T)                                                                         \
+  template void detail::backward_roots<T>(std::span<const Tensor<T>>, std::span<const Tensor<T>>, \
+                                          BackwardOptions);                                       \
+  template void backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,         \
+                            BackwardOptions);                                                     \
+  template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                          \
+                                          const std::vector<Tensor<T>>&,                          \
                                           const std::vector<Tensor<T>>&, GradOptions);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

@@ -243,12 +243,13 @@ Tensor<T>& Tensor<T>::retain_grad() {
 
 template <class T>
 void Tensor<T>::backward(BackwardOptions options) const {
-  xg::backward<T>({*this}, {}, options);
+  detail::backward_roots<T>(std::span<const Tensor>(this, 1), {}, options);
 }
 
 template <class T>
 void Tensor<T>::backward(const Tensor& seed, BackwardOptions options) const {
-  xg::backward<T>({*this}, {seed}, options);
+  detail::backward_roots<T>(std::span<const Tensor>(this, 1), std::span<const Tensor>(&seed, 1),
+                            options);
 }
 
 template <class T>

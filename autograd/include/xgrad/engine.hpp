@@ -3,6 +3,7 @@
 // derivatives: it leaves no gradient holding the graph alive).
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "xgrad/tensor.hpp"
@@ -32,5 +33,13 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
 template <class T>
 void backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& seeds,
               BackwardOptions options = {});
+
+namespace detail {
+/// backward() on roots and seeds that are not in vectors (Tensor::backward's path: a training
+/// step's backward allocates no list). Empty `seeds`: 1 for each one-element root.
+template <class T>
+void backward_roots(std::span<const Tensor<T>> roots, std::span<const Tensor<T>> seeds,
+                    BackwardOptions options);
+}  // namespace detail
 
 }  // namespace xg
