@@ -51,8 +51,9 @@ xt::xarray<T> sum_keep(const xt::xarray<T>& e, std::size_t ax) {
 
 /// With e = e^-|x| <= 1: s = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0; never
 /// overflows. Float uses the SIMD-friendly exponential, built for AVX2 and for the baseline.
-__attribute__((target_clones("avx2", "default"))) void sigmoid_loop(const float* in, float* out,
-                                                                    std::size_t n) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void sigmoid_loop(const float* in,
+                                                                               float* out,
+                                                                               std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     const float e = detail::exp_nonpositive(-std::abs(in[i]));
     out[i] = (in[i] >= 0.0f ? 1.0f : e) / (1.0f + e);
@@ -65,8 +66,9 @@ void sigmoid_loop(const double* in, double* out, std::size_t n) {
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) void tanh_loop(const float* in, float* out,
-                                                                 std::size_t n) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void tanh_loop(const float* in,
+                                                                            float* out,
+                                                                            std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = detail::tanh_float(in[i]);
 }
 /// tanh|x| = -t / (2 + t) with t = expm1(-2|x|): accurate near 0 and no overflow.
