@@ -50,7 +50,7 @@ xt::xarray<T> sum_keep(const xt::xarray<T>& e, std::size_t ax) {
 }
 
 /// With e = e^-|x| <= 1: s = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0; never
-/// overflows. Float uses the SIMD-friendly exponential, built for AVX2 and for the baseline.
+/// overflows. Float uses the SIMD-friendly exponential, built for AVX-512, AVX2 and the baseline.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void sigmoid_loop(const float* in,
                                                                                float* out,
                                                                                std::size_t n) {
