@@ -316,8 +316,16 @@ InputList<T> make_seeds(const char* op, std::span<const Tensor<T>> roots,
       keep(seeds[i]);
     }
   }
-  if (roots.size() > 2) return InputList<T>(out);
-  return roots.size() == 1 ? InputList<T>{first[0]} : InputList<T>{first[0], first[1]};
+  switch (roots.size()) {
+    case 0:
+      return {};
+    case 1:
+      return {first[0]};
+    case 2:
+      return {first[0], first[1]};
+    default:
+      return InputList<T>(out);
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Thread-local free lists of node blocks (see node_pool.hpp).
 #include "xgrad/detail/node_pool.hpp"
+#include "xgrad/memory.hpp"
 
 #include <malloc.h>
 
@@ -12,8 +13,9 @@ namespace xg::detail {
 namespace {
 
 constexpr std::size_t kGranule = 32;
-constexpr std::size_t kClasses = 32;               // blocks up to 1 KiB are pooled
-constexpr std::size_t kMaxCachedBytes = 1u << 30;  // per thread, so the cache stays bounded
+constexpr std::size_t kClasses = 32;  // blocks up to 1 KiB are pooled
+constexpr std::size_t kMaxCachedBytes =
+    std::size_t{1} << 30;  // see xgrad/memory.hpp  // per thread, so the cache stays bounded
 
 struct FreeBlock {
   FreeBlock* next;
@@ -24,7 +26,9 @@ class Pool {
   Pool() = default;
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
-  ~Pool() {
+  ~Pool() { release(); }
+
+  void release() noexcept {
     for (auto*& head : heads_) {
       while (head != nullptr) {
         FreeBlock* next = head->next;
@@ -32,7 +36,9 @@ class Pool {
         head = next;
       }
     }
+    cached_bytes_ = 0;
   }
+  std::size_t cached_bytes() const { return cached_bytes_; }
 
   void* allocate(std::size_t cls) {
     FreeBlock*& head = heads_[cls];
@@ -102,3 +108,16 @@ void node_deallocate(void* p, std::size_t bytes) noexcept {
 }
 
 }  // namespace xg::detail
+
+namespace xg {
+
+void release_cached_memory() {
+  detail::pool().release();
+  malloc_trim(0);
+}
+
+std::size_t cached_node_bytes() {
+  return detail::pool().cached_bytes();
+}
+
+}  // namespace xg

@@ -7,6 +7,7 @@
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/gradcheck.hpp"
+#include "xgrad/memory.hpp"
 #include "xgrad/observer.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/elementwise.hpp"

@@ -1,0 +1,21 @@
+// Memory xgrad keeps for reuse, and how to give it back.
+//
+// Tape nodes come from per-thread free lists: the blocks a backward pass frees are reused by the
+// next step's operations, so a training loop allocates no node memory after its first step. A
+// thread keeps up to 1 GiB of such blocks (a chain of a million operations needs about 0.8 GiB),
+// and glibc keeps freed heap memory too (xgrad raises its trim threshold; see performance.md).
+// Peak memory is the same either way; after a one-off huge graph, hand the rest back here.
+#pragma once
+
+#include <cstddef>
+
+namespace xg {
+
+/// Frees the tape-node blocks this thread keeps for reuse and returns glibc's free heap memory
+/// to the system (malloc_trim). Other threads keep their own blocks until they call it or exit.
+void release_cached_memory();
+
+/// Bytes of tape-node blocks this thread keeps for reuse.
+std::size_t cached_node_bytes();
+
+}  // namespace xg

@@ -1,0 +1,37 @@
+// release_cached_memory: the node blocks a long tape leaves in this thread's pool are kept for
+// reuse (counted by cached_node_bytes) until the program hands them back.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "test_support.hpp"
+
+namespace xg {
+namespace {
+
+using D = Tensor<double>;
+
+double chain(int n) {
+  D x = D::scalar(1.0, true);
+  D y = x;
+  for (int i = 0; i < n; ++i) y = y * 1.0001 + 0.0001;
+  y.backward();
+  return x.grad().item();
+}
+
+TEST(MemoryRelease, PooledNodeBlocksAreKeptThenReleased) {
+  release_cached_memory();
+  EXPECT_EQ(cached_node_bytes(), 0u);
+  const double g = chain(20'000);  // 40,000 nodes of a few hundred bytes
+  EXPECT_GT(cached_node_bytes(), 40'000u * 256u);
+  const std::size_t kept = cached_node_bytes();
+  EXPECT_DOUBLE_EQ(chain(20'000), g);  // the same chain again reuses the blocks
+  EXPECT_EQ(cached_node_bytes(), kept);
+  release_cached_memory();
+  EXPECT_EQ(cached_node_bytes(), 0u);
+  EXPECT_DOUBLE_EQ(chain(100), std::pow(1.0001, 100));  // and the pool fills again from scratch
+  EXPECT_GT(cached_node_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace xg
