@@ -29,19 +29,21 @@ class Pool {
   ~Pool() { release(); }
 
   void release() noexcept {
-    for (auto*& head : heads_) {
-      while (head != nullptr) {
-        FreeBlock* next = head->next;
-        ::operator delete(head);
-        head = next;
+    for (auto& family : heads_) {
+      for (auto*& head : family) {
+        while (head != nullptr) {
+          FreeBlock* next = head->next;
+          ::operator delete(head);
+          head = next;
+        }
       }
     }
     cached_bytes_ = 0;
   }
   std::size_t cached_bytes() const { return cached_bytes_; }
 
-  void* allocate(std::size_t cls) {
-    FreeBlock*& head = heads_[cls];
+  void* allocate(std::size_t cls, NodeFamily family) {
+    FreeBlock*& head = heads_[static_cast<int>(family)][cls];
     if (head == nullptr) return ::operator new((cls + 1) * kGranule);
     FreeBlock* b = head;
     head = b->next;
@@ -49,20 +51,21 @@ class Pool {
     return b;
   }
 
-  void deallocate(void* p, std::size_t cls) noexcept {
+  void deallocate(void* p, std::size_t cls, NodeFamily family) noexcept {
     const std::size_t bytes = (cls + 1) * kGranule;
     if (cached_bytes_ + bytes > kMaxCachedBytes) {
       ::operator delete(p);
       return;
     }
     auto* b = static_cast<FreeBlock*>(p);
-    b->next = heads_[cls];
-    heads_[cls] = b;
+    FreeBlock*& head = heads_[static_cast<int>(family)][cls];
+    b->next = head;
+    head = b;
     cached_bytes_ += bytes;
   }
 
  private:
-  std::array<FreeBlock*, kClasses> heads_{};
+  std::array<std::array<FreeBlock*, kClasses>, 2> heads_{};  // by NodeFamily
   std::size_t cached_bytes_ = 0;
 };
 
@@ -92,19 +95,19 @@ const MallocTuning malloc_tuning;
 
 }  // namespace
 
-void* node_allocate(std::size_t bytes) {
+void* node_allocate(std::size_t bytes, NodeFamily family) {
   const std::size_t cls = size_class(bytes);
   if (bytes == 0 || cls >= kClasses) return ::operator new(bytes);
-  return pool().allocate(cls);
+  return pool().allocate(cls, family);
 }
 
-void node_deallocate(void* p, std::size_t bytes) noexcept {
+void node_deallocate(void* p, std::size_t bytes, NodeFamily family) noexcept {
   const std::size_t cls = size_class(bytes);
   if (bytes == 0 || cls >= kClasses) {
     ::operator delete(p);
     return;
   }
-  pool().deallocate(p, cls);
+  pool().deallocate(p, cls, family);
 }
 
 }  // namespace xg::detail

@@ -126,8 +126,9 @@ void Node<T>::apply_backward(BackwardContext<T>&) {
 
 template <class T>
 Tensor<T>::Tensor(array_type&& value, bool requires_grad)
-    : node_(std::allocate_shared<Node<T>>(detail::NodeAllocator<Node<T>>(), std::move(value),
-                                          requires_grad)) {}
+    : node_(
+          std::allocate_shared<Node<T>>(detail::NodeAllocator<Node<T>, detail::NodeFamily::leaf>(),
+                                        std::move(value), requires_grad)) {}
 
 template <class T>
 Tensor<T>::Tensor(const array_type& value, bool requires_grad)

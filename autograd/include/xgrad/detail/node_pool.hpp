@@ -13,20 +13,30 @@
 
 namespace xg::detail {
 
-void* node_allocate(std::size_t bytes);
-void node_deallocate(void* p, std::size_t bytes) noexcept;
+/// Leaves (parameters, inputs, the gradients backward makes) and recorded operations come from
+/// separate lists: backward frees the operations in reverse order of creation while it makes
+/// and frees gradient leaves, and keeping those apart lets the next forward pass get its
+/// operations' blocks back in creation order, which a long tape walks best.
+enum class NodeFamily : int { op = 0, leaf = 1 };
+
+void* node_allocate(std::size_t bytes, NodeFamily family);
+void node_deallocate(void* p, std::size_t bytes, NodeFamily family) noexcept;
 
 /// The allocator std::allocate_shared uses for nodes.
-template <class U>
+template <class U, NodeFamily F = NodeFamily::op>
 struct NodeAllocator {
   using value_type = U;
+  template <class V>
+  struct rebind {
+    using other = NodeAllocator<V, F>;
+  };
   NodeAllocator() = default;
   template <class V>
-  NodeAllocator(const NodeAllocator<V>&) noexcept {}
-  U* allocate(std::size_t n) { return static_cast<U*>(node_allocate(n * sizeof(U))); }
-  void deallocate(U* p, std::size_t n) noexcept { node_deallocate(p, n * sizeof(U)); }
+  NodeAllocator(const NodeAllocator<V, F>&) noexcept {}
+  U* allocate(std::size_t n) { return static_cast<U*>(node_allocate(n * sizeof(U), F)); }
+  void deallocate(U* p, std::size_t n) noexcept { node_deallocate(p, n * sizeof(U), F); }
   template <class V>
-  bool operator==(const NodeAllocator<V>&) const noexcept {
+  bool operator==(const NodeAllocator<V, F>&) const noexcept {
     return true;
   }
 };
