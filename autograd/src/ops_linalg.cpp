@@ -192,15 +192,15 @@ void column_sums(const T* src, std::size_t rows, std::size_t n, T* sum) {
   }
 }
 
-/// dx, dW, db of linear for 2-D x without create_graph: three loops' worth of BLAS straight into
-/// fresh buffers.
+/// dx, dW, db of linear for 1-D or 2-D x without create_graph: two OpenBLAS products and a
+/// column sum, straight into fresh buffers.
 template <class T>
 void linear_backward_direct(BackwardContext<T>& c) {
   const auto& gv = c.grad.value();
   const auto& xv = c.inputs[0].value();
   const auto& wv = c.inputs[1].value();
   const std::size_t in = wv.shape()[0], out = wv.shape()[1];
-  const std::size_t rows = gv.size() / out;
+  const std::size_t rows = xv.dimension() == 2 ? xv.shape()[0] : 1;
   if (c.needs(0)) {
     auto dx = xt::xarray<T>::from_shape(xv.shape());
     blas::gemm(false, true, rows, in, out, T(1), gv.data(), out, wv.data(), out, T(0), dx.data(),

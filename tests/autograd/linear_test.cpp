@@ -3,6 +3,8 @@
 // inputs, and the error messages.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include <xtensor-blas/xlinalg.hpp>
 #include <xtensor/xview.hpp>
 
@@ -120,6 +122,28 @@ TEST(Linear, CreateGraphRecordsTheBackward) {
   // dL/dx = 1 W^T, so sum(dL/dx) = 5 sum(W): its gradient in W is 5 everywhere.
   auto h = grad<double>({sum(g[0])}, {w});
   for (double v : h[0].value()) EXPECT_DOUBLE_EQ(v, 5.0);
+}
+
+TEST(Linear, EmptyDimensions) {
+  // No output features, no input features, no rows: shapes follow, nothing divides by zero.
+  for (const auto& [xs, ws] :
+       {std::pair<Shape, Shape>{{2, 3}, {3, 0}}, std::pair<Shape, Shape>{{2, 0}, {0, 4}},
+        std::pair<Shape, Shape>{{0, 3}, {3, 4}}}) {
+    SCOPED_TRACE(shape_str(xs) + " x " + shape_str(ws));
+    D x = D::full(xs, 1.0, true), w = D::full(ws, 1.0, true), b = D::full({ws[1]}, 0.5, true);
+    D y = linear(x, w, b);
+    EXPECT_EQ(y.shape(), (Shape{xs[0], ws[1]}));
+    // Plain loops over the buffers: xtensor's iterators offset a null pointer on empty arrays.
+    auto all_equal = [](const D& t, double want) {
+      for (std::size_t i = 0; i < t.size(); ++i) EXPECT_DOUBLE_EQ(t.value().data()[i], want);
+    };
+    all_equal(y, 0.5 + static_cast<double>(ws[0]));
+    sum(y).backward();
+    EXPECT_EQ(x.grad().shape(), xs);
+    EXPECT_EQ(w.grad().shape(), ws);
+    all_equal(w.grad(), static_cast<double>(xs[0]));
+    all_equal(b.grad(), static_cast<double>(xs[0]));
+  }
 }
 
 TEST(Linear, Errors) {
