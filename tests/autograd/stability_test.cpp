@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numeric>
 #include <sstream>
 #include <vector>
 
@@ -63,11 +64,17 @@ std::string where(std::size_t i, std::size_t j) {
 
 const std::vector<double> kWeights = {0.5, -1.0, 2.0};
 
+/// kWeights as a tensor of T, to weight the three columns of the outputs.
+template <class T>
+Tensor<T> weights() {
+  return Tensor<T>::from({3}, std::vector<T>(kWeights.begin(), kWeights.end()));
+}
+
 TYPED_TEST(Stability, SoftmaxAtHugeLogits) {
   using T = TypeParam;
   auto x = huge_logits<T>();
   auto s = softmax(x);
-  auto c = Tensor<T>::from({3}, {T(0.5), T(-1), T(2)});
+  auto c = weights<T>();
   sum(s * c).backward();
   for (std::size_t i = 0; i < 3; ++i) {
     const auto want = softmax_row(x.value(), i);
@@ -86,9 +93,9 @@ TYPED_TEST(Stability, LogSoftmaxAtHugeLogits) {
   using T = TypeParam;
   auto x = huge_logits<T>();
   auto ls = log_softmax(x);
-  auto c = Tensor<T>::from({3}, {T(0.5), T(-1), T(2)});
+  auto c = weights<T>();
   sum(ls * c).backward();
-  const LD csum = 0.5 - 1.0 + 2.0;
+  const LD csum = std::accumulate(kWeights.begin(), kWeights.end(), LD(0));
   for (std::size_t i = 0; i < 3; ++i) {
     const auto s = softmax_row(x.value(), i);
     LD m = x.value()(i, 0), total = 0;
