@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "util.hpp"
+#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/observer.hpp"
@@ -304,7 +305,7 @@ InputList<T> make_seeds(const char* op, std::span<const Tensor<T>> roots,
                          "backward (pass a seed of shape " +
                          shape_str(r.shape()) + ")");
       }
-      auto one = xt::xarray<T>::from_shape(r.value().shape());
+      auto one = detail::uninitialized_array<T>(r.value().shape());
       one.fill(T(1));
       keep(Tensor<T>(std::move(one)));
     } else {

@@ -1,5 +1,6 @@
 // Thread-local free lists of node blocks (see node_pool.hpp).
 #include "xgrad/detail/node_pool.hpp"
+#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/memory.hpp"
 
 #include <malloc.h>
@@ -39,8 +40,10 @@ class Pool {
       }
     }
     cached_bytes_ = 0;
+    cached_blocks_ = 0;
   }
   std::size_t cached_bytes() const { return cached_bytes_; }
+  std::size_t cached_blocks() const { return cached_blocks_; }
 
   void* allocate(std::size_t cls, NodeFamily family) {
     FreeBlock*& head = heads_[static_cast<int>(family)][cls];
@@ -48,6 +51,7 @@ class Pool {
     FreeBlock* b = head;
     head = b->next;
     cached_bytes_ -= (cls + 1) * kGranule;
+    --cached_blocks_;
     return b;
   }
 
@@ -62,11 +66,13 @@ class Pool {
     b->next = head;
     head = b;
     cached_bytes_ += bytes;
+    ++cached_blocks_;
   }
 
  private:
   std::array<std::array<FreeBlock*, kClasses>, 2> heads_{};  // by NodeFamily
   std::size_t cached_bytes_ = 0;
+  std::size_t cached_blocks_ = 0;
 };
 
 Pool& pool() {
@@ -110,12 +116,17 @@ void node_deallocate(void* p, std::size_t bytes, NodeFamily family) noexcept {
   pool().deallocate(p, cls, family);
 }
 
+std::size_t cached_node_blocks() noexcept {
+  return pool().cached_blocks();
+}
+
 }  // namespace xg::detail
 
 namespace xg {
 
 void release_cached_memory() {
   detail::pool().release();
+  detail::release_cached_values();
   malloc_trim(0);
 }
 

@@ -14,6 +14,7 @@
 
 #include "fast_math.hpp"
 #include "util.hpp"
+#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/ops/reduction.hpp"
 
 namespace xg {
@@ -84,7 +85,7 @@ void tanh_loop(const double* in, double* out, std::size_t n) {
 template <class T, class Derivative>
 Tensor<T> scaled_grad(const Tensor<T>& grad, Derivative d) {
   const auto& g = grad.value();
-  xt::xarray<T> out = xt::xarray<T>::from_shape(g.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>(g.shape());
   for (std::size_t i = 0; i < g.size(); ++i) out.data()[i] = g.data()[i] * d(i);
   return Tensor<T>(std::move(out));
 }
@@ -120,7 +121,7 @@ template <class T>
 Tensor<T> sigmoid(const Tensor<T>& a) {
   require_defined("sigmoid", a);
   const auto& x = a.value();
-  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>(x.shape());
   sigmoid_loop(x.data(), out.data(), x.size());
   return record<T>("sigmoid", std::move(out), {a}, [](BackwardContext<T>& c) {
     if (!c.create_graph) {
@@ -136,7 +137,7 @@ template <class T>
 Tensor<T> tanh(const Tensor<T>& a) {
   require_defined("tanh", a);
   const auto& x = a.value();
-  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>(x.shape());
   tanh_loop(x.data(), out.data(), x.size());
   return record<T>("tanh", std::move(out), {a}, [](BackwardContext<T>& c) {
     if (!c.create_graph) {
@@ -152,7 +153,7 @@ template <class T>
 Tensor<T> relu(const Tensor<T>& a) {
   require_defined("relu", a);
   const auto& x = a.value();
-  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>(x.shape());
   for (std::size_t i = 0; i < x.size(); ++i) out.data()[i] = std::max(x.data()[i], T(0));
   return record<T>("relu", std::move(out), {a}, [](BackwardContext<T>& c) {
     const auto& x = c.inputs[0].value();
@@ -163,7 +164,7 @@ Tensor<T> relu(const Tensor<T>& a) {
     }
     // Without create_graph: g where x > 0, else exactly 0 (as PyTorch's threshold_backward).
     const auto& g = c.grad.value();
-    xt::xarray<T> gi = xt::xarray<T>::from_shape(x.shape());
+    xt::xarray<T> gi = detail::uninitialized_array<T>(x.shape());
     for (std::size_t i = 0; i < x.size(); ++i)
       gi.data()[i] = x.data()[i] > T(0) ? g.data()[i] : T(0);
     c.input_grads[0] = Tensor<T>(std::move(gi));
@@ -219,7 +220,7 @@ Tensor<T> softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   require_defined("softmax", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("softmax", axis, s.size(), s);
-  xt::xarray<T> out = xt::xarray<T>::from_shape(s);
+  xt::xarray<T> out = detail::uninitialized_array<T>(s);
   if (a.size() != 0) {
     out = xt::exp(minus_max(a.value(), ax));
     out /= sum_keep(out, ax);
@@ -237,7 +238,7 @@ Tensor<T> log_softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   require_defined("log_softmax", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("log_softmax", axis, s.size(), s);
-  xt::xarray<T> out = xt::xarray<T>::from_shape(s);
+  xt::xarray<T> out = detail::uninitialized_array<T>(s);
   if (a.size() != 0) {
     out = minus_max(a.value(), ax);
     xt::xarray<T> e = xt::exp(out);

@@ -9,6 +9,7 @@
 #include <xtensor/xreducer.hpp>
 
 #include "util.hpp"
+#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {
@@ -22,7 +23,7 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
     throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
                      shape_str(target));
   }
-  xt::xarray<T> out = xt::xarray<T>::from_shape(target);
+  xt::xarray<T> out = detail::uninitialized_array<T>(target);
   if (detail::repeats_over_leading_axes(from, target)) {
     // Plain copies of the contiguous input, one per leading index (xt::broadcast is slower).
     const std::size_t inner = a.size();

@@ -12,6 +12,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "util.hpp"
+#include "xgrad/detail/value_cache.hpp"
 
 namespace xg {
 
@@ -26,7 +27,7 @@ using detail::require_defined;
 /// machinery costs more than the arithmetic for the small tensors of a scalar chain).
 template <class T, class F>
 xt::xarray<T> map_values(const xt::xarray<T>& a, F f) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>(a.shape());
   const T* in = a.data();
   T* o = out.data();
   for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = f(in[i]);
@@ -49,12 +50,12 @@ xt::xarray<T> broadcast_apply(const xt::xarray<T>& a, const xt::xarray<T>& b, Op
   const auto& sa = a.shape();
   const auto& sb = b.shape();
   if (sa == sb) {
-    xt::xarray<T> out = xt::xarray<T>::from_shape(sa);
+    xt::xarray<T> out = detail::uninitialized_array<T>(sa);
     std::transform(a.data(), a.data() + a.size(), b.data(), out.data(), op);
     return out;
   }
   if (sa.size() >= sb.size() && detail::repeats_over_leading_axes(sb, sa)) {
-    xt::xarray<T> out = xt::xarray<T>::from_shape(sa);
+    xt::xarray<T> out = detail::uninitialized_array<T>(sa);
     const std::size_t inner = b.size();
     const T* pa = a.data();
     T* po = out.data();
@@ -65,7 +66,7 @@ xt::xarray<T> broadcast_apply(const xt::xarray<T>& a, const xt::xarray<T>& b, Op
     return out;
   }
   if (sb.size() >= sa.size() && detail::repeats_over_leading_axes(sa, sb)) {
-    xt::xarray<T> out = xt::xarray<T>::from_shape(sb);
+    xt::xarray<T> out = detail::uninitialized_array<T>(sb);
     const std::size_t inner = a.size();
     const T* pb = b.data();
     T* po = out.data();
@@ -243,7 +244,7 @@ Tensor<T> sqrt(const Tensor<T>& a) {
       // g / (2 sqrt(x)): +Inf at x = 0, as in PyTorch (anomaly mode reports where it arose).
       const auto& g = c.grad.value();
       const T* root = c.output.value().data();
-      xt::xarray<T> gi = xt::xarray<T>::from_shape(g.shape());
+      xt::xarray<T> gi = detail::uninitialized_array<T>(g.shape());
       for (std::size_t i = 0; i < g.size(); ++i) gi.data()[i] = g.data()[i] / (T(2) * root[i]);
       c.input_grads[0] = Tensor<T>(std::move(gi));
       return;

@@ -13,6 +13,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "util.hpp"
+#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduction.hpp"
@@ -66,7 +67,7 @@ constexpr double kLogFloor = -100;
 template <class T>
 Tensor<T> clamped_log(const Tensor<T>& a) {
   const T floor = T(kLogFloor);
-  xt::xarray<T> out = xt::xarray<T>::from_shape(a.value().shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>(a.value().shape());
   auto it = a.value().begin();
   for (auto& y : out) {
     const T x = *it++;
@@ -140,7 +141,7 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction red
                      const T* p = pv.data();
                      const T* t = c.inputs[1].value().data();
                      const T k = T(2) * scale * c.grad.item();
-                     xt::xarray<T> gp = xt::xarray<T>::from_shape(pv.shape());
+                     xt::xarray<T> gp = detail::uninitialized_array<T>(pv.shape());
                      for (std::size_t i = 0; i < gp.size(); ++i) gp.data()[i] = k * (p[i] - t[i]);
                      if (c.needs(1)) {
                        xt::xarray<T> gt = -gp;
@@ -218,14 +219,14 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
         const T live_from = std::exp(floor);
         auto inverse = [live_from](T x) { return x > live_from ? T(1) / x : T(0); };
         if (c.needs(0)) {
-          xt::xarray<T> gp = xt::xarray<T>::from_shape(pa.shape());
+          xt::xarray<T> gp = detail::uninitialized_array<T>(pa.shape());
           for (std::size_t i = 0; i < gp.size(); ++i) {
             gp.data()[i] = k * ((T(1) - tv[i]) * inverse(T(1) - pv[i]) - tv[i] * inverse(pv[i]));
           }
           c.input_grads[0] = Tensor<T>(std::move(gp));
         }
         if (c.needs(1)) {
-          xt::xarray<T> gt = xt::xarray<T>::from_shape(pa.shape());
+          xt::xarray<T> gt = detail::uninitialized_array<T>(pa.shape());
           for (std::size_t i = 0; i < gt.size(); ++i) {
             gt.data()[i] = k * (clamped(T(1) - pv[i]) - clamped(pv[i]));
           }
@@ -261,7 +262,7 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const std::vector<std::size_t>& l
 
   xt::xarray<T> out;
   if (keep_rows) {
-    out = xt::xarray<T>::from_shape(detail::array_shape{n});
+    out = detail::uninitialized_array<T>(detail::array_shape{n});
     for (std::size_t i = 0; i < n; ++i) out(i) = -v.flat(i * classes + labels[i]);
   } else {
     double total = 0;  // accumulated in double: a float sum over a large batch drifts

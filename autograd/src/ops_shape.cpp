@@ -10,6 +10,7 @@
 
 #include "blas.hpp"
 #include "util.hpp"
+#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {
@@ -27,12 +28,12 @@ std::size_t span_count(const array_shape& s, std::size_t from, std::size_t to) {
 
 template <class T>
 xt::xarray<T> uninitialized(const array_shape& s) {
-  return xt::xarray<T>::from_shape(s);
+  return detail::uninitialized_array<T>(s);
 }
 
 template <class T>
 xt::xarray<T> zeros_of(const array_shape& s) {
-  xt::xarray<T> out = xt::xarray<T>::from_shape(s);
+  xt::xarray<T> out = detail::uninitialized_array<T>(s);
   std::fill(out.data(), out.data() + out.size(), T(0));
   return out;
 }

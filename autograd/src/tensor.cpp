@@ -9,6 +9,7 @@
 
 #include "util.hpp"
 #include "xgrad/detail/node_pool.hpp"
+#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -95,6 +96,7 @@ Node<T>::Node(array_type&& v, bool rg) : requires_grad(rg), value(std::move(v)) 
 template <class T>
 Node<T>::~Node() {
   LiveNodes<T>::add(-1);
+  detail::recycle_buffer(value);
   // Release the graph below this node with an explicit stack: a node whose last owner is this
   // one is moved onto the heap stack and emptied there, so destruction never recurses.
   std::vector<std::shared_ptr<Node<T>>> stack;
@@ -151,14 +153,14 @@ Tensor<T> Tensor<T>::ones(const Shape& shape, bool requires_grad) {
 
 template <class T>
 Tensor<T> Tensor<T>::full(const Shape& shape, T value, bool requires_grad) {
-  array_type a = array_type::from_shape(detail::to_array_shape(shape));
+  array_type a = detail::uninitialized_array<T>(detail::to_array_shape(shape));
   a.fill(value);
   return Tensor(std::move(a), requires_grad);
 }
 
 template <class T>
 Tensor<T> Tensor<T>::from(const Shape& shape, const std::vector<T>& values, bool requires_grad) {
-  array_type a = array_type::from_shape(detail::to_array_shape(shape));
+  array_type a = detail::uninitialized_array<T>(detail::to_array_shape(shape));
   if (a.size() != values.size()) {
     throw ShapeError("Tensor::from: shape " + shape_str(shape) + " holds " +
                      std::to_string(a.size()) + " values, got " + std::to_string(values.size()));

@@ -1,5 +1,6 @@
-// The replaced global allocation functions behind heap::live_blocks(): plain malloc / free plus
-// one relaxed atomic counter, so that every allocation the library makes is counted.
+// The replaced global allocation functions behind heap::live_blocks() and heap::allocations():
+// plain malloc / free plus
+// relaxed atomic counters, so that every allocation the library makes is counted.
 #include "heap_counter.hpp"
 
 #include <malloc.h>
@@ -10,13 +11,17 @@
 
 namespace {
 std::atomic<long> g_live{0};
+std::atomic<long> g_allocations{0};
 
 void* counted(std::size_t size, std::size_t align) {
   if (size == 0) size = 1;
   void* p = align > alignof(std::max_align_t)
                 ? std::aligned_alloc(align, (size + align - 1) / align * align)
                 : std::malloc(size);
-  if (p) g_live.fetch_add(1, std::memory_order_relaxed);
+  if (p) {
+    g_live.fetch_add(1, std::memory_order_relaxed);
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  }
   return p;
 }
 
@@ -36,6 +41,9 @@ void* counted_or_throw(std::size_t size, std::size_t align) {
 namespace heap {
 long live_blocks() {
   return g_live.load(std::memory_order_relaxed);
+}
+long allocations() {
+  return g_allocations.load(std::memory_order_relaxed);
 }
 std::size_t malloc_bytes() {
   const struct mallinfo2 m = mallinfo2();

@@ -2,8 +2,10 @@
 //
 // Tape nodes come from per-thread free lists: the blocks a backward pass frees are reused by the
 // next step's operations, so a training loop allocates no node memory after its first step. A
-// thread keeps up to 1 GiB of such blocks (a chain of a million operations needs about 0.8 GiB),
-// and glibc keeps freed heap memory too (xgrad raises its trim threshold; see performance.md).
+// thread keeps up to 1 GiB of such blocks (a chain of a million operations needs about 0.8 GiB).
+// The buffers of small values (up to 64 elements) are kept the same way, up to 256 MiB per
+// thread and never more than the thread's operations took. glibc keeps freed heap memory too
+// (xgrad raises its trim threshold; see performance.md).
 // Peak memory is the same either way; after a one-off huge graph, hand the rest back here.
 #pragma once
 
@@ -11,11 +13,15 @@
 
 namespace xg {
 
-/// Frees the tape-node blocks this thread keeps for reuse and returns glibc's free heap memory
-/// to the system (malloc_trim). Other threads keep their own blocks until they call it or exit.
+/// Frees the tape-node blocks and value buffers this thread keeps for reuse and returns glibc's
+/// free heap memory to the system (malloc_trim). Other threads keep their own blocks until they
+/// call it or exit.
 void release_cached_memory();
 
 /// Bytes of tape-node blocks this thread keeps for reuse.
 std::size_t cached_node_bytes();
+
+/// Bytes of small value buffers this thread keeps for reuse (counted as glibc chunks).
+std::size_t cached_value_bytes();
 
 }  // namespace xg

@@ -1,0 +1,144 @@
+// Per-thread cache of small value buffers (see value_cache.hpp).
+#include "xgrad/detail/value_cache.hpp"
+#include "xgrad/detail/node_pool.hpp"
+#include "xgrad/memory.hpp"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include <xtensor/xstrides.hpp>
+
+namespace xg::detail {
+
+namespace {
+
+constexpr std::size_t kMaxElements = kCachedValueElements;
+constexpr std::size_t kMaxCachedBytes = std::size_t{256} << 20;  // per thread
+
+/// What glibc spends on a buffer of n bytes (its chunk), plus the cache's own slot.
+template <class T>
+std::size_t cost(std::size_t elements) {
+  const std::size_t chunk = std::max<std::size_t>(32, (elements * sizeof(T) + 8 + 15) / 16 * 16);
+  return chunk + sizeof(typename xt::xarray<T>::storage_type);
+}
+
+/// Bytes and buffers held by this thread's caches (both element types).
+struct Totals {
+  std::size_t bytes = 0;
+  std::size_t buffers = 0;
+};
+Totals& totals() {
+  thread_local Totals t;
+  return t;
+}
+
+template <class T>
+class ValueCache {
+ public:
+  using storage_type = typename xt::xarray<T>::storage_type;
+
+  ValueCache() = default;
+  ValueCache(const ValueCache&) = delete;
+  ValueCache& operator=(const ValueCache&) = delete;
+  ~ValueCache() {
+    release();
+    destroyed_ = true;  // tensors destroyed after this thread's caches free their buffers as usual
+  }
+
+  /// Counts a buffer of `elements` handed out to an operation; true with `out` set when the
+  /// cache had one.
+  bool take(std::size_t elements, storage_type& out) {
+    if (destroyed_ || elements == 0 || elements > kMaxElements) return false;
+    ++owed_[elements - 1];
+    std::vector<storage_type>& bin = bins_[elements - 1];
+    if (bin.empty()) return false;
+    out = std::move(bin.back());
+    bin.pop_back();
+    totals().bytes -= cost<T>(elements);
+    --totals().buffers;
+    return true;
+  }
+
+  void give(storage_type& s) noexcept {
+    const std::size_t elements = s.size();
+    if (destroyed_ || elements == 0 || elements > kMaxElements) return;
+    // Only buffers owed to operations, and never more than the node blocks this thread keeps
+    // (+1: the dying node's own block joins them just after): the cache stays within the
+    // largest tape this thread has held, whatever else frees small arrays.
+    if (owed_[elements - 1] == 0) return;
+    Totals& t = totals();
+    if (t.buffers > cached_node_blocks() || t.bytes + cost<T>(elements) > kMaxCachedBytes) return;
+    std::vector<storage_type>& bin = bins_[elements - 1];
+    try {
+      bin.push_back(std::move(s));
+    } catch (...) {  // no memory for the slot: s keeps its buffer and frees it
+      return;
+    }
+    --owed_[elements - 1];
+    t.bytes += cost<T>(elements);
+    ++t.buffers;
+  }
+
+  void release() noexcept {
+    if (destroyed_) return;
+    for (std::size_t i = 0; i < kMaxElements; ++i) {
+      totals().bytes -= bins_[i].size() * cost<T>(i + 1);
+      totals().buffers -= bins_[i].size();
+      std::vector<storage_type>().swap(bins_[i]);
+    }
+    owed_.fill(0);  // buffers handed out before are simply freed when they die
+  }
+
+ private:
+  std::array<std::vector<storage_type>, kMaxElements> bins_;
+  /// Buffers handed out by take() and not given back yet, per element count.
+  std::array<std::size_t, kMaxElements> owed_{};
+  bool destroyed_ = false;
+};
+
+template <class T>
+ValueCache<T>& cache() {
+  thread_local ValueCache<T> c;
+  return c;
+}
+
+}  // namespace
+
+template <class T>
+xt::xarray<T> uninitialized_array(const typename xt::xarray<T>::shape_type& shape) {
+  using array_type = xt::xarray<T>;
+  std::size_t elements = 1;
+  for (std::size_t d : shape) elements *= d;
+  typename array_type::storage_type storage;
+  if (!cache<T>().take(elements, storage)) return array_type::from_shape(shape);
+  typename array_type::inner_shape_type s(shape.begin(), shape.end());
+  typename array_type::inner_strides_type strides(shape.size());
+  xt::compute_strides(s, xt::layout_type::row_major, strides);
+  return array_type(std::move(storage), std::move(s), std::move(strides));
+}
+
+template <class T>
+void recycle_buffer(xt::xarray<T>& a) noexcept {
+  cache<T>().give(a.storage());
+}
+
+void release_cached_values() noexcept {
+  cache<float>().release();
+  cache<double>().release();
+}
+
+template xt::xarray<float> uninitialized_array<float>(const xt::xarray<float>::shape_type&);
+template xt::xarray<double> uninitialized_array<double>(const xt::xarray<double>::shape_type&);
+template void recycle_buffer<float>(xt::xarray<float>&) noexcept;
+template void recycle_buffer<double>(xt::xarray<double>&) noexcept;
+
+}  // namespace xg::detail
+
+namespace xg {
+
+std::size_t cached_value_bytes() {
+  return detail::totals().bytes;
+}
+
+}  // namespace xg
