@@ -9,6 +9,7 @@
 // No recursion anywhere: a chain of a million operations needs no stack.
 #include "xgrad/engine.hpp"
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -134,6 +135,33 @@ class Pass {
     n.pending_grad = Tensor<T>();
   }
 
+  /// Discovery is a pointer chase with little work per node: on a tape too long for the caches
+  /// it waits a full memory latency at every node, which the hardware cannot prefetch. But the
+  /// node pool hands out blocks in creation order, so along a chain consecutive nodes usually
+  /// lie a constant stride apart. When two steps in a row had the same stride, fetch the node
+  /// kAhead strides further on (a prefetch of a wrong address costs nothing and never faults).
+  /// Measured on the scalar chain: 1e5 ops 153 -> 123 ns per op, 1e4 unchanged.
+  class StridePrefetcher {
+   public:
+    void visit(const Node<T>* n) {
+      // Integer arithmetic: the addresses belong to different objects.
+      const auto here = reinterpret_cast<std::uintptr_t>(n);
+      const std::uintptr_t stride = here - previous_;
+      if (previous_ != 0 && stride == stride_) {
+        const std::uintptr_t ahead = here + kAhead * stride;
+        __builtin_prefetch(reinterpret_cast<const void*>(ahead));
+        __builtin_prefetch(reinterpret_cast<const void*>(ahead + 64));  // fields span two lines
+      }
+      stride_ = stride;
+      previous_ = here;
+    }
+
+   private:
+    static constexpr std::uintptr_t kAhead = 8;
+    std::uintptr_t previous_ = 0;
+    std::uintptr_t stride_ = 0;
+  };
+
   void discover(const NodePtr<T>& root) {
     if (root->visit_mark == mark_) return;
     first_visit(*root);
@@ -141,9 +169,11 @@ class Pass {
     ScratchVector<Node<T>*> stack_list;
     std::vector<Node<T>*>& stack = *stack_list;
     stack.push_back(root.get());
+    StridePrefetcher prefetcher;
     while (!stack.empty()) {
       Node<T>* n = stack.back();
       stack.pop_back();
+      prefetcher.visit(n);
       if (!n->is_leaf()) {
         if (n->released) {
           throw GraphError("backward: " + describe(*n) +
@@ -151,6 +181,12 @@ class Pass {
                            "retain_graph = true to the first backward to walk the tape twice");
         }
         for (const auto& in : n->inputs) {
+          // The child's fields span two cache lines; ask for both at once, so that a tape too
+          // long for the caches pays one memory latency per node here instead of two in a row.
+          if (Node<T>* c = in.node().get()) {
+            __builtin_prefetch(&c->inputs);
+            __builtin_prefetch(&c->pending_grad, 1);
+          }
           if (!in.requires_grad()) continue;
           Node<T>* child = in.node().get();
           if (child->visit_mark != mark_) {
