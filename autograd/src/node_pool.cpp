@@ -40,10 +40,8 @@ class Pool {
       }
     }
     cached_bytes_ = 0;
-    cached_blocks_ = 0;
   }
   std::size_t cached_bytes() const { return cached_bytes_; }
-  std::size_t cached_blocks() const { return cached_blocks_; }
 
   void* allocate(std::size_t cls, NodeFamily family) {
     FreeBlock*& head = heads_[static_cast<int>(family)][cls];
@@ -51,7 +49,6 @@ class Pool {
     FreeBlock* b = head;
     head = b->next;
     cached_bytes_ -= (cls + 1) * kGranule;
-    --cached_blocks_;
     return b;
   }
 
@@ -66,13 +63,11 @@ class Pool {
     b->next = head;
     head = b;
     cached_bytes_ += bytes;
-    ++cached_blocks_;
   }
 
  private:
   std::array<std::array<FreeBlock*, kClasses>, 2> heads_{};  // by NodeFamily
   std::size_t cached_bytes_ = 0;
-  std::size_t cached_blocks_ = 0;
 };
 
 Pool& pool() {
@@ -114,10 +109,6 @@ void node_deallocate(void* p, std::size_t bytes, NodeFamily family) noexcept {
     return;
   }
   pool().deallocate(p, cls, family);
-}
-
-std::size_t cached_node_blocks() noexcept {
-  return pool().cached_blocks();
 }
 
 }  // namespace xg::detail

@@ -127,7 +127,7 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction red
   T total = 0;
   for (std::size_t i = 0; i < n; ++i) total += (p[i] - t[i]) * (p[i] - t[i]);
   const T scale = reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
-  return record<T>("mse_loss", xt::xarray<T>(total * scale), {pred, target},
+  return record<T>("mse_loss", detail::scalar_array<T>(total * scale), {pred, target},
                    [scale](BackwardContext<T>& c) {
                      // d/dpred = 2 (pred - target) g scale, d/dtarget = its negative.
                      if (c.create_graph) {
@@ -191,7 +191,7 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
   }
   const T scale = reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
   return record<T>(
-      "bce_loss", xt::xarray<T>(total * scale), {prob, target},
+      "bce_loss", detail::scalar_array<T>(total * scale), {prob, target},
       [scale, floor, clamped](BackwardContext<T>& c) {
         const Tensor<T>& p = c.inputs[0];
         const Tensor<T>& t = c.inputs[1];
@@ -269,7 +269,7 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const std::vector<std::size_t>& l
     for (std::size_t i = 0; i < n; ++i)
       total -= static_cast<double>(v.flat(i * classes + labels[i]));
     if (reduction == Reduction::mean) total /= static_cast<double>(n);
-    out = xt::xarray<T>(static_cast<T>(total));
+    out = detail::scalar_array<T>(static_cast<T>(total));
   }
   return record<T>("nll_loss", std::move(out), {log_probs},
                    [labels, n, classes, keep_rows, scale](BackwardContext<T>& c) {

@@ -1,6 +1,5 @@
 // Per-thread cache of small value buffers (see value_cache.hpp).
 #include "xgrad/detail/value_cache.hpp"
-#include "xgrad/detail/node_pool.hpp"
 #include "xgrad/memory.hpp"
 
 #include <algorithm>
@@ -23,14 +22,10 @@ std::size_t cost(std::size_t elements) {
   return chunk + sizeof(typename xt::xarray<T>::storage_type);
 }
 
-/// Bytes and buffers held by this thread's caches (both element types).
-struct Totals {
-  std::size_t bytes = 0;
-  std::size_t buffers = 0;
-};
-Totals& totals() {
-  thread_local Totals t;
-  return t;
+/// Bytes held by this thread's caches (both element types).
+std::size_t& total_bytes() {
+  thread_local std::size_t bytes = 0;
+  return bytes;
 }
 
 template <class T>
@@ -55,20 +50,19 @@ class ValueCache {
     if (bin.empty()) return false;
     out = std::move(bin.back());
     bin.pop_back();
-    totals().bytes -= cost<T>(elements);
-    --totals().buffers;
+    total_bytes() -= cost<T>(elements);
     return true;
   }
 
   void give(storage_type& s) noexcept {
     const std::size_t elements = s.size();
     if (destroyed_ || elements == 0 || elements > kMaxElements) return;
-    // Only buffers owed to operations, and never more than the node blocks this thread keeps
-    // (+1: the dying node's own block joins them just after): the cache stays within the
-    // largest tape this thread has held, whatever else frees small arrays.
+    // Only buffers owed to operations: a buffer made elsewhere (an xtensor expression, user
+    // code) can only stand in for one an operation took and that was lost (moved out of a
+    // tensor, freed on another thread), so the cache stays within the most buffers the
+    // thread's operations ever had out at once, whatever else frees small arrays.
     if (owed_[elements - 1] == 0) return;
-    Totals& t = totals();
-    if (t.buffers > cached_node_blocks() || t.bytes + cost<T>(elements) > kMaxCachedBytes) return;
+    if (total_bytes() + cost<T>(elements) > kMaxCachedBytes) return;
     std::vector<storage_type>& bin = bins_[elements - 1];
     try {
       bin.push_back(std::move(s));
@@ -76,15 +70,13 @@ class ValueCache {
       return;
     }
     --owed_[elements - 1];
-    t.bytes += cost<T>(elements);
-    ++t.buffers;
+    total_bytes() += cost<T>(elements);
   }
 
   void release() noexcept {
     if (destroyed_) return;
     for (std::size_t i = 0; i < kMaxElements; ++i) {
-      totals().bytes -= bins_[i].size() * cost<T>(i + 1);
-      totals().buffers -= bins_[i].size();
+      total_bytes() -= bins_[i].size() * cost<T>(i + 1);
       std::vector<storage_type>().swap(bins_[i]);
     }
     owed_.fill(0);  // buffers handed out before are simply freed when they die
@@ -138,7 +130,7 @@ template void recycle_buffer<double>(xt::xarray<double>&) noexcept;
 namespace xg {
 
 std::size_t cached_value_bytes() {
-  return detail::totals().bytes;
+  return detail::total_bytes();
 }
 
 }  // namespace xg

@@ -156,4 +156,32 @@ TEST(MemoryFlat, WarmScalarChainAllocatesNothingPerOperation) {
   EXPECT_LE(made, 16) << made << " allocations for " << 2 * kLength << " operations";
 }
 
+TEST(MemoryFlat, WarmStepOfATinyModelAllocatesNothing) {
+  // Case 1 of the libtorch comparison: a 2-2-1 ReLU network on 10 rows, MSE, SGD momentum.
+  nn::manual_seed(3);
+  nn::Sequential<float> model{nn::make<nn::Linear<float>>(2, 2), nn::make<nn::ReLU<float>>(),
+                              nn::make<nn::Linear<float>>(2, 1)};
+  std::vector<float> xs(20), ys(10);
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = 0.1f * static_cast<float>(i);
+  for (std::size_t i = 0; i < ys.size(); ++i) ys[i] = 0.3f * static_cast<float>(i);
+  const Tn x = Tn::from({10, 2}, xs), y = Tn::from({10, 1}, ys);
+  xg::optim::SGD<float> opt(model.parameters(), {.lr = 0.01, .momentum = 0.9});
+  auto step = [&] {
+    opt.zero_grad();
+    Tn loss = xg::mse_loss(model(x), y);
+    loss.backward();
+    opt.step();
+    return loss.item();
+  };
+  const double first = step();
+  for (std::size_t i = 1; i < kWarmup; ++i) step();
+  const long before = heap::allocations();
+  double last = 0;
+  for (std::size_t i = 0; i < 100; ++i) last = step();
+  const long made = heap::allocations() - before;
+  // Nodes, input lists and values of up to 64 elements all come back from the step before.
+  EXPECT_EQ(made, 0) << made << " allocations in 100 warm steps";
+  EXPECT_LT(last, first);  // and the steps trained
+}
+
 }  // namespace

@@ -20,6 +20,8 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/detail/node_pool.hpp"
+
 namespace xg {
 
 template <class T>
@@ -109,7 +111,8 @@ class Tensor {
 
 /// The inputs of a recorded operation. Almost every operation has one or two, so up to two are
 /// kept inside the node itself (no allocation per operation, one pointer less to follow when
-/// backward walks the tape); more go to one heap array. Reads like a std::vector.
+/// backward walks the tape); more (x W + b has three) go to one array from the node pool, which
+/// a training step after the first gets back without allocating. Reads like a std::vector.
 template <class T>
 class InputList {
  public:
@@ -130,12 +133,12 @@ class InputList {
     }
     return *this;
   }
-  ~InputList() = default;
+  ~InputList() { clear(); }
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  Tensor<T>* data() { return heap_ ? heap_.get() : inline_; }
-  const Tensor<T>* data() const { return heap_ ? heap_.get() : inline_; }
+  Tensor<T>* data() { return heap_ ? heap_ : inline_; }
+  const Tensor<T>* data() const { return heap_ ? heap_ : inline_; }
   Tensor<T>& operator[](std::size_t i) { return data()[i]; }
   const Tensor<T>& operator[](std::size_t i) const { return data()[i]; }
   Tensor<T>* begin() { return data(); }
@@ -143,10 +146,15 @@ class InputList {
   const Tensor<T>* begin() const { return data(); }
   const Tensor<T>* end() const { return data() + size_; }
   std::vector<Tensor<T>> to_vector() const { return std::vector<Tensor<T>>(begin(), end()); }
-  void clear() {
-    // Inline slots past size_ are always empty.
-    for (std::size_t i = 0; i < size_ && i < kInline; ++i) inline_[i] = Tensor<T>();
-    heap_.reset();
+  void clear() noexcept {
+    if (heap_) {
+      for (std::size_t i = 0; i < size_; ++i) heap_[i].~Tensor<T>();
+      detail::node_deallocate(heap_, size_ * sizeof(Tensor<T>), detail::NodeFamily::op);
+      heap_ = nullptr;
+    } else {
+      // Inline slots past size_ are always empty.
+      for (std::size_t i = 0; i < size_; ++i) inline_[i] = Tensor<T>();
+    }
     size_ = 0;
   }
 
@@ -154,24 +162,26 @@ class InputList {
   static constexpr std::size_t kInline = 2;
 
   void assign(const Tensor<T>* from, std::size_t n) {
-    Tensor<T>* to = inline_;
-    if (n > kInline) {
-      heap_ = std::make_unique<Tensor<T>[]>(n);
-      to = heap_.get();
+    if (n <= kInline) {
+      for (std::size_t i = 0; i < n; ++i) inline_[i] = from[i];
+    } else {
+      void* raw = detail::node_allocate(n * sizeof(Tensor<T>), detail::NodeFamily::op);
+      heap_ = static_cast<Tensor<T>*>(raw);
+      for (std::size_t i = 0; i < n; ++i) new (heap_ + i) Tensor<T>(from[i]);  // cannot throw
     }
-    for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
     size_ = n;
   }
-  void take(InputList& other) {
-    for (std::size_t i = 0; i < other.size_ && i < kInline; ++i) {
-      inline_[i] = std::move(other.inline_[i]);
+  void take(InputList& other) noexcept {
+    if (other.heap_) {
+      heap_ = std::exchange(other.heap_, nullptr);
+    } else {
+      for (std::size_t i = 0; i < other.size_; ++i) inline_[i] = std::move(other.inline_[i]);
     }
-    heap_ = std::move(other.heap_);
     size_ = std::exchange(other.size_, 0);
   }
 
   Tensor<T> inline_[kInline];
-  std::unique_ptr<Tensor<T>[]> heap_;
+  Tensor<T>* heap_ = nullptr;
   std::size_t size_ = 0;
 };
 

@@ -21,8 +21,6 @@ enum class NodeFamily : int { op = 0, leaf = 1 };
 
 void* node_allocate(std::size_t bytes, NodeFamily family);
 void node_deallocate(void* p, std::size_t bytes, NodeFamily family) noexcept;
-/// Node blocks this thread's lists hold: bounded by the most nodes it ever had alive at once.
-std::size_t cached_node_blocks() noexcept;
 
 /// The allocator std::allocate_shared uses for nodes.
 template <class U, NodeFamily F = NodeFamily::op>

@@ -28,6 +28,14 @@ inline constexpr std::size_t kCachedValueElements = 64;
 template <class T>
 xt::xarray<T> uninitialized_array(const typename xt::xarray<T>::shape_type& shape);
 
+/// A 0-d array holding v (the same as xt::xarray<T>(v)), on a cached buffer when there is one.
+template <class T>
+xt::xarray<T> scalar_array(T v) {
+  xt::xarray<T> out = uninitialized_array<T>({});
+  out.data()[0] = v;
+  return out;
+}
+
 /// Moves a's buffer into the cache when it is small and owed (a is about to be destroyed and
 /// is left without storage). Never throws: otherwise a frees its buffer as usual.
 template <class T>
