@@ -341,7 +341,7 @@ InputList<T> make_seeds(const char* op, std::span<const Tensor<T>> roots,
                          "backward (pass a seed of shape " +
                          shape_str(r.shape()) + ")");
       }
-      auto one = detail::uninitialized_array<T>(r.value().shape());
+      auto one = detail::uninitialized_array<T>("backward", r.value().shape());
       one.fill(T(1));
       keep(Tensor<T>(std::move(one)));
     } else {

@@ -83,9 +83,9 @@ void tanh_loop(const double* in, double* out, std::size_t n) {
 /// Without create_graph a backward rule g * f'(...) needs no tape: one loop writes
 /// g[i] * d(i) into a fresh buffer of g's shape.
 template <class T, class Derivative>
-Tensor<T> scaled_grad(const Tensor<T>& grad, Derivative d) {
+Tensor<T> scaled_grad(const char* op, const Tensor<T>& grad, Derivative d) {
   const auto& g = grad.value();
-  xt::xarray<T> out = detail::uninitialized_array<T>(g.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>(op, g.shape());
   for (std::size_t i = 0; i < g.size(); ++i) out.data()[i] = g.data()[i] * d(i);
   return Tensor<T>(std::move(out));
 }
@@ -121,12 +121,13 @@ template <class T>
 Tensor<T> sigmoid(const Tensor<T>& a) {
   require_defined("sigmoid", a);
   const auto& x = a.value();
-  xt::xarray<T> out = detail::uninitialized_array<T>(x.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>("sigmoid", x.shape());
   sigmoid_loop(x.data(), out.data(), x.size());
   return record<T>("sigmoid", std::move(out), {a}, [](BackwardContext<T>& c) {
     if (!c.create_graph) {
       const T* s = c.output.value().data();
-      c.input_grads[0] = scaled_grad(c.grad, [s](std::size_t i) { return s[i] * (T(1) - s[i]); });
+      c.input_grads[0] =
+          scaled_grad("sigmoid", c.grad, [s](std::size_t i) { return s[i] * (T(1) - s[i]); });
       return;
     }
     c.input_grads[0] = mul(c.grad, mul(c.output, rsub(T(1), c.output)));
@@ -137,12 +138,13 @@ template <class T>
 Tensor<T> tanh(const Tensor<T>& a) {
   require_defined("tanh", a);
   const auto& x = a.value();
-  xt::xarray<T> out = detail::uninitialized_array<T>(x.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>("tanh", x.shape());
   tanh_loop(x.data(), out.data(), x.size());
   return record<T>("tanh", std::move(out), {a}, [](BackwardContext<T>& c) {
     if (!c.create_graph) {
       const T* t = c.output.value().data();
-      c.input_grads[0] = scaled_grad(c.grad, [t](std::size_t i) { return T(1) - t[i] * t[i]; });
+      c.input_grads[0] =
+          scaled_grad("tanh", c.grad, [t](std::size_t i) { return T(1) - t[i] * t[i]; });
       return;
     }
     c.input_grads[0] = mul(c.grad, rsub(T(1), mul(c.output, c.output)));
@@ -153,7 +155,7 @@ template <class T>
 Tensor<T> relu(const Tensor<T>& a) {
   require_defined("relu", a);
   const auto& x = a.value();
-  xt::xarray<T> out = detail::uninitialized_array<T>(x.shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>("relu", x.shape());
   for (std::size_t i = 0; i < x.size(); ++i) out.data()[i] = std::max(x.data()[i], T(0));
   return record<T>("relu", std::move(out), {a}, [](BackwardContext<T>& c) {
     const auto& x = c.inputs[0].value();
@@ -164,7 +166,7 @@ Tensor<T> relu(const Tensor<T>& a) {
     }
     // Without create_graph: g where x > 0, else exactly 0 (as PyTorch's threshold_backward).
     const auto& g = c.grad.value();
-    xt::xarray<T> gi = detail::uninitialized_array<T>(x.shape());
+    xt::xarray<T> gi = detail::uninitialized_array<T>("relu", x.shape());
     for (std::size_t i = 0; i < x.size(); ++i)
       gi.data()[i] = x.data()[i] > T(0) ? g.data()[i] : T(0);
     c.input_grads[0] = Tensor<T>(std::move(gi));
@@ -220,7 +222,7 @@ Tensor<T> softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   require_defined("softmax", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("softmax", axis, s.size(), s);
-  xt::xarray<T> out = detail::uninitialized_array<T>(s);
+  xt::xarray<T> out = detail::uninitialized_array<T>("softmax", s);
   if (a.size() != 0) {
     out = xt::exp(minus_max(a.value(), ax));
     out /= sum_keep(out, ax);
@@ -238,7 +240,7 @@ Tensor<T> log_softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   require_defined("log_softmax", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("log_softmax", axis, s.size(), s);
-  xt::xarray<T> out = detail::uninitialized_array<T>(s);
+  xt::xarray<T> out = detail::uninitialized_array<T>("log_softmax", s);
   if (a.size() != 0) {
     out = minus_max(a.value(), ax);
     xt::xarray<T> e = xt::exp(out);

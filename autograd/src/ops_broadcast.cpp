@@ -23,7 +23,7 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
     throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
                      shape_str(target));
   }
-  xt::xarray<T> out = detail::uninitialized_array<T>(target);
+  xt::xarray<T> out = detail::uninitialized_array<T>("broadcast_to", target);
   if (detail::repeats_over_leading_axes(from, target)) {
     // Plain copies of the contiguous input, one per leading index (xt::broadcast is slower).
     const std::size_t inner = a.size();

@@ -9,9 +9,11 @@
 #include <string>
 
 #include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
 #include <xtensor/xoperation.hpp>
 
 #include "util.hpp"
+#include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/detail/value_cache.hpp"
 
 namespace xg {
@@ -26,36 +28,41 @@ using detail::require_defined;
 /// f of every value of a, as one loop into a buffer of a's shape (xtensor's expression
 /// machinery costs more than the arithmetic for the small tensors of a scalar chain).
 template <class T, class F>
-xt::xarray<T> map_values(const xt::xarray<T>& a, F f) {
-  xt::xarray<T> out = detail::uninitialized_array<T>(a.shape());
+xt::xarray<T> map_values(const char* op, const xt::xarray<T>& a, F f) {
+  xt::xarray<T> out = detail::uninitialized_array<T>(op, a.shape());
   const T* in = a.data();
   T* o = out.data();
   for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = f(in[i]);
   return out;
 }
 
+/// The shared check of a binary elementwise op: both defined, and shapes that broadcast to a
+/// shape that can exist (checked before anything is allocated).
 template <class T>
 void check_binary(const char* op, const Tensor<T>& a, const Tensor<T>& b) {
   require_defined(op, a);
   require_defined(op, b);
-  if (a.value().shape() != b.value().shape())
-    broadcast_shape(op, a.value().shape(), b.value().shape());
+  if (a.value().shape() != b.value().shape()) {
+    detail::checked_element_count(op, broadcast_shape(op, a.value().shape(), b.value().shape()),
+                                  sizeof(T));
+  }
 }
 
 /// a (op) b with NumPy broadcasting. Equal shapes and the common "repeat over the leading axes"
 /// case (bias adds, scalars) run as plain loops over the contiguous buffers; xtensor's general
 /// broadcasting is many times slower there. Shapes are already checked.
 template <class T, class Op>
-xt::xarray<T> broadcast_apply(const xt::xarray<T>& a, const xt::xarray<T>& b, Op op) {
+xt::xarray<T> broadcast_apply(const char* name, const xt::xarray<T>& a, const xt::xarray<T>& b,
+                              Op op) {
   const auto& sa = a.shape();
   const auto& sb = b.shape();
   if (sa == sb) {
-    xt::xarray<T> out = detail::uninitialized_array<T>(sa);
+    xt::xarray<T> out = detail::uninitialized_array<T>(name, sa);
     std::transform(a.data(), a.data() + a.size(), b.data(), out.data(), op);
     return out;
   }
   if (sa.size() >= sb.size() && detail::repeats_over_leading_axes(sb, sa)) {
-    xt::xarray<T> out = detail::uninitialized_array<T>(sa);
+    xt::xarray<T> out = detail::uninitialized_array<T>(name, sa);
     const std::size_t inner = b.size();
     const T* pa = a.data();
     T* po = out.data();
@@ -66,7 +73,7 @@ xt::xarray<T> broadcast_apply(const xt::xarray<T>& a, const xt::xarray<T>& b, Op
     return out;
   }
   if (sb.size() >= sa.size() && detail::repeats_over_leading_axes(sa, sb)) {
-    xt::xarray<T> out = detail::uninitialized_array<T>(sb);
+    xt::xarray<T> out = detail::uninitialized_array<T>(name, sb);
     const std::size_t inner = a.size();
     const T* pb = b.data();
     T* po = out.data();
@@ -76,22 +83,50 @@ xt::xarray<T> broadcast_apply(const xt::xarray<T>& a, const xt::xarray<T>& b, Op
     }
     return out;
   }
-  return xt::xarray<T>(
-      xt::make_lambda_xfunction([op](const T& x, const T& y) { return op(x, y); }, a, b));
+  xt::xarray<T> out = detail::uninitialized_array<T>(name, broadcast_shape(name, sa, sb));
+  xt::noalias(out) =
+      xt::make_lambda_xfunction([op](const T& x, const T& y) { return op(x, y); }, a, b);
+  return out;
 }
 
-/// Position and value of the first element failing `ok`, for DomainError messages.
+/// Position and value of the first element failing `ok`, for DomainError messages. `op` names
+/// the operation, or its backward ("sqrt backward") when the check guards a derivative. NaN is
+/// never a domain error: predicates are written so that NaN passes and propagates.
 template <class T, class Pred>
-void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const char* what) {
-  std::size_t i = 0;
-  for (auto x : v) {
-    if (!ok(x)) {
-      throw DomainError(std::string(op) + ": element " + std::to_string(i) +
-                        " of the input of shape " + shape_str(v.shape()) + " is " +
-                        std::to_string(x) + "; " + what);
+void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const std::string& what) {
+  const T* x = v.data();
+  for (std::size_t i = 0, n = v.size(); i < n; ++i) {
+    if (!ok(x[i])) {
+      throw DomainError(std::string(op) + ": element " + detail::index_str(i, v.shape()) +
+                        " of the input of shape " + shape_str(v.shape()) + " is " + num_str(x[i]) +
+                        "; " + what);
     }
-    ++i;
   }
+}
+
+/// Why a^p is not a real number, or nullptr: a negative base needs an integer exponent, a zero
+/// base a non-negative one. NaN in either propagates.
+template <class T>
+const char* pow_domain_error(T a, T p) {
+  if (a < 0 && std::isfinite(p) && std::floor(p) != p)
+    return "a negative base needs an integer exponent";
+  if (a == 0 && p < 0) return "a zero base needs a non-negative exponent (division by zero)";
+  return nullptr;
+}
+
+/// The derivative of a^p with respect to a, p a^(p-1), is infinite at a = 0 for 0 < p < 1.
+template <class T>
+bool pow_base_derivative_infinite(T a, T p) {
+  return a == 0 && p > 0 && p < 1;
+}
+
+template <class T>
+[[noreturn]] void throw_pow_error(const char* op, const char* why, T a, T p,
+                                  const detail::array_shape& a_shape,
+                                  const detail::array_shape& p_shape) {
+  throw DomainError(std::string(op) + ": base " + num_str(a) + " with exponent " + num_str(p) +
+                    " (inputs of shapes " + shape_str(a_shape) + " and " + shape_str(p_shape) +
+                    "): " + why);
 }
 
 }  // namespace
@@ -99,7 +134,7 @@ void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const char* wh
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("add", a, b);
-  return record<T>("add", broadcast_apply(a.value(), b.value(), std::plus<T>()), {a, b},
+  return record<T>("add", broadcast_apply("add", a.value(), b.value(), std::plus<T>()), {a, b},
                    [](BackwardContext<T>& c) {
                      if (c.needs(0)) c.input_grads[0] = c.grad;
                      if (c.needs(1)) c.input_grads[1] = c.grad;
@@ -109,7 +144,7 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("sub", a, b);
-  return record<T>("sub", broadcast_apply(a.value(), b.value(), std::minus<T>()), {a, b},
+  return record<T>("sub", broadcast_apply("sub", a.value(), b.value(), std::minus<T>()), {a, b},
                    [](BackwardContext<T>& c) {
                      if (c.needs(0)) c.input_grads[0] = c.grad;
                      if (c.needs(1)) c.input_grads[1] = neg(c.grad);
@@ -119,8 +154,8 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("mul", a, b);
-  return record<T>("mul", broadcast_apply(a.value(), b.value(), std::multiplies<T>()), {a, b},
-                   [](BackwardContext<T>& c) {
+  return record<T>("mul", broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()),
+                   {a, b}, [](BackwardContext<T>& c) {
                      if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
                      if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
                    });
@@ -131,7 +166,7 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("div", a, b);
   require_all(
       "div", b.value(), [](T x) { return x != T(0); }, "division by zero");
-  return record<T>("div", broadcast_apply(a.value(), b.value(), std::divides<T>()), {a, b},
+  return record<T>("div", broadcast_apply("div", a.value(), b.value(), std::divides<T>()), {a, b},
                    [](BackwardContext<T>& c) {
                      const auto& b = c.inputs[1];
                      if (c.needs(0)) c.input_grads[0] = div(c.grad, b);
@@ -142,29 +177,40 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> neg(const Tensor<T>& a) {
   require_defined("neg", a);
-  return record<T>("neg", map_values(a.value(), [](T x) { return -x; }), {a},
+  return record<T>("neg", map_values("neg", a.value(), [](T x) { return -x; }), {a},
                    [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
+}
+
+template <class T>
+Tensor<T> div(const Tensor<T>& a, scalar_t<T> s) {
+  require_defined("div", a);
+  if (s == T(0)) {
+    throw DomainError("div: division by zero (a tensor of shape " + shape_str(a.value().shape()) +
+                      " divided by the scalar " + num_str(s) + ")");
+  }
+  return record<T>("div_scalar", map_values("div_scalar", a.value(), [s](T x) { return x / s; }),
+                   {a}, [s](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, s); });
 }
 
 template <class T>
 Tensor<T> add(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("add", a);
-  return record<T>("add_scalar", map_values(a.value(), [s](T x) { return x + s; }), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
+  return record<T>("add_scalar", map_values("add_scalar", a.value(), [s](T x) { return x + s; }),
+                   {a}, [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
 }
 
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("mul", a);
-  return record<T>("mul_scalar", map_values(a.value(), [s](T x) { return x * s; }), {a},
-                   [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); });
+  return record<T>("mul_scalar", map_values("mul_scalar", a.value(), [s](T x) { return x * s; }),
+                   {a}, [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); });
 }
 
 template <class T>
 Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rsub", a);
-  return record<T>("rsub_scalar", map_values(a.value(), [s](T x) { return s - x; }), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
+  return record<T>("rsub_scalar", map_values("rsub_scalar", a.value(), [s](T x) { return s - x; }),
+                   {a}, [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
 }
 
 template <class T>
@@ -172,46 +218,80 @@ Tensor<T> rdiv(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rdiv", a);
   require_all(
       "rdiv", a.value(), [](T x) { return x != T(0); }, "division by zero");
-  return record<T>("rdiv_scalar", s / a.value(), {a}, [](BackwardContext<T>& c) {
-    // d(s/a)/da = -s/a^2 = -out/a
-    c.input_grads[0] = neg(div(mul(c.grad, c.output), c.inputs[0]));
-  });
+  return record<T>("rdiv_scalar", map_values("rdiv", a.value(), [s](T x) { return s / x; }), {a},
+                   [](BackwardContext<T>& c) {
+                     // d(s/a)/da = -s/a^2 = -out/a
+                     c.input_grads[0] = neg(div(mul(c.grad, c.output), c.inputs[0]));
+                   });
 }
 
 template <class T>
 Tensor<T> pow(const Tensor<T>& a, scalar_t<T> p) {
   require_defined("pow", a);
-  const bool integer_p = std::floor(p) == p;
-  require_all(
-      "pow", a.value(), [&](T x) { return !(x < 0 && !integer_p) && !(x == 0 && p < 0); },
-      "pow needs a positive base for a non-integer exponent and a non-zero base for a "
-      "negative one");
-  return record<T>("pow_scalar", xt::pow(a.value(), p), {a}, [p](BackwardContext<T>& c) {
-    if (p == T(0)) {
-      c.input_grads[0] = mul(c.grad, T(0));
-    } else if (p == T(1)) {
-      c.input_grads[0] = c.grad;
-    } else {
-      c.input_grads[0] = mul(c.grad, mul(pow(c.inputs[0], p - T(1)), p));
+  for (const T x : a.value()) {
+    if (const char* why = pow_domain_error(x, p)) {
+      throw_pow_error("pow", why, x, p, a.value().shape(), detail::array_shape{});
     }
-  });
+  }
+  return record<T>(
+      "pow_scalar", map_values("pow_scalar", a.value(), [p](T x) { return std::pow(x, p); }), {a},
+      [p](BackwardContext<T>& c) {
+        const auto& a = c.inputs[0];
+        if (p == T(0)) {
+          c.input_grads[0] = mul(c.grad, T(0));
+          return;
+        }
+        if (p == T(1)) {
+          c.input_grads[0] = c.grad;
+          return;
+        }
+        for (const T x : a.value()) {
+          if (pow_base_derivative_infinite(x, p)) {
+            throw_pow_error("pow backward", "the derivative p a^(p-1) is infinite at a zero base",
+                            x, p, a.value().shape(), detail::array_shape{});
+          }
+        }
+        // At a = 0 (p > 1 here) a^(p-1) is 0, a real number: pow of the base is safe.
+        c.input_grads[0] = mul(c.grad, mul(pow(a, p - T(1)), p));
+      });
 }
 
 template <class T>
 Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("pow", a, b);
-  if (b.requires_grad() && is_grad_enabled()) {
-    require_all(
-        "pow", a.value(), [](T x) { return x >= T(0); },
-        "d(a^b)/db = a^b log(a) needs a non-negative base");
-  }
-  return record<T>("pow", xt::pow(a.value(), b.value()), {a, b}, [](BackwardContext<T>& c) {
+  const auto& sa = a.value().shape();
+  const auto& sb = b.value().shape();
+  xt::xarray<T> out = broadcast_apply("pow", a.value(), b.value(), [&](T x, T y) {
+    if (const char* why = pow_domain_error(x, y)) throw_pow_error("pow", why, x, y, sa, sb);
+    return std::pow(x, y);
+  });
+  return record<T>("pow", std::move(out), {a, b}, [](BackwardContext<T>& c) {
     const auto& a = c.inputs[0];
     const auto& b = c.inputs[1];
-    if (c.needs(0)) c.input_grads[0] = mul(c.grad, mul(b, pow(a, sub(b, Tensor<T>::scalar(1)))));
+    const auto& av = a.value();
+    const auto& bv = b.value();
+    if (c.needs(0)) {
+      // b a^(b-1), with a^(b-1) taken of a base moved off 0 (where it may be infinite) and the
+      // exact value at a = 0 restored by a mask: 0 for b > 1 or b = 0, 1 for b = 1.
+      const xt::xarray<T> off_zero = broadcast_apply("pow backward", av, bv, [&](T x, T y) {
+        if (pow_base_derivative_infinite(x, y)) {
+          throw_pow_error("pow backward", "the derivative b a^(b-1) is infinite at a zero base", x,
+                          y, av.shape(), bv.shape());
+        }
+        return x == 0 && y > 1 ? T(0) : T(1);
+      });
+      xt::xarray<bool> zero_base = xt::equal(av, T(0));
+      const Tensor<T> safe_a = xg::where(zero_base, Tensor<T>::scalar(1), a);
+      c.input_grads[0] = mul(c.grad, mul(constant<T>(xt::xarray<T>(off_zero)),
+                                         mul(b, pow(safe_a, sub(b, Tensor<T>::scalar(1))))));
+    }
     if (c.needs(1)) {
-      // a = 0 contributes 0 (the limit of a^b log a for b > 0), as in PyTorch.
-      xt::xarray<bool> positive = a.value() > T(0);
+      // a^b ln a; a = 0 contributes 0 (the limit for b > 0), as in PyTorch.
+      require_all(
+          "pow backward", av, [](T x) { return !(x < 0); },
+          "the derivative with respect to the exponent, a^b ln(a), is undefined for a negative "
+          "base");
+      xt::xarray<bool> positive = av > T(0);
       const Tensor<T> safe_a = xg::where(positive, a, Tensor<T>::scalar(1));
       c.input_grads[1] = mul(c.grad, mul(c.output, log(safe_a)));
     }
@@ -221,7 +301,7 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> exp(const Tensor<T>& a) {
   require_defined("exp", a);
-  return record<T>("exp", xt::exp(a.value()), {a},
+  return record<T>("exp", map_values("exp", a.value(), [](T x) { return std::exp(x); }), {a},
                    [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); });
 }
 
@@ -229,8 +309,8 @@ template <class T>
 Tensor<T> log(const Tensor<T>& a) {
   require_defined("log", a);
   require_all(
-      "log", a.value(), [](T x) { return x > T(0); }, "log needs positive values");
-  return record<T>("log", xt::log(a.value()), {a},
+      "log", a.value(), [](T x) { return !(x <= T(0)); }, "log needs positive values");
+  return record<T>("log", map_values("log", a.value(), [](T x) { return std::log(x); }), {a},
                    [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
 }
 
@@ -238,28 +318,33 @@ template <class T>
 Tensor<T> sqrt(const Tensor<T>& a) {
   require_defined("sqrt", a);
   require_all(
-      "sqrt", a.value(), [](T x) { return x >= T(0); }, "sqrt needs non-negative values");
-  return record<T>("sqrt", xt::sqrt(a.value()), {a}, [](BackwardContext<T>& c) {
-    if (!c.create_graph) {
-      // g / (2 sqrt(x)): +Inf at x = 0, as in PyTorch (anomaly mode reports where it arose).
-      const auto& g = c.grad.value();
-      const T* root = c.output.value().data();
-      xt::xarray<T> gi = detail::uninitialized_array<T>(g.shape());
-      for (std::size_t i = 0; i < g.size(); ++i) gi.data()[i] = g.data()[i] / (T(2) * root[i]);
-      c.input_grads[0] = Tensor<T>(std::move(gi));
-      return;
-    }
-    // Recorded (second derivatives): the checked division rejects x = 0 with a DomainError.
-    c.input_grads[0] = div(c.grad, mul(c.output, T(2)));
-  });
+      "sqrt", a.value(), [](T x) { return !(x < T(0)); }, "sqrt needs non-negative values");
+  return record<T>("sqrt", map_values("sqrt", a.value(), [](T x) { return std::sqrt(x); }), {a},
+                   [](BackwardContext<T>& c) {
+                     // g / (2 sqrt(a)) is infinite at a = 0: the same error in every pass.
+                     require_all(
+                         "sqrt backward", c.inputs[0].value(), [](T x) { return x != T(0); },
+                         "the derivative 1 / (2 sqrt(a)) is infinite at 0");
+                     if (!c.create_graph) {
+                       const auto& g = c.grad.value();
+                       const T* root = c.output.value().data();
+                       xt::xarray<T> gi = detail::uninitialized_array<T>("sqrt", g.shape());
+                       for (std::size_t i = 0; i < g.size(); ++i)
+                         gi.data()[i] = g.data()[i] / (T(2) * root[i]);
+                       c.input_grads[0] = Tensor<T>(std::move(gi));
+                       return;
+                     }
+                     c.input_grads[0] = div(c.grad, mul(c.output, T(2)));
+                   });
 }
 
 template <class T>
 Tensor<T> abs(const Tensor<T>& a) {
   require_defined("abs", a);
-  return record<T>("abs", xt::abs(a.value()), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = mul(c.grad, constant<T>(xt::sign(c.inputs[0].value())));
-  });
+  return record<T>("abs", map_values("abs", a.value(), [](T x) { return std::abs(x); }), {a},
+                   [](BackwardContext<T>& c) {
+                     c.input_grads[0] = mul(c.grad, constant<T>(xt::sign(c.inputs[0].value())));
+                   });
 }
 
 template <class T>
@@ -269,44 +354,65 @@ Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
     throw DomainError("clamp: lower bound " + std::to_string(lo) + " exceeds upper bound " +
                       std::to_string(hi));
   }
-  return record<T>("clamp", xt::clip(a.value(), lo, hi), {a}, [lo, hi](BackwardContext<T>& c) {
-    const auto& x = c.inputs[0].value();
-    xt::xarray<T> inside = xt::cast<T>(x >= lo && x <= hi);
-    c.input_grads[0] = mul(c.grad, constant<T>(std::move(inside)));
-  });
+  // NaN stays NaN (std::clamp and xt::clip would turn it into a bound).
+  auto clamp_one = [lo, hi](T x) { return x < lo ? T(lo) : (x > hi ? T(hi) : x); };
+  return record<T>("clamp", map_values("clamp", a.value(), clamp_one), {a},
+                   [lo, hi](BackwardContext<T>& c) {
+                     const auto& x = c.inputs[0].value();
+                     xt::xarray<T> inside = xt::cast<T>(x >= lo && x <= hi);
+                     c.input_grads[0] = mul(c.grad, constant<T>(std::move(inside)));
+                   });
 }
 
 namespace {
-/// Shared by maximum and minimum: `first` is where a wins; ties split the gradient evenly.
-template <class T, class Cmp>
-Tensor<T> select_extreme(const char* op, const Tensor<T>& a, const Tensor<T>& b, Cmp a_wins) {
+/// Shared by maximum and minimum (kMax picks which): NaN in either input gives NaN, as in
+/// PyTorch. Gradients as PyTorch's derivatives.yaml: the winner gets g, ties g/2 each, and where
+/// a NaN is involved both inputs get g.
+template <bool kMax, class T>
+Tensor<T> select_extreme(const char* op, const Tensor<T>& a, const Tensor<T>& b) {
   check_binary(op, a, b);
-  xt::xarray<T> share_a = xt::where(a_wins(a.value(), b.value()), T(1),
-                                    xt::where(xt::equal(a.value(), b.value()), T(0.5), T(0)));
-  xt::xarray<T> out = share_a * a.value() + (T(1) - share_a) * b.value();
-  return record<T>(op, std::move(out), {a, b}, [share_a](BackwardContext<T>& c) {
-    if (c.needs(0)) c.input_grads[0] = mul(c.grad, constant<T>(xt::xarray<T>(share_a)));
-    if (c.needs(1)) c.input_grads[1] = mul(c.grad, constant<T>(xt::xarray<T>(T(1) - share_a)));
-  });
+  auto pick = [](T x, T y) {
+    if (x != x || y != y) return x != x ? x : y;
+    return (kMax ? x < y : y < x) ? y : x;
+  };
+  return record<T>(
+      op, broadcast_apply(op, a.value(), b.value(), pick), {a, b}, [op](BackwardContext<T>& c) {
+        // Share of the gradient of the input `first` against `other`.
+        auto share = [](T first, T other) {
+          if (kMax ? first < other : first > other) return T(0);
+          return first == other ? T(0.5) : T(1);
+        };
+        const auto& av = c.inputs[0].value();
+        const auto& bv = c.inputs[1].value();
+        if (c.needs(0)) {
+          c.input_grads[0] = mul(c.grad, constant<T>(broadcast_apply(op, av, bv, share)));
+        }
+        if (c.needs(1)) {
+          c.input_grads[1] =
+              mul(c.grad,
+                  constant<T>(broadcast_apply(op, av, bv, [&](T x, T y) { return share(y, x); })));
+        }
+      });
 }
 }  // namespace
 
 template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
-  return select_extreme("maximum", a, b, [](const auto& x, const auto& y) { return x > y; });
+  return select_extreme<true>("maximum", a, b);
 }
 
 template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
-  return select_extreme("minimum", a, b, [](const auto& x, const auto& y) { return x < y; });
+  return select_extreme<false>("minimum", a, b);
 }
 
 template <class T>
 Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("where", a, b);
-  broadcast_shape("where", cond.shape(),
-                  broadcast_shape("where", a.value().shape(), b.value().shape()));
-  xt::xarray<T> out = xt::where(cond, a.value(), b.value());
+  xt::xarray<T> out = detail::uninitialized_array<T>(
+      "where", broadcast_shape("where", cond.shape(),
+                               broadcast_shape("where", a.value().shape(), b.value().shape())));
+  xt::noalias(out) = xt::where(cond, a.value(), b.value());
   return record<T>("where", std::move(out), {a, b}, [cond](BackwardContext<T>& c) {
     xt::xarray<T> take_a = xt::cast<T>(cond);
     if (c.needs(1)) c.input_grads[1] = mul(c.grad, constant<T>(xt::xarray<T>(T(1) - take_a)));
@@ -320,6 +426,7 @@ Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T
   template Tensor<T> mul(const Tensor<T>&, const Tensor<T>&);           \
   template Tensor<T> div(const Tensor<T>&, const Tensor<T>&);           \
   template Tensor<T> neg(const Tensor<T>&);                             \
+  template Tensor<T> div(const Tensor<T>&, scalar_t<T>);                \
   template Tensor<T> add(const Tensor<T>&, scalar_t<T>);                \
   template Tensor<T> mul(const Tensor<T>&, scalar_t<T>);                \
   template Tensor<T> rsub(scalar_t<T>, const Tensor<T>&);               \

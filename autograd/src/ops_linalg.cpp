@@ -42,8 +42,8 @@ Tensor<T> mm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
   const std::size_t n = tb ? b_rows : b_cols;
   const bool batched = ra == 3 || rb == 3;
   const std::size_t batch = ra == 3 ? as[0] : (rb == 3 ? bs[0] : 1);
-  xt::xarray<T> out =
-      detail::uninitialized_array<T>(batched ? array_shape{batch, m, n} : array_shape{m, n});
+  xt::xarray<T> out = detail::uninitialized_array<T>(
+      "matmul", batched ? array_shape{batch, m, n} : array_shape{m, n});
   const std::size_t a_step = ra == 3 ? a_rows * a_cols : 0;
   const std::size_t b_step = rb == 3 ? b_rows * b_cols : 0;
   for (std::size_t i = 0; i < batch; ++i) {
@@ -203,19 +203,19 @@ void linear_backward_direct(BackwardContext<T>& c) {
   const std::size_t in = wv.shape()[0], out = wv.shape()[1];
   const std::size_t rows = xv.dimension() == 2 ? xv.shape()[0] : 1;
   if (c.needs(0)) {
-    auto dx = detail::uninitialized_array<T>(xv.shape());
+    auto dx = detail::uninitialized_array<T>("linear", xv.shape());
     blas::gemm(false, true, rows, in, out, T(1), gv.data(), out, wv.data(), out, T(0), dx.data(),
                in);
     c.input_grads[0] = Tensor<T>(std::move(dx));
   }
   if (c.needs(1)) {
-    auto dw = detail::uninitialized_array<T>(wv.shape());
+    auto dw = detail::uninitialized_array<T>("linear", wv.shape());
     blas::gemm(true, false, in, out, rows, T(1), xv.data(), in, gv.data(), out, T(0), dw.data(),
                out);
     c.input_grads[1] = Tensor<T>(std::move(dw));
   }
   if (c.inputs.size() == 3 && c.needs(2)) {
-    auto db = detail::uninitialized_array<T>({out});
+    auto db = detail::uninitialized_array<T>("linear", {out});
     column_sums(gv.data(), rows, out, db.data());
     c.input_grads[2] = Tensor<T>(std::move(db));
   }
@@ -262,8 +262,8 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
   if (xs.size() > 2) return b.defined() ? add(matmul(x, w), b) : matmul(x, w);
 
   const std::size_t rows = xs.size() == 2 ? xs[0] : 1;
-  auto y = xs.size() == 2 ? detail::uninitialized_array<T>({rows, out})
-                          : detail::uninitialized_array<T>({out});
+  auto y = xs.size() == 2 ? detail::uninitialized_array<T>("linear", {rows, out})
+                          : detail::uninitialized_array<T>("linear", {out});
   // y = x W, then + b row by row: the same rounding as matmul followed by add.
   blas::gemm(false, false, rows, out, in, T(1), x.value().data(), in, w.value().data(), out, T(0),
              y.data(), out);

@@ -67,7 +67,7 @@ constexpr double kLogFloor = -100;
 template <class T>
 Tensor<T> clamped_log(const Tensor<T>& a) {
   const T floor = T(kLogFloor);
-  xt::xarray<T> out = detail::uninitialized_array<T>(a.value().shape());
+  xt::xarray<T> out = detail::uninitialized_array<T>("bce_loss", a.value().shape());
   auto it = a.value().begin();
   for (auto& y : out) {
     const T x = *it++;
@@ -127,7 +127,7 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction red
   T total = 0;
   for (std::size_t i = 0; i < n; ++i) total += (p[i] - t[i]) * (p[i] - t[i]);
   const T scale = reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
-  return record<T>("mse_loss", detail::scalar_array<T>(total * scale), {pred, target},
+  return record<T>("mse_loss", detail::scalar_array<T>("mse_loss", total * scale), {pred, target},
                    [scale](BackwardContext<T>& c) {
                      // d/dpred = 2 (pred - target) g scale, d/dtarget = its negative.
                      if (c.create_graph) {
@@ -141,7 +141,7 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction red
                      const T* p = pv.data();
                      const T* t = c.inputs[1].value().data();
                      const T k = T(2) * scale * c.grad.item();
-                     xt::xarray<T> gp = detail::uninitialized_array<T>(pv.shape());
+                     xt::xarray<T> gp = detail::uninitialized_array<T>("mse_loss", pv.shape());
                      for (std::size_t i = 0; i < gp.size(); ++i) gp.data()[i] = k * (p[i] - t[i]);
                      if (c.needs(1)) {
                        xt::xarray<T> gt = -gp;
@@ -191,7 +191,7 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
   }
   const T scale = reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
   return record<T>(
-      "bce_loss", detail::scalar_array<T>(total * scale), {prob, target},
+      "bce_loss", detail::scalar_array<T>("bce_loss", total * scale), {prob, target},
       [scale, floor, clamped](BackwardContext<T>& c) {
         const Tensor<T>& p = c.inputs[0];
         const Tensor<T>& t = c.inputs[1];
@@ -219,14 +219,14 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
         const T live_from = std::exp(floor);
         auto inverse = [live_from](T x) { return x > live_from ? T(1) / x : T(0); };
         if (c.needs(0)) {
-          xt::xarray<T> gp = detail::uninitialized_array<T>(pa.shape());
+          xt::xarray<T> gp = detail::uninitialized_array<T>("bce_loss", pa.shape());
           for (std::size_t i = 0; i < gp.size(); ++i) {
             gp.data()[i] = k * ((T(1) - tv[i]) * inverse(T(1) - pv[i]) - tv[i] * inverse(pv[i]));
           }
           c.input_grads[0] = Tensor<T>(std::move(gp));
         }
         if (c.needs(1)) {
-          xt::xarray<T> gt = detail::uninitialized_array<T>(pa.shape());
+          xt::xarray<T> gt = detail::uninitialized_array<T>("bce_loss", pa.shape());
           for (std::size_t i = 0; i < gt.size(); ++i) {
             gt.data()[i] = k * (clamped(T(1) - pv[i]) - clamped(pv[i]));
           }
@@ -262,14 +262,14 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const std::vector<std::size_t>& l
 
   xt::xarray<T> out;
   if (keep_rows) {
-    out = detail::uninitialized_array<T>(detail::array_shape{n});
+    out = detail::uninitialized_array<T>("nll_loss", detail::array_shape{n});
     for (std::size_t i = 0; i < n; ++i) out(i) = -v.flat(i * classes + labels[i]);
   } else {
     double total = 0;  // accumulated in double: a float sum over a large batch drifts
     for (std::size_t i = 0; i < n; ++i)
       total -= static_cast<double>(v.flat(i * classes + labels[i]));
     if (reduction == Reduction::mean) total /= static_cast<double>(n);
-    out = detail::scalar_array<T>(static_cast<T>(total));
+    out = detail::scalar_array<T>("nll_loss", static_cast<T>(total));
   }
   return record<T>("nll_loss", std::move(out), {log_probs},
                    [labels, n, classes, keep_rows, scale](BackwardContext<T>& c) {

@@ -2,12 +2,14 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xsort.hpp>
 
 #include "util.hpp"
+#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduction.hpp"
@@ -87,13 +89,50 @@ Tensor<T> mean(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   return mul(sum(a, axis, keepdims), T(1) / static_cast<T>(s[ax]));
 }
 
+namespace {
+/// The maxima of `a` viewed as (outer, len, inner) along its middle axis, in an array of shape
+/// `kept` (the input's shape with that axis of size 1), and each element's share of its slice's
+/// gradient: 1/k for the k elements equal to the maximum (ties share evenly), 0 elsewhere. NaN
+/// propagates as in PyTorch: a slice holding NaN has the maximum NaN, and its NaNs share the
+/// gradient.
+template <class T>
+std::pair<xt::xarray<T>, xt::xarray<T>> max_and_share(const xt::xarray<T>& a,
+                                                      const array_shape& kept, std::size_t outer,
+                                                      std::size_t len, std::size_t inner) {
+  xt::xarray<T> m = detail::uninitialized_array<T>("max", kept);
+  xt::xarray<T> share = detail::uninitialized_array<T>("max", a.shape());
+  const T* x = a.data();
+  T* mo = m.data();
+  T* so = share.data();
+  for (std::size_t o = 0; o < outer; ++o) {
+    for (std::size_t j = 0; j < inner; ++j) {
+      const std::size_t base = o * len * inner + j;
+      T best = x[base];
+      for (std::size_t k = 1; k < len && best == best; ++k) {
+        const T v = x[base + k * inner];
+        if (v != v || v > best) best = v;
+      }
+      const bool nan = best != best;
+      std::size_t ties = 0;
+      for (std::size_t k = 0; k < len; ++k) {
+        const T v = x[base + k * inner];
+        const bool at_max = nan ? v != v : v == best;
+        so[base + k * inner] = at_max ? T(1) : T(0);
+        ties += at_max;
+      }
+      for (std::size_t k = 0; k < len; ++k) so[base + k * inner] /= static_cast<T>(ties);
+      mo[o * inner + j] = best;
+    }
+  }
+  return {std::move(m), std::move(share)};
+}
+}  // namespace
+
 template <class T>
 Tensor<T> max(const Tensor<T>& a) {
   require_nonempty("max", a);
-  const T m = xt::amax(a.value())();
-  xt::xarray<T> share = xt::cast<T>(xt::equal(a.value(), m));
-  share /= xt::sum(share)();
-  return record<T>("max", xt::xarray<T>(m), {a}, [share](BackwardContext<T>& c) {
+  auto [m, share] = max_and_share(a.value(), array_shape{}, 1, a.size(), 1);
+  return record<T>("max", std::move(m), {a}, [share](BackwardContext<T>& c) {
     c.input_grads[0] =
         mul(broadcast_to(c.grad, c.inputs[0].shape()), Tensor<T>(xt::xarray<T>(share)));
   });
@@ -104,17 +143,17 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   require_nonempty("max", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("max", axis, s.size(), s);
-  xt::xarray<T> m = keep_axis<T>(xt::amax(a.value(), {ax}), s, ax);
-  // Ties share the gradient evenly.
-  xt::xarray<T> share = xt::cast<T>(xt::equal(a.value(), m));
-  xt::xarray<T> counts = keep_axis<T>(xt::sum(share, {ax}), s, ax);
-  share /= counts;
-  if (!keepdims)
-    m.reshape(detail::to_array_shape([&] {
-      Shape r(s.begin(), s.end());
-      r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
-      return r;
-    }()));
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < ax; ++d) outer *= s[d];
+  for (std::size_t d = ax + 1; d < s.size(); ++d) inner *= s[d];
+  array_shape kept(s);
+  kept[ax] = 1;
+  auto [m, share] = max_and_share(a.value(), kept, outer, s[ax], inner);
+  if (!keepdims) {
+    array_shape r(s);
+    r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
+    m.reshape(r);
+  }
   return record<T>("max_axis", std::move(m), {a}, [share, ax, keepdims](BackwardContext<T>& c) {
     c.input_grads[0] = mul(broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape()),
                            Tensor<T>(xt::xarray<T>(share)));

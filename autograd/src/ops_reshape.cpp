@@ -2,6 +2,7 @@
 #include <string>
 
 #include "util.hpp"
+#include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {
@@ -25,8 +26,8 @@ template <class T>
 Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) {
   detail::require_defined("reshape", a);
   const std::size_t n = a.size();
-  std::size_t known = 1;
   std::ptrdiff_t infer = -1;
+  std::vector<std::ptrdiff_t> given;  // the target without its -1
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1 && infer < 0) {
       infer = static_cast<std::ptrdiff_t>(i);
@@ -34,9 +35,10 @@ Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) 
       throw ShapeError("reshape: invalid target shape " + shape_str(shape) +
                        " (one -1 at most, no other negative sizes)");
     } else {
-      known *= static_cast<std::size_t>(shape[i]);
+      given.push_back(shape[i]);
     }
   }
+  const std::size_t known = detail::checked_element_count("reshape", given, sizeof(T));
   detail::array_shape target(shape.size());
   for (std::size_t i = 0; i < shape.size(); ++i) target[i] = static_cast<std::size_t>(shape[i]);
   if (infer >= 0) {

@@ -27,13 +27,13 @@ std::size_t span_count(const array_shape& s, std::size_t from, std::size_t to) {
 }
 
 template <class T>
-xt::xarray<T> uninitialized(const array_shape& s) {
-  return detail::uninitialized_array<T>(s);
+xt::xarray<T> uninitialized(const char* op, const array_shape& s) {
+  return detail::uninitialized_array<T>(op, s);
 }
 
 template <class T>
-xt::xarray<T> zeros_of(const array_shape& s) {
-  xt::xarray<T> out = detail::uninitialized_array<T>(s);
+xt::xarray<T> zeros_of(const char* op, const array_shape& s) {
+  xt::xarray<T> out = detail::uninitialized_array<T>(op, s);
   std::fill(out.data(), out.data() + out.size(), T(0));
   return out;
 }
@@ -60,7 +60,7 @@ xt::xarray<T> permuted(const xt::xarray<T>& in, const std::vector<std::size_t>& 
     const std::size_t rows = s[r - 2], cols = s[r - 1], count = span_count(s, 0, r - 2);
     array_shape out_shape(s);
     std::swap(out_shape[r - 2], out_shape[r - 1]);
-    xt::xarray<T> out = uninitialized<T>(out_shape);
+    xt::xarray<T> out = uninitialized<T>("permute", out_shape);
     for (std::size_t b = 0; b < count; ++b) {
       blas::transpose(rows, cols, in.data() + b * rows * cols, out.data() + b * rows * cols);
     }
@@ -74,7 +74,7 @@ xt::xarray<T> permuted(const xt::xarray<T>& in, const std::vector<std::size_t>& 
     out_shape[i] = s[axes[i]];
     src_stride[i] = in_strides[axes[i]];
   }
-  xt::xarray<T> out = uninitialized<T>(out_shape);
+  xt::xarray<T> out = uninitialized<T>("permute", out_shape);
   if (out.size() == 0) return out;
   const std::size_t len = out_shape[r - 1];
   const std::size_t step = src_stride[r - 1];
@@ -125,7 +125,7 @@ Tensor<T> pad_impl(const Tensor<T>& g, std::size_t axis, std::size_t start, std:
   const std::size_t inner = span_count(s, axis + 1, s.size());
   array_shape out_shape(s);
   out_shape[axis] = full;
-  xt::xarray<T> out = zeros_of<T>(out_shape);
+  xt::xarray<T> out = zeros_of<T>("pad", out_shape);
   const T* src = g.value().data();
   T* dst = out.data();
   for (std::size_t o = 0; o < outer; ++o) {
@@ -149,7 +149,7 @@ Tensor<T> narrow_impl(const char* op, const Tensor<T>& a, std::size_t axis, std:
   const std::size_t inner = span_count(s, axis + 1, s.size());
   array_shape out_shape(s);
   out_shape[axis] = length;
-  xt::xarray<T> out = uninitialized<T>(out_shape);
+  xt::xarray<T> out = uninitialized<T>(op, out_shape);
   const T* src = in.data();
   T* dst = out.data();
   for (std::size_t o = 0; o < outer; ++o) {
@@ -175,7 +175,7 @@ Tensor<T> index_add_impl(const Tensor<T>& g, const std::vector<std::size_t>& ind
   const std::size_t inner = span_count(s, 1, s.size());
   array_shape out_shape(s);
   out_shape[0] = rows;
-  xt::xarray<T> out = zeros_of<T>(out_shape);
+  xt::xarray<T> out = zeros_of<T>("index_add", out_shape);
   const T* src = g.value().data();
   T* dst = out.data();
   for (std::size_t p = 0; p < indices.size(); ++p) {
@@ -197,7 +197,7 @@ Tensor<T> index_select_impl(const Tensor<T>& a, const std::vector<std::size_t>& 
   const std::size_t inner = span_count(s, 1, s.size());
   array_shape out_shape(s);
   out_shape[0] = indices.size();
-  xt::xarray<T> out = uninitialized<T>(out_shape);
+  xt::xarray<T> out = uninitialized<T>("index_select", out_shape);
   const T* src = in.data();
   T* dst = out.data();
   for (std::size_t p = 0; p < indices.size(); ++p) {
@@ -219,7 +219,7 @@ template <class T>
 Tensor<T> scatter_impl(const Tensor<T>& g, const std::vector<std::size_t>& labels,
                        std::size_t classes) {
   const std::size_t n = labels.size();
-  xt::xarray<T> out = zeros_of<T>(array_shape{n, classes});
+  xt::xarray<T> out = zeros_of<T>("scatter", array_shape{n, classes});
   const T* src = g.value().data();
   T* dst = out.data();
   for (std::size_t i = 0; i < n; ++i) dst[i * classes + labels[i]] = src[i];
@@ -234,7 +234,7 @@ Tensor<T> gather_impl(const Tensor<T>& a, const std::vector<std::size_t>& labels
   const auto& in = a.value();
   const std::size_t n = labels.size();
   const std::size_t classes = in.shape()[1];
-  xt::xarray<T> out = uninitialized<T>(array_shape{n});
+  xt::xarray<T> out = uninitialized<T>("gather", array_shape{n});
   const T* src = in.data();
   T* dst = out.data();
   for (std::size_t i = 0; i < n; ++i) dst[i] = src[i * classes + labels[i]];
@@ -358,7 +358,11 @@ Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis) {
                        ", which does not match part 0's shape " + shape_str(s0) +
                        " except along axis " + std::to_string(axis));
     }
-    total += si[ax];
+    if (__builtin_add_overflow(total, si[ax], &total)) {
+      throw ShapeError("concat: the parts' sizes along axis " + std::to_string(axis) +
+                       " add up to more than a size can hold (part " + std::to_string(i) +
+                       " has shape " + shape_str(si) + ")");
+    }
   }
   if (parts.size() == 1) return parts[0];
 
@@ -366,7 +370,7 @@ Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis) {
   const std::size_t inner = span_count(s0, ax + 1, s0.size());
   array_shape out_shape(s0);
   out_shape[ax] = total;
-  xt::xarray<T> out = uninitialized<T>(out_shape);
+  xt::xarray<T> out = uninitialized<T>("concat", out_shape);
   std::vector<std::size_t> offsets(parts.size()), sizes(parts.size());
   std::size_t off = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {

@@ -25,6 +25,8 @@
 #include <limits>
 
 #include "util.hpp"
+#include "xgrad/detail/checked_shape.hpp"
+#include "xgrad/detail/value_cache.hpp"
 
 namespace xg {
 
@@ -213,20 +215,24 @@ std::string header_value(const std::string& header, const std::string& key,
   return v;
 }
 
+/// The shape tuple of a .npy header as NumPy writes and reads it (a Python tuple literal of
+/// non-negative integers): "()", "(3,)", "(2, 3)", "(2, 3,)". Anything else, such as "(2 1)",
+/// "(3)" (an int, not a tuple) or "(,)", is rejected as NumPy rejects it.
 std::vector<std::size_t> parse_shape(const std::string& text, const std::string& where) {
-  // "(10, 10)", "(3,)", "()".
-  if (text.size() < 2 || text.front() != '(' || text.back() != ')') {
-    throw Error(where + ": bad shape " + text + " in the header");
-  }
+  const auto bad = [&]() -> Error {
+    return Error(where + ": bad shape " + text + " in the header");
+  };
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') throw bad();
   std::vector<std::size_t> shape;
   std::size_t i = 1;
   const std::size_t end = text.size() - 1;
+  const auto skip_spaces = [&] {
+    while (i < end && text[i] == ' ') ++i;
+  };
+  bool trailing_comma = false;
+  skip_spaces();
   while (i < end) {
-    while (i < end && (text[i] == ' ' || text[i] == ',')) ++i;
-    if (i >= end) break;
-    if (text[i] < '0' || text[i] > '9') {
-      throw Error(where + ": bad shape " + text + " in the header");
-    }
+    if (text[i] < '0' || text[i] > '9') throw bad();
     std::size_t d = 0;
     while (i < end && text[i] >= '0' && text[i] <= '9') {
       const std::size_t digit = static_cast<std::size_t>(text[i] - '0');
@@ -238,7 +244,15 @@ std::vector<std::size_t> parse_shape(const std::string& text, const std::string&
     }
     shape.push_back(d);
     if (shape.size() > 32) throw Error(where + ": more than 32 dimensions in shape " + text);
+    skip_spaces();
+    trailing_comma = false;
+    if (i == end) break;
+    if (text[i] != ',') throw bad();  // "(2 1)"
+    ++i;
+    trailing_comma = true;
+    skip_spaces();
   }
+  if (shape.size() == 1 && !trailing_comma) throw bad();  // "(3)" is an int
   return shape;
 }
 
@@ -290,13 +304,7 @@ xt::xarray<T> read_npy(const fs::path& path) {
     throw Error(where + ": bad fortran_order " + order);
   }
   const auto shape = parse_shape(header_value(header, "shape", where), where);
-  std::uint64_t count = 1;
-  for (auto d : shape) {
-    if (d != 0 && count > std::numeric_limits<std::uint64_t>::max() / sizeof(T) / d) {
-      throw Error(where + ": shape " + shape_str(shape) + " is too large");
-    }
-    count *= d;
-  }
+  const std::uint64_t count = detail::checked_element_count(where.c_str(), shape, sizeof(T));
   const std::uint64_t data_bytes = file_size - data_offset;
   if (data_bytes != count * sizeof(T)) {
     throw Error(where + ": shape " + shape_str(shape) + " needs " +
@@ -306,7 +314,7 @@ xt::xarray<T> read_npy(const fs::path& path) {
   }
   std::vector<std::size_t> stored = shape;
   if (order == "True") std::reverse(stored.begin(), stored.end());
-  xt::xarray<T> out = xt::xarray<T>::from_shape(stored);
+  xt::xarray<T> out = detail::uninitialized_array<T>(where.c_str(), detail::to_array_shape(stored));
   if (count > 0 &&
       !in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(data_bytes))) {
     throw Error(where + ": cannot read the data");

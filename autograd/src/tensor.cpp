@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "util.hpp"
+#include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/detail/node_pool.hpp"
 #include "xgrad/detail/value_cache.hpp"
 #include "xgrad/engine.hpp"
@@ -126,6 +127,15 @@ void Node<T>::apply_backward(BackwardContext<T>&) {
   throw GraphError("backward: a leaf has no backward rule");
 }
 
+namespace {
+template <class T>
+xt::xarray<T> filled(const char* op, const Shape& shape, T value) {
+  xt::xarray<T> a = detail::uninitialized_array<T>(op, detail::to_array_shape(shape));
+  a.fill(value);
+  return a;
+}
+}  // namespace
+
 template <class T>
 Tensor<T>::Tensor(array_type&& value, bool requires_grad)
     : node_(
@@ -143,28 +153,27 @@ Tensor<T> Tensor<T>::scalar(T value, bool requires_grad) {
 
 template <class T>
 Tensor<T> Tensor<T>::zeros(const Shape& shape, bool requires_grad) {
-  return full(shape, T(0), requires_grad);
+  return Tensor(filled("Tensor::zeros", shape, T(0)), requires_grad);
 }
 
 template <class T>
 Tensor<T> Tensor<T>::ones(const Shape& shape, bool requires_grad) {
-  return full(shape, T(1), requires_grad);
+  return Tensor(filled("Tensor::ones", shape, T(1)), requires_grad);
 }
 
 template <class T>
 Tensor<T> Tensor<T>::full(const Shape& shape, T value, bool requires_grad) {
-  array_type a = detail::uninitialized_array<T>(detail::to_array_shape(shape));
-  a.fill(value);
-  return Tensor(std::move(a), requires_grad);
+  return Tensor(filled("Tensor::full", shape, value), requires_grad);
 }
 
 template <class T>
 Tensor<T> Tensor<T>::from(const Shape& shape, const std::vector<T>& values, bool requires_grad) {
-  array_type a = detail::uninitialized_array<T>(detail::to_array_shape(shape));
-  if (a.size() != values.size()) {
-    throw ShapeError("Tensor::from: shape " + shape_str(shape) + " holds " +
-                     std::to_string(a.size()) + " values, got " + std::to_string(values.size()));
+  const std::size_t n = detail::checked_element_count("Tensor::from", shape, sizeof(T));
+  if (n != values.size()) {
+    throw ShapeError("Tensor::from: shape " + shape_str(shape) + " holds " + std::to_string(n) +
+                     " values, got " + std::to_string(values.size()));
   }
+  array_type a = detail::uninitialized_array<T>("Tensor::from", detail::to_array_shape(shape));
   std::copy(values.begin(), values.end(), a.begin());
   return Tensor(std::move(a), requires_grad);
 }

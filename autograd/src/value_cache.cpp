@@ -2,8 +2,11 @@
 #include "xgrad/detail/value_cache.hpp"
 #include "xgrad/memory.hpp"
 
+#include "xgrad/detail/checked_shape.hpp"
+
 #include <algorithm>
 #include <array>
+#include <new>
 #include <vector>
 
 #include <xtensor/xstrides.hpp>
@@ -98,12 +101,17 @@ ValueCache<T>& cache() {
 }  // namespace
 
 template <class T>
-xt::xarray<T> uninitialized_array(const typename xt::xarray<T>::shape_type& shape) {
+xt::xarray<T> uninitialized_array(const char* op, const typename xt::xarray<T>::shape_type& shape) {
   using array_type = xt::xarray<T>;
-  std::size_t elements = 1;
-  for (std::size_t d : shape) elements *= d;
+  const std::size_t elements = checked_element_count(op, shape, sizeof(T));
   typename array_type::storage_type storage;
-  if (!cache<T>().take(elements, storage)) return array_type::from_shape(shape);
+  if (!cache<T>().take(elements, storage)) {
+    try {
+      return array_type::from_shape(shape);
+    } catch (const std::bad_alloc&) {  // also std::bad_array_new_length
+      throw_allocation_failed(op, shape_str(shape), elements * sizeof(T));
+    }
+  }
   typename array_type::inner_shape_type s(shape.begin(), shape.end());
   typename array_type::inner_strides_type strides(shape.size());
   xt::compute_strides(s, xt::layout_type::row_major, strides);
@@ -120,8 +128,10 @@ void release_cached_values() noexcept {
   cache<double>().release();
 }
 
-template xt::xarray<float> uninitialized_array<float>(const xt::xarray<float>::shape_type&);
-template xt::xarray<double> uninitialized_array<double>(const xt::xarray<double>::shape_type&);
+template xt::xarray<float> uninitialized_array<float>(const char*,
+                                                      const xt::xarray<float>::shape_type&);
+template xt::xarray<double> uninitialized_array<double>(const char*,
+                                                        const xt::xarray<double>::shape_type&);
 template void recycle_buffer<float>(xt::xarray<float>&) noexcept;
 template void recycle_buffer<double>(xt::xarray<double>&) noexcept;
 

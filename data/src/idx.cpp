@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/errors.hpp"
 
 namespace xg::data {
@@ -109,20 +110,11 @@ xt::xarray<std::uint8_t> read_idx(const std::string& path) {
   std::vector<unsigned char> dims(4 * rank);
   read_exact(f.get(), dims.data(), dims.size(), path, "the dimensions");
   xt::xarray<std::uint8_t>::shape_type shape(rank);
-  constexpr std::size_t max_total = std::size_t(1) << 34;  // 16 GiB
-  std::size_t total = 1;
-  // The product of the non-zero dimensions is bounded too: with a zero among them the array is
-  // empty, but its strides (products of the other dimensions) must still fit in a long.
-  std::size_t nonzero = 1;
-  for (std::size_t i = 0; i < rank; ++i) {
-    shape[i] = big_endian(&dims[4 * i]);
-    if (shape[i] != 0 && nonzero > max_total / shape[i]) {
-      throw Error("read_idx: '" + path + "' declares an implausibly large shape " +
-                  shape_str(shape));
-    }
-    if (shape[i] != 0) nonzero *= shape[i];
-    total *= shape[i];
-  }
+  for (std::size_t i = 0; i < rank; ++i) shape[i] = big_endian(&dims[4 * i]);
+  // The shared shape check: with a zero dimension the array is empty, but huge other dimensions
+  // would still overflow its strides.
+  const std::string where = "read_idx: '" + path + "'";
+  const std::size_t total = xg::detail::checked_element_count(where.c_str(), shape, 1);
 
   // Grow the buffer as data arrive: a lying header cannot make us allocate more than the file
   // holds (plus one chunk).

@@ -11,6 +11,7 @@
 #include <numeric>
 #include <string>
 
+#include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 
@@ -340,6 +341,8 @@ Regression<T> make_regression(std::size_t n_samples, std::size_t n_features, dou
   for (std::size_t i = 0; i < k; ++i) coef[features[i]] = 100.0 * draw_uniform(rng);
 
   Regression<T> out;
+  xg::detail::checked_element_count("make_regression",
+                                    std::vector<std::size_t>{n_samples, n_features}, sizeof(T));
   auto inputs = xt::xarray<T>::from_shape({n_samples, n_features});
   auto targets = xt::xarray<T>::from_shape({n_samples, std::size_t(1)});
   T* in = inputs.data();

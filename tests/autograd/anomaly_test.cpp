@@ -60,18 +60,19 @@ TEST(Anomaly, InfGradientOfDivisionByATinyNumberNamesTheNodeAndItsCreation) {
       "rdiv_scalar(mul_scalar(sigmoid(add(matmul(input, 0.weight), 0.bias))))", "created at:");
 }
 
-TEST(Anomaly, InfGradientOfSqrtAtZero) {
-  auto x = named(D::from({3}, {4.0, 0.0, 1.0}, true), "x");
+TEST(Anomaly, InfGradientOfAReciprocal) {
+  // 1 / x is finite at x = 1e-200, its derivative -1 / x^2 overflows to -Inf.
+  auto x = named(D::from({3}, {4.0, 1e-200, 1.0}, true), "x");
   DetectAnomaly<double> anomaly({.backtrace = false});
-  auto loss = sum(sqrt(x));
+  auto loss = sum(rdiv(1.0, x));
   try {
     loss.backward();
     FAIL() << "no exception; grad " << x.grad().value();
   } catch (const AnomalyError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("backward of 'sqrt'"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("+Inf at element 1 of (3)"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("sqrt(x)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("backward of 'rdiv_scalar'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("-Inf at element 1 of (3)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("rdiv_scalar(x)"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("created at:"), std::string::npos) << msg;  // backtrace off
   }
 }

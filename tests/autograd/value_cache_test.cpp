@@ -32,11 +32,12 @@ TEST(ValueCache, ReusedBufferGivesTheLayoutOfFromShape) {
   for (const A::shape_type& shape : shapes) {
     std::size_t n = 1;
     for (std::size_t d : shape) n *= d;
-    A donor = uninitialized_array<double>(A::shape_type{n});  // taken from the cache's account
+    A donor =
+        uninitialized_array<double>("test", A::shape_type{n});  // taken from the cache's account
     const double* buffer = donor.data();
     recycle_buffer(donor);
     EXPECT_EQ(donor.storage().size(), 0u);  // the buffer moved into the cache
-    A a = uninitialized_array<double>(shape);
+    A a = uninitialized_array<double>("test", shape);
     EXPECT_EQ(a.data(), buffer) << "shape of " << shape.size() << " dims";
     expect_same_layout(a, A::from_shape(shape));
     // Usable like any array: the broadcasting of size-1 axes relies on their zero strides.
@@ -50,8 +51,8 @@ TEST(ValueCache, ReusedBufferGivesTheLayoutOfFromShape) {
 
 TEST(ValueCache, LastInFirstOutAndOnlySmallBuffers) {
   release_cached_memory();
-  A a = uninitialized_array<double>({3}), b = uninitialized_array<double>({3});
-  A big = uninitialized_array<double>({detail::kCachedValueElements + 1});
+  A a = uninitialized_array<double>("test", {3}), b = uninitialized_array<double>("test", {3});
+  A big = uninitialized_array<double>("test", {detail::kCachedValueElements + 1});
   const double* pa = a.data();
   const double* pb = b.data();
   recycle_buffer(a);
@@ -59,14 +60,14 @@ TEST(ValueCache, LastInFirstOutAndOnlySmallBuffers) {
   recycle_buffer(big);
   EXPECT_EQ(big.storage().size(), detail::kCachedValueElements + 1);    // left to glibc
   EXPECT_EQ(cached_value_bytes(), 2 * (32 + sizeof(A::storage_type)));  // two 32-byte chunks
-  EXPECT_EQ(uninitialized_array<double>({3}).data(), pb);
-  EXPECT_EQ(uninitialized_array<double>({3}).data(), pa);
+  EXPECT_EQ(uninitialized_array<double>("test", {3}).data(), pb);
+  EXPECT_EQ(uninitialized_array<double>("test", {3}).data(), pa);
   EXPECT_EQ(cached_value_bytes(), 0u);
 }
 
 TEST(ValueCache, ABufferMadeElsewhereOnlyStandsInForALostOne) {
   release_cached_memory();
-  { A lost = uninitialized_array<double>({2}); }  // taken, then freed without coming back
+  { A lost = uninitialized_array<double>("test", {2}); }  // taken, then freed without coming back
   std::vector<A> made_elsewhere(10, A{1.0, 2.0});
   for (A& a : made_elsewhere) recycle_buffer(a);
   std::size_t kept = 0;

@@ -40,6 +40,13 @@ class DomainError : public Error {
   using Error::Error;
 };
 
+/// Memory for a result could not be allocated (the message names the operation, the shape and
+/// the bytes asked for).
+class AllocationError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// "(2, 3)" for a shape; "()" for a scalar.
 template <class S>
 std::string shape_str(const S& shape) {

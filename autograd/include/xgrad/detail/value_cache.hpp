@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include <xtensor/xarray.hpp>
 
@@ -23,15 +24,20 @@ namespace xg::detail {
 /// Results with at most this many elements use the cache.
 inline constexpr std::size_t kCachedValueElements = 64;
 
-/// An uninitialised row-major array of the given shape: the same as
-/// xt::xarray<T>::from_shape(shape), with a cached buffer when one of that size is there.
+[[noreturn]] void throw_allocation_failed(const char* op, const std::string& shape,
+                                          std::size_t bytes);
+
+/// An uninitialised row-major array of the given shape for the result of operation `op`: the
+/// same as xt::xarray<T>::from_shape(shape), with a cached buffer when one of that size is there.
+/// The shape is checked first (checked_element_count: ShapeError when it cannot exist), and an
+/// allocation that fails throws AllocationError naming `op`, the shape and the bytes.
 template <class T>
-xt::xarray<T> uninitialized_array(const typename xt::xarray<T>::shape_type& shape);
+xt::xarray<T> uninitialized_array(const char* op, const typename xt::xarray<T>::shape_type& shape);
 
 /// A 0-d array holding v (the same as xt::xarray<T>(v)), on a cached buffer when there is one.
 template <class T>
-xt::xarray<T> scalar_array(T v) {
-  xt::xarray<T> out = uninitialized_array<T>({});
+xt::xarray<T> scalar_array(const char* op, T v) {
+  xt::xarray<T> out = uninitialized_array<T>(op, {});
   out.data()[0] = v;
   return out;
 }

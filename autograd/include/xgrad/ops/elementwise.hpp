@@ -33,6 +33,9 @@ Tensor<T> mul(const Tensor<T>& a, scalar_t<T> s);
 /// s - a
 template <class T>
 Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a);
+/// a / s; throws DomainError if s is zero.
+template <class T>
+Tensor<T> div(const Tensor<T>& a, scalar_t<T> s);
 /// s / a; throws DomainError if a holds a zero.
 template <class T>
 Tensor<T> rdiv(scalar_t<T> s, const Tensor<T>& a);
@@ -114,7 +117,7 @@ Tensor<T> operator*(scalar_t<T> s, const Tensor<T>& a) {
 }
 template <class T>
 Tensor<T> operator/(const Tensor<T>& a, scalar_t<T> s) {
-  return mul(a, scalar_t<T>(1) / s);
+  return div(a, s);
 }
 template <class T>
 Tensor<T> operator/(scalar_t<T> s, const Tensor<T>& a) {

@@ -1,0 +1,44 @@
+// The one check that a shape can describe an array, used by every factory, reader and operation
+// that makes a shape of its own (a broadcast, a matrix product, a reshape target, a file's
+// header) before anything is allocated.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+#include "xgrad/errors.hpp"
+
+namespace xg::detail {
+
+[[noreturn]] void throw_shape_too_large(const char* op, const std::string& shape,
+                                        std::size_t element_size);
+
+/// The number of elements of an array of `shape` whose elements take `element_size` bytes, once
+/// it is known that such an array can exist: the product of the non-zero dimensions, times the
+/// element size, fits in a std::ptrdiff_t. That product is the array's extent in bytes and bounds
+/// the strides xtensor computes as signed numbers, so a zero dimension does not excuse the
+/// others: the strides of (0, 2^40, 2^40) overflow as well (NumPy rejects it too). Otherwise
+/// throws ShapeError naming `op` and the shape; negative dimensions are rejected the same way.
+template <class S>
+std::size_t checked_element_count(const char* op, const S& shape, std::size_t element_size) {
+  constexpr auto kLimit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
+  std::size_t extent = element_size;
+  bool empty = false;
+  bool overflow = false;
+  for (const auto d : shape) {
+    if constexpr (std::is_signed_v<std::decay_t<decltype(d)>>) {
+      if (d < 0) overflow = true;
+    }
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    overflow |= __builtin_mul_overflow(extent, static_cast<std::size_t>(d), &extent);
+  }
+  if (overflow || extent > kLimit) throw_shape_too_large(op, shape_str(shape), element_size);
+  return empty ? 0 : extent / element_size;
+}
+
+}  // namespace xg::detail
