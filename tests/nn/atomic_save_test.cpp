@@ -2,12 +2,14 @@
 // leaves a torn checkpoint; the directory always holds one complete generation.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -201,6 +203,73 @@ TEST(AtomicSave, AReadOnlyDirectoryIsRefusedAndLeavesNoDebris) {
                     Error, locked.string(), "not writable");
   EXPECT_TRUE(fs::is_empty(locked));
   fs::permissions(locked, fs::perms(0755));
+}
+
+/// Runs `body` in a child process and returns its exit status (0: every check held).
+int in_child(const std::function<int()>& body) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    int rc = 99;
+    try {
+      rc = body();
+    } catch (...) {
+    }
+    ::_exit(rc);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
+
+TEST(AtomicSave, AFailedWriteLeavesTheOldCheckpointAndNoDebris) {
+  // A file size limit makes the write fail midway, as a full disk does.
+  test::TempDir root("full");
+  const std::string dir = root.file("ckpt");
+  save_arrays<double>(dir, generation(1));
+  const int rc = in_child([&] {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{1 << 20, 1 << 20};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 1;
+    try {
+      save_arrays<double>(dir, generation(2));
+      return 2;  // the save of 6 MiB should have failed
+    } catch (const Error& e) {
+      if (std::string(e.what()).find("cannot write") == std::string::npos) return 3;
+    }
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(check_intact(dir), 1.0);
+  EXPECT_TRUE(staging_entries(root.path()).empty());
+  save_arrays<double>(dir, generation(3));
+  EXPECT_EQ(check_intact(dir), 3.0);
+}
+
+TEST(AtomicSave, AReadOnlyStagingDirectoryOfADeadWriterIsRemoved) {
+  // Unprivileged, as root removes anything: the writer runs as 'nobody' in its own directory.
+  namespace fs = std::filesystem;
+  test::TempDir root("stale");
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const fs::path stale = root.path() / (".ckpt.saving-" + std::to_string(dead) + "-0");
+  fs::create_directory(stale);
+  std::ofstream(stale / "w.npy") << "left by a writer killed mid-save";
+  const uid_t nobody = 65534;
+  if (::geteuid() == 0) {
+    for (const auto& p : {root.path(), stale, stale / "w.npy"}) {
+      ASSERT_EQ(::chown(p.c_str(), nobody, nobody), 0) << p;
+    }
+  }
+  fs::permissions(stale, fs::perms(0555));
+  const int rc = in_child([&] {
+    if (::geteuid() == 0 && (::setgid(nobody) != 0 || ::setuid(nobody) != 0)) return 1;
+    save_arrays<float>((root.path() / "ckpt").string(), {{"w", xt::xarray<float>{1}}});
+    return fs::exists(stale) ? 2 : 0;
+  });
+  EXPECT_EQ(rc, 0);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(staging_entries(root.path()).empty());
 }
 
 TEST(AtomicSave, NamesAreCheckedTheSameWayForSavingAndLoading) {
