@@ -1,11 +1,12 @@
 // .npy directories (see serialize.hpp).
 //
-// Saving is atomic per directory: the new files are written into a staging directory beside the
-// target (files of the target that are not rewritten are hard-linked in), each file and the
-// directory are fsynced, and the staging directory is swapped with the target in one
-// renameat2(RENAME_EXCHANGE). A crash or kill at any moment leaves either the complete previous
-// directory or the complete new one. Loading is strict: the .npy header, element type and exact
-// byte size are checked before anything is allocated or returned.
+// Saving replaces the whole directory atomically: the new files are written into a staging
+// directory beside the target, each file and the directory are fsynced, and the staging
+// directory is swapped with the target in one renameat2(RENAME_EXCHANGE); the previous
+// checkpoint, now at the staging name, is then removed. A crash or kill at any moment leaves
+// either the complete previous directory or the complete new one. Loading is strict: the .npy
+// header, element type and exact byte size are checked before anything is allocated or
+// returned.
 #include "xgrad/serialize.hpp"
 
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +44,18 @@ constexpr std::size_t kMaxHeader = 1 << 16;  // numpy's own headers are well bel
 
 fs::path file_of(const fs::path& directory, const std::string& name) {
   return directory / (name + ".npy");
+}
+
+/// The one check of array names, for writing and reading alike: a plain file name, so that
+/// "<directory>/<name>.npy" is a file inside the directory.
+void check_array_name(const char* who, const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos) {
+    std::string shown;
+    for (char c : name) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+    throw Error(std::string(who) + ": bad array name '" + shown +
+                "' (a file name: not empty, '.' or '..', without '/' or NUL)");
+  }
 }
 
 std::string sys_error() {
@@ -135,6 +149,69 @@ fs::path normalised(const std::string& directory) {
   return p;
 }
 
+/// The directory a save replaces: `target` itself or, if it is a symbolic link, where the link
+/// leads (a dangling link included), so that the link stays and its target gets the
+/// checkpoint, as torch.save writes through a link.
+fs::path through_links(fs::path target, const std::string& directory) {
+  for (int hops = 0; hops < 40; ++hops) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(target, ec))) return target;
+    if (fs::exists(target, ec)) {
+      const fs::path real = fs::canonical(target, ec);
+      if (ec) {
+        throw Error("save_arrays: cannot follow the link '" + directory + "': " + ec.message());
+      }
+      return real;
+    }
+    const fs::path to = fs::read_symlink(target, ec);
+    if (ec) throw Error("save_arrays: cannot read the link '" + directory + "': " + ec.message());
+    target = fs::weakly_canonical(to.is_absolute() ? to : target.parent_path() / to, ec);
+    if (ec) {
+      throw Error("save_arrays: cannot follow the link '" + directory + "': " + ec.message());
+    }
+  }
+  throw Error("save_arrays: too many levels of symbolic links at '" + directory + "'");
+}
+
+std::string mode_str(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+/// Refuses a directory the caller may not change: access(2) gives the caller's rights, and a
+/// directory without any write bit (0555) is refused even to root, whom access(2) lets write
+/// anywhere.
+void require_writable(const fs::path& dir, const std::string& what) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    throw Error("save_arrays: cannot inspect " + what + " '" + dir.string() + "': " + sys_error());
+  }
+  const bool no_write_bit = (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0;
+  if (no_write_bit || ::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+    throw Error("save_arrays: " + what + " '" + dir.string() + "' is not writable (mode " +
+                mode_str(st.st_mode) + "); nothing was saved and the checkpoint is unchanged");
+  }
+}
+
+/// A save deletes the previous checkpoint, so the directory may hold nothing but its .npy files:
+/// anything else is refused, never deleted.
+void require_only_arrays(const fs::path& target, const std::string& directory) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(target, ec)) {
+    const fs::path file = entry.path().filename();
+    std::error_code type_ec;
+    const bool subdirectory = entry.symlink_status(type_ec).type() == fs::file_type::directory;
+    if (file.extension() != ".npy" || subdirectory) {
+      throw Error("save_arrays: '" + directory + "' holds " +
+                  (subdirectory ? "the subdirectory '" : "'") + file.string() +
+                  "', which is not part of a checkpoint; a save replaces the whole directory, "
+                  "so it may hold .npy files only (move it, or save elsewhere)");
+    }
+  }
+  if (ec) throw Error("save_arrays: cannot read directory '" + directory + "': " + ec.message());
+}
+
 /// ".<name>.saving-<pid>-<n>" beside the target: same file system, so rename is atomic.
 fs::path staging_for(const fs::path& target) {
   static std::atomic<unsigned> counter{0};
@@ -147,6 +224,15 @@ fs::path previous_of(const fs::path& target) {
   return target.parent_path() / ("." + target.filename().string() + ".previous");
 }
 
+/// Removes a staging directory, also one whose permission bits forbid it (copied from an old
+/// checkpoint, or left so by an earlier version).
+void remove_staging(const fs::path& staging) {
+  std::error_code ec;
+  if (fs::remove_all(staging, ec) != static_cast<std::uintmax_t>(-1) && !ec) return;
+  ::chmod(staging.c_str(), S_IRWXU);
+  fs::remove_all(staging, ec);
+}
+
 /// Staging directories of processes that died mid-save (kill -9, power loss) are garbage.
 void remove_stale_staging(const fs::path& target) {
   const std::string prefix = "." + target.filename().string() + ".saving-";
@@ -157,7 +243,7 @@ void remove_stale_staging(const fs::path& target) {
     if (name.rfind(prefix, 0) != 0) continue;
     const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
     if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-      fs::remove_all(entry.path(), ec);
+      remove_staging(entry.path());
     }
   }
 }
@@ -326,14 +412,20 @@ xt::xarray<T> read_npy(const fs::path& path) {
   return out;
 }
 
-/// The directory to read: the target, or the fallback swap's previous copy if a save was cut
-/// at the one instant the target did not exist.
+/// The directory to read: the target, or the fallback swap's previous copy (beside the link's
+/// target for a symbolic link) if a save was cut at the one instant the target did not exist.
 fs::path readable(const std::string& directory) {
   std::error_code ec;
   if (fs::exists(directory, ec)) return fs::path(directory);
-  const fs::path target = fs::path(directory).lexically_normal();
-  const fs::path norm = target.filename().empty() ? target.parent_path() : target;
-  if (!norm.empty() && fs::is_directory(previous_of(norm), ec)) return previous_of(norm);
+  fs::path target = fs::path(directory).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();
+  if (target.empty()) return fs::path(directory);
+  try {
+    target = through_links(target, directory);
+  } catch (const Error&) {
+    return fs::path(directory);
+  }
+  if (fs::is_directory(previous_of(target), ec)) return previous_of(target);
   return fs::path(directory);
 }
 
@@ -341,75 +433,67 @@ fs::path readable(const std::string& directory) {
 
 template <class T>
 void save_arrays(const std::string& directory, const std::map<std::string, xt::xarray<T>>& arrays) {
-  const fs::path target = normalised(directory);
+  for (const auto& [name, array] : arrays) check_array_name("save_arrays", name);
+  const fs::path target = through_links(normalised(directory), directory);
+  const fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   std::error_code ec;
-  if (!target.parent_path().empty()) {
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) {
-      throw Error("save_arrays: cannot create directory '" + target.parent_path().string() +
-                  "': " + ec.message());
-    }
+  fs::create_directories(parent, ec);
+  if (ec) {
+    throw Error("save_arrays: cannot create directory '" + parent.string() + "': " + ec.message());
   }
-  const bool exists = fs::exists(target, ec);
-  if (exists && !fs::is_directory(target, ec)) {
+  struct stat old {};
+  const bool exists = ::stat(target.c_str(), &old) == 0;
+  if (exists && !S_ISDIR(old.st_mode)) {
     throw Error("save_arrays: '" + directory + "' exists and is not a directory");
   }
-  for (const auto& [name, array] : arrays) {
-    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
-      throw Error("save_arrays: bad array name '" + name + "' (a file name, without '/')");
-    }
+  if (exists) {
+    require_writable(target, "the checkpoint directory");
+    require_only_arrays(target, directory);
   }
+  require_writable(parent, "the directory");
   remove_stale_staging(target);
 
   const fs::path staging = staging_for(target);
-  fs::remove_all(staging, ec);
+  remove_staging(staging);
   if (!fs::create_directory(staging, ec) || ec) {
     throw Error("save_arrays: cannot create '" + staging.string() + "': " + ec.message());
   }
   struct Cleanup {
     const fs::path& path;
-    ~Cleanup() {
-      std::error_code e;
-      fs::remove_all(path, e);
-    }
+    ~Cleanup() { remove_staging(path); }
   } cleanup{staging};
 
-  // Keep the files this save does not rewrite (saving only some arrays into a checkpoint).
-  if (exists) {
-    for (const auto& entry : fs::directory_iterator(target, ec)) {
-      const auto file = entry.path().filename();
-      if (entry.is_directory()) {
-        throw Error("save_arrays: '" + directory + "' holds the subdirectory '" + file.string() +
-                    "'; a checkpoint directory is replaced as a whole and may "
-                    "hold files only");
-      }
-      const std::string stem = file.extension() == ".npy" ? file.stem().string() : "";
-      if (!stem.empty() && arrays.count(stem)) continue;
-      fs::create_hard_link(entry.path(), staging / file, ec);
-      if (ec) fs::copy_file(entry.path(), staging / file, ec);
-      if (ec) {
-        throw Error("save_arrays: cannot carry over '" + entry.path().string() +
-                    "': " + ec.message());
-      }
-    }
-    if (ec) throw Error("save_arrays: cannot read directory '" + directory + "': " + ec.message());
-  }
   for (const auto& [name, array] : arrays) write_npy(file_of(staging, name), array);
   fsync_directory(staging);
+  if (exists && ::chmod(staging.c_str(), old.st_mode & 07777) != 0) {
+    throw Error("save_arrays: cannot set the permissions of '" + staging.string() +
+                "': " + sys_error());
+  }
   swap_into_place(staging, target, exists);
-  fsync_directory(target.parent_path().empty() ? fs::path(".") : target.parent_path());
-  // `staging` now holds the previous files (or nothing); Cleanup removes it.
+  fsync_directory(parent);
+  // `staging` now holds the previous checkpoint (or nothing); Cleanup removes it.
 }
 
 template <class T>
 std::map<std::string, xt::xarray<T>> load_arrays(const std::string& directory,
                                                  const std::vector<std::string>& names) {
+  for (const auto& name : names) check_array_name("load_arrays", name);
   const fs::path dir = readable(directory);
   std::map<std::string, xt::xarray<T>> out;
   for (const auto& name : names) {
     const auto path = file_of(dir, name);
-    if (!fs::is_regular_file(path)) {
+    std::error_code ec;
+    const auto type = fs::symlink_status(path, ec).type();
+    if (type == fs::file_type::not_found || type == fs::file_type::none) {
       throw Error("load_arrays: missing file '" + path.string() + "' for '" + name + "'");
+    }
+    if (type == fs::file_type::symlink) {
+      throw Error("load_arrays: '" + path.string() +
+                  "' is a symbolic link; a checkpoint holds regular files only, and nothing "
+                  "outside its directory is read");
+    }
+    if (type != fs::file_type::regular) {
+      throw Error("load_arrays: '" + path.string() + "' for '" + name + "' is not a regular file");
     }
     out.emplace(name, read_npy<T>(path));
   }
@@ -425,6 +509,10 @@ std::vector<std::string> list_arrays(const std::string& directory) {
   if (ec) throw Error("list_arrays: cannot read directory '" + directory + "': " + ec.message());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::string array_file(const std::string& directory, const std::string& name) {
+  return file_of(directory, name).string();
 }
 
 #define XG_INSTANTIATE(T)                                                                        \

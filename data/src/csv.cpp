@@ -1,6 +1,7 @@
 // Numeric CSV reader (see csv.hpp).
 #include "xgrad/data/csv.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -40,6 +41,25 @@ std::string where(const std::string& path, std::size_t line) {
   return "read_csv: '" + path + "' line " + std::to_string(line);
 }
 
+/// The byte that ends a line: '\r' in a file whose first line break is a lone CR (classic Mac
+/// files), else '\n' (LF files; in CRLF files the CR before each LF is dropped).
+char line_end_of(std::string_view text) {
+  const std::size_t at = text.find_first_of("\r\n");
+  const bool lone_cr = at != std::string_view::npos && text[at] == '\r' &&
+                       (at + 1 == text.size() || text[at + 1] != '\n');
+  return lone_cr ? '\r' : '\n';
+}
+
+/// A CR or LF left inside a line is not the file's line break: the file mixes line endings, or
+/// a cell holds a line break (which quoted fields cannot either).
+void reject_stray_break(char c, const std::string& path, std::size_t line_no, std::size_t column) {
+  if (c != '\r' && c != '\n') return;
+  throw Error(where(path, line_no) + ", column " + std::to_string(column) + ": a stray " +
+              (c == '\r' ? "carriage return (CR)" : "line feed (LF)") +
+              " in the cell; the lines of this file end in " + (c == '\r' ? "LF or CRLF" : "CR") +
+              ", and a cell cannot hold a line break");
+}
+
 /// Splits one line into fields. A field may be enclosed in double quotes (then it may hold the
 /// separator, and "" stands for one quote); spaces around a field are dropped.
 std::vector<Field> split(std::string_view line, char separator, const std::string& path,
@@ -64,6 +84,7 @@ std::vector<Field> split(std::string_view line, char separator, const std::strin
           ++i;
           break;
         }
+        reject_stray_break(line[i], path, line_no, fields.size() + 1);
         field.text += line[i++];
       }
       if (!closed) {
@@ -71,6 +92,7 @@ std::vector<Field> split(std::string_view line, char separator, const std::strin
                     ": a quoted field is not closed (quoted fields cannot span lines)");
       }
       while (i < line.size() && is_blank(line[i], separator)) ++i;
+      if (i < line.size()) reject_stray_break(line[i], path, line_no, fields.size() + 1);
       if (i < line.size() && line[i] != separator) {
         throw Error(where(path, line_no) + ", column " + std::to_string(fields.size() + 1) +
                     ": unexpected text after a closing quote");
@@ -78,6 +100,7 @@ std::vector<Field> split(std::string_view line, char separator, const std::strin
     } else {
       const std::size_t end = std::min(line.find(separator, i), line.size());
       field.text = std::string(trim(line.substr(i, end - i), separator));
+      for (char c : field.text) reject_stray_break(c, path, line_no, fields.size() + 1);
       i = end;
     }
     fields.push_back(std::move(field));
@@ -141,12 +164,13 @@ CsvTable read_csv(const std::string& path, char separator) {
   std::vector<double> values;
   bool have_header = false;
   std::size_t line_no = 0;
+  const char line_end = line_end_of(rest);
   while (!rest.empty()) {
-    const std::size_t nl = rest.find('\n');
+    const std::size_t nl = rest.find(line_end);
     std::string_view line = rest.substr(0, nl);
     rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line_end == '\n' && !line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (trim(line, separator).empty()) continue;
 
     auto fields = split(line, separator, path, line_no);
@@ -169,9 +193,11 @@ CsvTable read_csv(const std::string& path, char separator) {
       continue;
     }
     if (fields.size() != table.columns.size()) {
-      throw Error(where(path, line_no) + " has " + std::to_string(fields.size()) +
-                  " fields but the header has " + std::to_string(table.columns.size()) +
-                  " columns");
+      // The column of the first missing or extra field.
+      const std::size_t column = std::min(fields.size(), table.columns.size()) + 1;
+      throw Error(where(path, line_no) + ", column " + std::to_string(column) + ": the row has " +
+                  std::to_string(fields.size()) + " fields but the header has " +
+                  std::to_string(table.columns.size()) + " columns");
     }
     for (std::size_t c = 0; c < fields.size(); ++c) {
       values.push_back(parse_number(fields[c].text, path, line_no, c, table.columns));

@@ -59,8 +59,17 @@ int main() {
   nn::save_parameters(model, "ckpt");  // ckpt/0.weight.npy, ckpt/0.bias.npy, ckpt/2.weight.npy, ...
   nn::load_parameters(model, "ckpt");
   // snippet-end: checkpoint
-  const bool same =
-      model.parameters()[0].value() == before && std::filesystem::exists("ckpt/2.weight.npy");
+  // snippet-begin: checkpoint_partial
+  nn::Sequential<float> first_layer{nn::make<nn::Linear<float>>(10, 10)};
+  // nn::load_parameters(first_layer, "ckpt") throws: unexpected entries '2.bias', '2.weight'
+  const xg::IncompatibleKeys skipped = nn::load_parameters(first_layer, "ckpt", /*strict=*/false);
+  // skipped.unexpected_keys == {"2.bias", "2.weight"}, skipped.missing_keys is empty
+  // snippet-end: checkpoint_partial
+  const bool partial = skipped.unexpected_keys == std::vector<std::string>{"2.bias", "2.weight"} &&
+                       skipped.missing_keys.empty() &&
+                       first_layer.parameters()[0].value() == before;
+  const bool same = partial && model.parameters()[0].value() == before &&
+                    std::filesystem::exists("ckpt/2.weight.npy");
   std::filesystem::remove_all("ckpt");
   return same ? 0 : 1;
 }

@@ -1,8 +1,8 @@
 // Parameter checkpoints as .npy directories (see checkpoint.hpp).
 #include "xgrad/nn/checkpoint.hpp"
 
-#include <filesystem>
 #include <map>
+#include <set>
 
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
@@ -19,31 +19,41 @@ void save_parameters(const Module<T>& module, const std::string& directory) {
 }
 
 template <class T>
-void load_parameters(Module<T>& module, const std::string& directory) {
+IncompatibleKeys load_parameters(Module<T>& module, const std::string& directory, bool strict) {
   const auto named = module.named_parameters();
+  ExpectedKeys expected;
+  for (const auto& [name, p] : named) expected.required.push_back(name);
+  auto keys = match_keys("load_parameters", list_arrays(directory), expected, strict, directory);
+  const std::set<std::string> missing(keys.missing_keys.begin(), keys.missing_keys.end());
   std::vector<std::string> names;
-  names.reserve(named.size());
-  for (const auto& [name, p] : named) names.push_back(name);
+  for (const auto& name : expected.required) {
+    if (!missing.count(name)) names.push_back(name);
+  }
   // load_arrays throws (naming the file) unless every file reads; then every shape is checked
   // before the first value is copied, so a failed load leaves the module untouched.
   auto arrays = load_arrays<T>(directory, names);
   for (const auto& [name, p] : named) {
-    const auto& stored = arrays.at(name);
+    const auto it = arrays.find(name);
+    if (it == arrays.end()) continue;
     const Shape want = p.shape();
-    const Shape got(stored.shape().begin(), stored.shape().end());
+    const Shape got(it->second.shape().begin(), it->second.shape().end());
     if (want != got) {
-      const auto file = (std::filesystem::path(directory) / (name + ".npy")).string();
       throw ShapeError("load_parameters: parameter '" + name + "' has shape " + shape_str(want) +
-                       " in the model but " + shape_str(got) + " in '" + file + "'");
+                       " in the model but " + shape_str(got) + " in '" +
+                       array_file(directory, name) + "'");
     }
   }
   NoGradGuard no_grad;
-  for (auto [name, p] : named) p.mutable_value() = std::move(arrays.at(name));
+  for (auto [name, p] : named) {
+    const auto it = arrays.find(name);
+    if (it != arrays.end()) p.mutable_value() = std::move(it->second);
+  }
+  return keys;
 }
 
 #define XG_INSTANTIATE(T)                                                 \
   template void save_parameters<T>(const Module<T>&, const std::string&); \
-  template void load_parameters<T>(Module<T>&, const std::string&);
+  template IncompatibleKeys load_parameters<T>(Module<T>&, const std::string&, bool);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 
 }  // namespace xg::nn

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -187,52 +188,67 @@ StateDict<T> Optimizer<T>::state_dict() const {
 }
 
 template <class T>
-void Optimizer<T>::load_state_dict(const StateDict<T>& state) {
-  const char* who = "Optimizer::load_state_dict";
-  auto scalar_entry = [&](const char* key) -> double {
+IncompatibleKeys Optimizer<T>::load_state_dict(const StateDict<T>& state, bool strict) {
+  return restore(state, strict, "Optimizer::load_state_dict", "");
+}
+
+template <class T>
+ExpectedKeys Optimizer<T>::expected_keys() const {
+  ExpectedKeys expected;
+  expected.required = {"lr", "iterations"};
+  expected.optional = [this](const std::string& entry) {
+    std::string name;
+    std::size_t index = 0;
+    return split_entry(entry, name, index) && buffers_.count(name) && index < params_.size();
+  };
+  expected.summary = "lr, iterations";
+  for (const auto& [name, entries] : buffers_) expected.summary += ", " + name + ".<i>";
+  expected.summary += " for i < " + std::to_string(params_.size()) + " (the parameters)";
+  return expected;
+}
+
+template <class T>
+IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
+                                       const std::string& who, const std::string& directory) {
+  const std::string source = directory.empty() ? "" : " in '" + directory + "'";
+  std::vector<std::string> found;
+  for (const auto& [entry, array] : state) found.push_back(entry);
+  IncompatibleKeys keys = match_keys(who, found, expected_keys(), strict, directory);
+
+  // Check every entry that is loaded before changing anything.
+  auto scalar_entry = [&](const char* key, double current) -> double {
     const auto it = state.find(key);
-    if (it == state.end()) throw Error(std::string(who) + ": entry '" + key + "' is missing");
+    if (it == state.end()) return current;  // only without strict
     if (it->second.dimension() != 0) {
-      throw ShapeError(std::string(who) + ": entry '" + key + "' has shape " +
+      throw ShapeError(who + ": entry '" + key + "'" + source + " has shape " +
                        shape_str(it->second.shape()) + ", expected a 0-d array ()");
     }
     return static_cast<double>(it->second());
   };
-  const double lr = scalar_entry("lr");
-  const double iterations = scalar_entry("iterations");
+  const double lr = scalar_entry("lr", lr_);
+  const double iterations = scalar_entry("iterations", static_cast<double>(iterations_));
   if (!(lr >= 0) || !std::isfinite(lr)) {
-    throw DomainError(std::string(who) + ": entry 'lr' = " + detail::number_str(lr) +
+    throw DomainError(who + ": entry 'lr'" + source + " = " + detail::number_str(lr) +
                       " is not a finite non-negative number");
   }
   if (!(iterations >= 0) || !std::isfinite(iterations) || std::floor(iterations) != iterations ||
       iterations > 9.007199254740992e15) {
-    throw DomainError(std::string(who) + ": entry 'iterations' = " +
+    throw DomainError(who + ": entry 'iterations'" + source + " = " +
                       detail::number_str(iterations) + " is not a non-negative integer");
   }
-
-  // Check every buffer entry before changing anything.
-  std::string known;
-  for (const auto& [name, entries] : buffers_) known += ", " + name + ".<i>";
+  const std::set<std::string> skipped(keys.unexpected_keys.begin(), keys.unexpected_keys.end());
   std::vector<std::pair<std::string, std::size_t>> targets;
   std::vector<const xt::xarray<T>*> sources;
   for (const auto& [entry, array] : state) {
-    if (entry == "lr" || entry == "iterations") continue;
+    if (entry == "lr" || entry == "iterations" || skipped.count(entry)) continue;
     std::string name;
     std::size_t index = 0;
-    if (!split_entry(entry, name, index) || buffers_.find(name) == buffers_.end()) {
-      throw Error(std::string(who) + ": unknown entry '" + entry + "' (this optimizer has lr" +
-                  ", iterations" + known + ")");
-    }
-    if (index >= params_.size()) {
-      throw IndexError(std::string(who) + ": entry '" + entry + "' is for parameter " +
-                       std::to_string(index) + ", but the optimizer has " +
-                       std::to_string(params_.size()) + " parameters");
-    }
-    const auto& expected = params_[index].value().shape();
-    if (!shapes_equal(array.shape(), expected)) {
-      throw ShapeError(
-          std::string(who) + ": entry '" + entry + "' has shape " + shape_str(array.shape()) +
-          " but " + detail::describe(params_[index], index) + " has shape " + shape_str(expected));
+    split_entry(entry, name, index);  // accepted by expected.optional
+    const auto& want = params_[index].value().shape();
+    if (!shapes_equal(array.shape(), want)) {
+      throw ShapeError(who + ": entry '" + entry + "'" + source + " has shape " +
+                       shape_str(array.shape()) + " but " +
+                       detail::describe(params_[index], index) + " has shape " + shape_str(want));
     }
     targets.emplace_back(std::move(name), index);
     sources.push_back(&array);
@@ -245,6 +261,7 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& state) {
   }
   lr_ = lr;
   iterations_ = static_cast<std::size_t>(iterations);
+  return keys;
 }
 
 template <class T>
@@ -253,12 +270,20 @@ void Optimizer<T>::save(const std::string& directory) const {
 }
 
 template <class T>
-void Optimizer<T>::load(const std::string& directory) {
+IncompatibleKeys Optimizer<T>::load(const std::string& directory, bool strict) {
   const auto names = list_arrays(directory);
   if (names.empty()) {
     throw Error("Optimizer::load: no .npy files in '" + directory + "'");
   }
-  load_state_dict(load_arrays<T>(directory, names));
+  // Files this optimizer does not take are not read at all.
+  IncompatibleKeys keys = match_keys("Optimizer::load", names, expected_keys(), strict, directory);
+  const std::set<std::string> skipped(keys.unexpected_keys.begin(), keys.unexpected_keys.end());
+  std::vector<std::string> wanted;
+  for (const auto& name : names) {
+    if (!skipped.count(name)) wanted.push_back(name);
+  }
+  restore(load_arrays<T>(directory, wanted), strict, "Optimizer::load", directory);
+  return keys;
 }
 
 #define XG_INSTANTIATE(T) template class Optimizer<T>;

@@ -45,6 +45,52 @@ TEST(DataCsv, CrLfBlankLinesQuotesBomAndNoFinalNewline) {
   EXPECT_DOUBLE_EQ(t.values(1, 2), 6.0);
 }
 
+TEST(DataCsv, CrOnlyLineEndingsAreLines) {
+  TempDir dir;
+  const std::string path = dir.file("mac.csv");
+  write_text(path, "a,b\r1,2\r\r3,4\r");
+  auto t = xg::data::read_csv(path);
+  ASSERT_EQ(t.columns, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(t.values.shape()[0], 2u);
+  EXPECT_DOUBLE_EQ(t.values(0, 1), 2.0);
+  EXPECT_DOUBLE_EQ(t.values(1, 0), 3.0);
+  write_text(path, "a,b\r1,2");  // no final line break
+  t = xg::data::read_csv(path);
+  ASSERT_EQ(t.values.shape()[0], 1u);
+  EXPECT_DOUBLE_EQ(t.values(0, 1), 2.0);
+  // Line numbers count CR line breaks.
+  write_text(path, "a,b\r1,2\r3,x\r");
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 3, column 2 ('b')",
+                    "'x' is not a number");
+}
+
+TEST(DataCsv, StrayLineBreaksAreRejectedNamingLineAndColumn) {
+  TempDir dir;
+  const std::string path = dir.file("mixed.csv");
+  write_text(path, "a,b\n1,b\r1\n");  // a CR inside a cell of an LF file
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2, column 2",
+                    "stray carriage return (CR)", "end in LF");
+  // The first line break decides: here it is a lone CR, so the LF is the stray one.
+  write_text(path, "a,b\rc\n1,2\r");
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2, column 1",
+                    "stray line feed (LF)", "end in CR");
+  write_text(path, "x,y\r\n1,2\r3\r\n");  // a lone CR in a CRLF file
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2, column 2",
+                    "stray carriage return (CR)");
+  write_text(path, "x,y\n1,\"2\r\"\n");  // inside a quoted cell
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2, column 2",
+                    "stray carriage return");
+  write_text(path, "x,y\n1,\"2\" \r \n");  // after a closing quote
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2, column 2",
+                    "stray carriage return");
+  write_text(path, "x,y\r1,2\n3,4\r");  // an LF in a CR file
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2, column 2",
+                    "stray line feed (LF)", "end in CR");
+  write_text(path, "x,y\r1,2\r\n3,4\r");  // CR, then CRLF: mixed
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 3, column 1",
+                    "stray line feed");
+}
+
 TEST(DataCsv, OtherSeparator) {
   TempDir dir;
   const std::string path = dir.file("semi.csv");
@@ -81,9 +127,13 @@ TEST(DataCsv, RaggedRowNamesLine) {
   TempDir dir;
   const std::string path = dir.file("ragged.csv");
   write_text(path, "a,b,c\n1,2,3\n\n4,5\n");
-  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 4", "2 fields", "3 columns");
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 4, column 3", "2 fields",
+                    "3 columns");
   write_text(path, "a,b\n1,2,3\n");
-  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2", "3 fields", "2 columns");
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2, column 3", "3 fields",
+                    "2 columns");
+  write_text(path, "a,b\r1,2,3\r");
+  EXPECT_THROW_WITH(xg::data::read_csv(path), xg::Error, path, "line 2, column 3", "3 fields");
 }
 
 TEST(DataCsv, NonNumericCellNamesLineAndColumn) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -169,13 +170,13 @@ TEST(OptimState, LoadRejectsUnknownMissingAndInvalidEntries) {
   SGD<double> sgd({w}, {.lr = 0.1, .momentum = 0.9});
   run(sgd, w, kProblem, 1);
   Adam<double> adam({w});
-  EXPECT_THROW_WITH(adam.load_state_dict(sgd.state_dict()), Error, "momentum_buffer.0",
-                    "unknown entry", "exp_avg.<i>");
+  EXPECT_THROW_WITH(adam.load_state_dict(sgd.state_dict()), Error, "Optimizer::load_state_dict",
+                    "unexpected 1 entry: 'momentum_buffer.0'", "exp_avg.<i>", "exp_avg_sq.<i>");
   EXPECT_EQ(adam.iterations(), 0u);
 
   auto state = sgd.state_dict();
   state.erase("lr");
-  EXPECT_THROW_WITH(sgd.load_state_dict(state), Error, "'lr'", "missing");
+  EXPECT_THROW_WITH(sgd.load_state_dict(state), Error, "missing 1 entry: 'lr'");
 
   state = sgd.state_dict();
   state["lr"] = xt::xarray<double>(-1.0);
@@ -191,12 +192,78 @@ TEST(OptimState, LoadRejectsUnknownMissingAndInvalidEntries) {
 
   state = sgd.state_dict();
   state["momentum_buffer.7"] = xt::xarray<double>({1.0, 2.0, 3.0});
-  EXPECT_THROW_WITH(sgd.load_state_dict(state), IndexError, "momentum_buffer.7", "1 parameters");
+  EXPECT_THROW_WITH(sgd.load_state_dict(state), Error, "unexpected 1 entry: 'momentum_buffer.7'",
+                    "for i < 1");
 
   state = sgd.state_dict();
   state["momentum_buffer"] = xt::xarray<double>({1.0, 2.0, 3.0});
   EXPECT_THROW_WITH(sgd.load_state_dict(state), Error, "'momentum_buffer'");
   EXPECT_EQ(sgd.iterations(), 1u);  // none of the failed loads changed anything
+}
+
+TEST(OptimState, NonStrictLoadSkipsAndReportsWhatDoesNotMatch) {
+  auto w = parameter<double>(kProblem.w0);
+  SGD<double> sgd({w}, {.lr = 0.1, .momentum = 0.9});
+  run(sgd, w, kProblem, 2);
+  auto state = sgd.state_dict();
+  state["momentum_buffer.7"] = xt::xarray<double>({1.0, 2.0, 3.0});
+  state["exp_avg.0"] = xt::xarray<double>({1.0, 2.0});
+  state.erase("lr");
+
+  auto w2 = parameter<double>(kProblem.w0);
+  SGD<double> target({w2}, {.lr = 0.5, .momentum = 0.9});
+  EXPECT_THROW_WITH(target.load_state_dict(state), Error, "missing 1 entry: 'lr'",
+                    "unexpected 2 entries: 'exp_avg.0', 'momentum_buffer.7'");
+  EXPECT_EQ(target.iterations(), 0u);
+  const IncompatibleKeys keys = target.load_state_dict(state, /*strict=*/false);
+  EXPECT_EQ(keys.missing_keys, (std::vector<std::string>{"lr"}));
+  EXPECT_EQ(keys.unexpected_keys, (std::vector<std::string>{"exp_avg.0", "momentum_buffer.7"}));
+  EXPECT_EQ(target.lr(), 0.5);  // kept: not in the state
+  EXPECT_EQ(target.iterations(), 2u);
+  EXPECT_EQ(target.state_dict().at("momentum_buffer.0"), sgd.state_dict().at("momentum_buffer.0"));
+  // Shapes are checked in either mode.
+  state["momentum_buffer.0"] = xt::xarray<double>({1.0});
+  EXPECT_THROW_WITH(target.load_state_dict(state, false), ShapeError, "momentum_buffer.0");
+  EXPECT_TRUE(sgd.load_state_dict(sgd.state_dict()).empty());
+}
+
+TEST(OptimState, AFreshOptimizerSavedOverAnOldDirectoryLoadsFresh) {
+  TempDir dir("reused");
+  auto w = parameter<double>(kProblem.w0);
+  Adam<double> old_run({w}, {.lr = 0.05});
+  run(old_run, w, kProblem, 3);
+  old_run.save(dir.str());
+  auto w_new = parameter<double>(kProblem.w0);
+  Adam<double> new_run({w_new}, {.lr = 0.05});
+  new_run.save(dir.str());  // iteration 0, no buffers yet
+
+  auto w_loaded = parameter<double>(kProblem.w0);
+  Adam<double> loaded({w_loaded}, {.lr = 0.05});
+  run(loaded, w_loaded, kProblem, 1);
+  loaded.load(dir.str());
+  EXPECT_EQ(loaded.iterations(), 0u);
+  EXPECT_EQ(list_arrays(dir.str()), (std::vector<std::string>{"iterations", "lr"}));
+  EXPECT_EQ(loaded.state_dict().size(), 2u);  // no exp_avg of the old run
+}
+
+TEST(OptimState, LoadFromFilesIsStrictAndNamesTheFiles) {
+  auto w = parameter<double>(kProblem.w0);
+  SGD<double> sgd({w}, {.lr = 0.1, .momentum = 0.9});
+  run(sgd, w, kProblem, 1);
+  TempDir dir("strict");
+  sgd.save(dir.str());
+  Adam<double> adam({parameter<double>(kProblem.w0)}, {.lr = 0.01});
+  EXPECT_THROW_WITH(adam.load(dir.str()), Error, "Optimizer::load", dir.str(),
+                    "'momentum_buffer.0'", "momentum_buffer.0.npy");
+  EXPECT_EQ(adam.iterations(), 0u);
+  const auto keys = adam.load(dir.str(), /*strict=*/false);
+  EXPECT_EQ(keys.unexpected_keys, (std::vector<std::string>{"momentum_buffer.0"}));
+  EXPECT_TRUE(keys.missing_keys.empty());
+  EXPECT_EQ(adam.iterations(), 1u);
+  EXPECT_EQ(adam.lr(), 0.1);
+  // Files this optimizer does not take are not even read: a corrupt one is skipped.
+  std::ofstream(dir.file("momentum_buffer.0.npy"), std::ios::trunc) << "garbage";
+  EXPECT_NO_THROW(adam.load(dir.str(), false));
 }
 
 TEST(OptimState, LoadResetsBuffersAbsentFromTheState) {

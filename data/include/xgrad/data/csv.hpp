@@ -19,7 +19,9 @@ struct CsvTable {
 /// numbers (surrounding spaces allowed, blank lines skipped). Throws xg::Error naming the file,
 /// line and column for a missing file, a ragged row or a value that is not a number.
 ///
-/// Details: lines may end in "\n" or "\r\n"; a UTF-8 byte order mark is ignored; any field
+/// Details: lines may end in "\n", "\r\n" or "\r" (old Mac files), as the file's first line
+/// break shows; a CR or LF anywhere else (mixed line endings, a line break in a cell) is an
+/// error naming line and column. A UTF-8 byte order mark is ignored; any field
 /// may be enclosed in double quotes (then it may contain the separator, and "" is one quote;
 /// a quoted field cannot span lines); numbers are read by std::from_chars (a leading '+',
 /// "nan" and "inf" are accepted). Line and column numbers in messages count from 1 and count

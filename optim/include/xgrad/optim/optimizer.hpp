@@ -9,6 +9,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "xgrad/incompatible_keys.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg::optim {
@@ -43,16 +44,21 @@ class Optimizer {
   /// Everything needed to resume: hyper-parameters that change (lr), the step count and the
   /// per-parameter buffers.
   virtual StateDict<T> state_dict() const;
-  /// Restores a state_dict(). Error naming the entry if "lr" or "iterations" is missing or a
-  /// name is not one of this optimizer's buffers; ShapeError naming the entry and both shapes
-  /// if a buffer's shape differs from its parameter's. Nothing changes unless every entry fits.
+  /// Restores a state_dict(), as PyTorch's load_state_dict. Entries: "lr" and "iterations"
+  /// (required) and "<buffer>.<index>" for a buffer of this optimizer and an index below the
+  /// number of parameters (optional). strict (the default): a missing or unexpected entry is an
+  /// xg::Error naming each one. Not strict: what matches is loaded (a missing "lr" or
+  /// "iterations" keeps the current value) and the rest is returned. Either way: ShapeError
+  /// naming the entry and both shapes if a buffer's shape differs from its parameter's, and
+  /// DomainError for an lr or step count out of range; nothing changes unless every entry fits.
   /// Buffers absent from `state` are reset (created again on the parameter's next update).
-  virtual void load_state_dict(const StateDict<T>& state);
-  /// state_dict() as .npy files in `directory` (one per entry), and back: load() reads every
-  /// .npy file of the directory, so keep one optimizer per directory (not beside a model's
-  /// parameters).
+  virtual IncompatibleKeys load_state_dict(const StateDict<T>& state, bool strict = true);
+  /// state_dict() as .npy files in `directory` (one per entry; the directory is replaced as a
+  /// whole, see xg::save_arrays), and back: load() reads every .npy file of the directory as
+  /// load_state_dict does, naming the directory and files in its errors. Keep one optimizer per
+  /// directory (not beside a model's parameters: the two saves would replace each other).
   void save(const std::string& directory) const;
-  void load(const std::string& directory);
+  IncompatibleKeys load(const std::string& directory, bool strict = true);
 
  protected:
   std::vector<Tensor<T>> params_;
@@ -69,6 +75,14 @@ class Optimizer {
   /// Registers a buffer name so that load_state_dict() accepts its entries before the first
   /// step (subclasses call it in their constructor for every buffer they use).
   void declare_buffer(const std::string& name);
+
+ private:
+  /// The entries load_state_dict takes (see there).
+  ExpectedKeys expected_keys() const;
+  /// load_state_dict and load: `who` and `directory` (empty for an in-memory state) name the
+  /// source in errors.
+  IncompatibleKeys restore(const StateDict<T>& state, bool strict, const std::string& who,
+                           const std::string& directory);
 };
 
 }  // namespace xg::optim
