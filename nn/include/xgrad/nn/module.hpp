@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -15,7 +17,9 @@ namespace xg::nn {
 template <class T>
 class Module {
  public:
-  virtual ~Module() = default;
+  /// Releases the children without recursion, so a model nested thousands deep cannot
+  /// overflow the stack when it goes.
+  virtual ~Module();
   Module() = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
@@ -32,6 +36,10 @@ class Module {
   /// Every parameter of this module and its children, depth first, in registration order.
   std::vector<Tensor<T>> parameters() const;
   /// The same with hierarchical names: "0.weight", "2.bias", "encoder.0.weight".
+  /// Called on a root (a module that no other module holds), it also names each parameter
+  /// tensor by that path, so graph pictures, traces and error messages read like the model.
+  /// Optimizers, checkpoints and zero_grad() call it; names are not kept up to date while
+  /// the tree is built, which keeps building linear in the number of modules.
   std::vector<std::pair<std::string, Tensor<T>>> named_parameters() const;
   /// Number of scalar parameters (all elements of all parameters).
   std::size_t parameter_count() const;
@@ -49,29 +57,39 @@ class Module {
   /// Forgets the gradients of all parameters.
   void zero_grad();
 
-  /// A readable, indented printout of the module tree with parameter counts.
+  /// A readable, indented printout of the module tree with parameter counts. Levels deeper
+  /// than max_print_indent() are printed at that level's indentation, so the printout of any
+  /// tree is linear in its number of modules.
   std::string to_string() const;
+  static constexpr std::size_t max_print_indent() { return 32; }
 
  protected:
   /// Registers (and returns) a parameter; it is marked requires_grad and named.
   Tensor<T>& register_parameter(std::string name, Tensor<T> parameter);
-  /// Registers a child module. Its parameter tensors are renamed to their path from here
-  /// ("0.weight"), so graph pictures, traces and error messages read like the model; as each
-  /// parent registers its children the names grow to the full path from the root.
+  /// Registers a child module (null is allowed and printed as None). The name follows the
+  /// rules of register_parameter and must be new here; a module that would contain itself,
+  /// directly or through its children, is refused with the path that closes the cycle.
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
-    if (module) prefix_parameter_names(name, *module);
-    children_.emplace_back(std::move(name), module);
+    add_child(std::move(name), module);
     return module;
   }
   /// Parameters registered by this module itself (not its children).
   std::vector<std::pair<std::string, Tensor<T>>>& own_parameters() { return params_; }
 
  private:
-  static void prefix_parameter_names(const std::string& child_name, const Module<T>& child);
+  void add_child(std::string name, std::shared_ptr<Module<T>> child);
+  void check_member_name(const std::string& where, const std::string& name) const;
+  /// The names of the children from this module down to `target`, joined by '.', when adding
+  /// `child` under this module would make a cycle (this module reachable from `child`).
+  std::optional<std::string> cycle_through(const std::string& name, const Module<T>& child) const;
 
   std::vector<std::pair<std::string, Tensor<T>>> params_;
   std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> children_;
+  /// The modules holding this one as a child, once per registration (for the cycle check).
+  std::vector<Module<T>*> parents_;
+  /// Names of the parameters and children registered here.
+  std::unordered_set<std::string> member_names_;
   bool training_ = true;
 };
 
