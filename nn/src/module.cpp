@@ -2,6 +2,7 @@
 #include "xgrad/nn/module.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <unordered_map>
 
 #include "format.hpp"
@@ -104,9 +105,14 @@ std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() con
         prefix_sizes.pop_back();
       });
   if (parents_.empty()) {
+    // Read before naming: a registration meanwhile leaves the names marked stale.
+    const std::uint64_t registrations = detail::module_registrations.load();
+    static std::mutex naming;  // threads sharing a model may name it at once
+    std::lock_guard<std::mutex> lock(naming);
     for (auto& [path, p] : out) {
       if (p.name() != path) p.set_name(path);
     }
+    named_at_.store(registrations, std::memory_order_relaxed);
   }
   return out;
 }
@@ -163,6 +169,7 @@ Tensor<T>& Module<T>::register_parameter(std::string name, Tensor<T> parameter) 
   parameter.requires_grad_(true);
   parameter.set_name(name);
   member_names_.insert(name);
+  ++detail::module_registrations;
   params_.emplace_back(std::move(name), std::move(parameter));
   return params_.back().second;
 }
@@ -181,6 +188,7 @@ void Module<T>::add_child(std::string name, std::shared_ptr<Module<T>> child) {
   }
   member_names_.insert(name);
   children_.emplace_back(std::move(name), std::move(child));
+  ++detail::module_registrations;
 }
 
 template <class T>

@@ -70,6 +70,22 @@ TEST(NnModule, NestedNamesOrderAndCounts) {
   EXPECT_EQ(model->children()[2].second->type_name(), "Sequential");
 }
 
+TEST(NnModule, CallingARootNamesItsParametersByPath) {
+  auto inner = std::make_shared<nn::Sequential<D>>(
+      std::initializer_list<std::shared_ptr<nn::Module<D>>>{make<nn::Linear<D>>(2, 2)});
+  const auto weight = (*inner)[0].parameters()[0];
+  EXPECT_EQ(weight.name(), "weight");
+  const auto x = Tensor<D>::ones({1, 2});
+  (*inner)(x);
+  EXPECT_EQ(weight.name(), "0.weight");
+  // Put under another root, the tensor is named by its new path at that root's first call.
+  nn::Sequential<D> outer{make<nn::Tanh<D>>(), inner};
+  (*inner)(x);  // no longer a root: leaves the names alone
+  EXPECT_EQ(weight.name(), "0.weight");
+  outer(x);
+  EXPECT_EQ(weight.name(), "1.0.weight");
+}
+
 TEST(NnModule, SharedModuleIsListedOnce) {
   auto shared = make<nn::Linear<D>>(3, 3);
   nn::Sequential<D> model{shared, make<nn::Tanh<D>>(), shared};

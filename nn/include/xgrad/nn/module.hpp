@@ -2,7 +2,9 @@
 // require grad) and its child modules, and knows whether it is training or evaluating.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +15,12 @@
 #include "xgrad/tensor.hpp"
 
 namespace xg::nn {
+
+namespace detail {
+/// Counts registrations in every module tree, so a root can tell cheaply whether its
+/// parameter names may be out of date.
+inline std::atomic<std::uint64_t> module_registrations{0};
+}  // namespace detail
 
 template <class T>
 class Module {
@@ -26,7 +34,14 @@ class Module {
 
   /// The layer's computation, recorded on the tape.
   virtual Tensor<T> forward(const Tensor<T>& input) = 0;
-  Tensor<T> operator()(const Tensor<T>& input) { return forward(input); }
+  /// forward(), after naming the parameters if this is a root whose tree has changed.
+  Tensor<T> operator()(const Tensor<T>& input) {
+    if (parents_.empty() && named_at_.load(std::memory_order_relaxed) !=
+                                detail::module_registrations.load(std::memory_order_relaxed)) {
+      named_parameters();
+    }
+    return forward(input);
+  }
 
   /// Short type name: "Linear", "ReLU", "Sequential".
   virtual std::string type_name() const = 0;
@@ -37,9 +52,9 @@ class Module {
   std::vector<Tensor<T>> parameters() const;
   /// The same with hierarchical names: "0.weight", "2.bias", "encoder.0.weight".
   /// Called on a root (a module that no other module holds), it also names each parameter
-  /// tensor by that path, so graph pictures, traces and error messages read like the model.
-  /// Optimizers, checkpoints and zero_grad() call it; names are not kept up to date while
-  /// the tree is built, which keeps building linear in the number of modules.
+  /// tensor by that path, so graph pictures, traces and error messages read like the model;
+  /// so does the root's operator() after the tree has changed. Registering does not rename
+  /// (that made building quadratic in the depth).
   std::vector<std::pair<std::string, Tensor<T>>> named_parameters() const;
   /// Number of scalar parameters (all elements of all parameters).
   std::size_t parameter_count() const;
@@ -90,6 +105,8 @@ class Module {
   std::vector<Module<T>*> parents_;
   /// Names of the parameters and children registered here.
   std::unordered_set<std::string> member_names_;
+  /// The value of detail::module_registrations when this module last named its parameters.
+  mutable std::atomic<std::uint64_t> named_at_{~std::uint64_t{0}};
   bool training_ = true;
 };
 
