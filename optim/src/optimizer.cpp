@@ -155,18 +155,19 @@ Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char
   std::unordered_set<const Node<T>*> seen;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor<T>& p = params_[i];
-    if (!p.defined()) throw GraphError("Optimizer: " + detail::describe(p, i) + " is undefined");
+    if (!p.defined())
+      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is undefined");
     if (!p.requires_grad()) {
-      throw GraphError("Optimizer: " + detail::describe(p, i) + " of shape " +
+      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " of shape " +
                        shape_str(p.shape()) +
                        " does not require grad (call requires_grad_() on it, or leave it out)");
     }
     if (!p.is_leaf()) {
-      throw GraphError("Optimizer: " + detail::describe(p, i) + " is the result of '" +
+      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is the result of '" +
                        p.op_name() + "', not a leaf; only leaves can be optimized");
     }
     if (!seen.insert(p.node().get()).second) {
-      throw GraphError("Optimizer: " + detail::describe(p, i) +
+      throw GraphError(std::string(name) + ": " + detail::describe(p, i) +
                        " appears more than once in the parameter list");
     }
   }

@@ -99,6 +99,9 @@ TEST(OptimValidation, AnEmptyParameterListIsAnError) {
   EXPECT_THROW_WITH(RMSprop<double> opt(none), GraphError, "RMSprop: got an empty parameter list");
   EXPECT_THROW_WITH(Adam<double> opt(none), GraphError, "Adam: got an empty parameter list");
   EXPECT_THROW_WITH(AdamW<float>({}), GraphError, "AdamW: got an empty parameter list");
+  // The other parameter-list errors name the optimizer too.
+  EXPECT_THROW_WITH(RMSprop<double>({parameter<double>({1.0}), Tensor<double>()}), GraphError,
+                    "RMSprop: parameter 1 is undefined");
 }
 
 }  // namespace
