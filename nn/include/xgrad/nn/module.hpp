@@ -95,8 +95,8 @@ class Module {
  private:
   void add_child(std::string name, std::shared_ptr<Module<T>> child);
   void check_member_name(const std::string& where, const std::string& name) const;
-  /// The names of the children from this module down to `target`, joined by '.', when adding
-  /// `child` under this module would make a cycle (this module reachable from `child`).
+  /// When adding `child` as `name` would make a cycle (this module reachable from `child`):
+  /// the child names from this module around the cycle back to it, joined by '.'.
   std::optional<std::string> cycle_through(const std::string& name, const Module<T>& child) const;
 
   std::vector<std::pair<std::string, Tensor<T>>> params_;
