@@ -3,7 +3,7 @@
 // dMSE/db = Σ_i dMSE/dr̂_i · dr̂_i/dz_i · dz_i/db. The program prints the engine's trace, the
 // same product computed by hand, and writes the tape as a Graphviz picture.
 //
-//   chain_rule_walkthrough [output-dir]   (default: chain_rule_out)
+//   chain_rule_walkthrough [--help] [output-dir]   (default: chain_rule_out)
 //
 // Writes <dir>/ice_cream_bias.dot (and .svg when Graphviz's `dot` is installed) and
 // <dir>/trace.jsonl. Exits non-zero when the hand-computed chain differs from the tape.
@@ -14,6 +14,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli.hpp"
 #include "ice_cream_data.hpp"
 #include "xgrad/autograd.hpp"
 #include "xgrad/dot.hpp"
@@ -22,7 +23,17 @@
 using Tn = xg::Tensor<double>;
 
 int main(int argc, char** argv) {
-  const std::filesystem::path out = argc > 1 ? argv[1] : "chain_rule_out";
+  std::string out_dir = "chain_rule_out";
+  CLI::App app{
+      "Watch the chain rule on seed 003's ice-cream network: the engine's backward trace, the "
+      "same product by hand, and a Graphviz picture of the tape.",
+      "chain_rule_walkthrough"};
+  app.add_option("output-dir", out_dir,
+                 "where ice_cream_bias.dot (.svg with Graphviz) and trace.jsonl go; after -- "
+                 "it may start with '-'")
+      ->capture_default_str();
+  if (auto status = examples::parse_command_line(app, argc, argv)) return *status;
+  const std::filesystem::path out = out_dir;
   std::filesystem::create_directories(out);
 
   Tn x = ice_cream::inputs<double>();

@@ -6,12 +6,19 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "huber_loss.hpp"
 #include "xgrad/autograd.hpp"
 
 using Tn = xg::Tensor<double>;
 
-int main() {
+int main(int argc, char** argv) {
+  CLI::App app{
+      "A custom Huber loss on the tape: trains a line through data with an outlier and passes "
+      "gradcheck.",
+      "custom_op"};
+  if (auto status = examples::parse_command_line(app, argc, argv)) return *status;
+
   int failures = 0;
   // 1) gradcheck: first and second derivatives against finite differences, both inputs, with
   //    residuals on both sides of delta (the kink at |d| = delta is avoided).

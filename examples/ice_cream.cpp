@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 
+#include "cli.hpp"
 #include "ice_cream_data.hpp"
 #include "xgrad/autograd.hpp"
 #include "xgrad/data.hpp"
@@ -42,7 +43,13 @@ ice_cream::Params<double> random_params(unsigned seed) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Seed 003 step by step on the tape: the ice-cream network's output bias, then more "
+      "parameters, then full-batch, stochastic and mini-batch gradient descent.",
+      "ice_cream"};
+  if (auto status = examples::parse_command_line(app, argc, argv)) return *status;
+
   const Tn x = ice_cream::inputs<double>();
   const Tn y = ice_cream::targets<double>();
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "xgrad/autograd.hpp"
 
 using Tn = xg::Tensor<double>;
@@ -56,7 +57,12 @@ bool train_gate(const Gate& gate) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Seed 004: a step-activation perceptron learns AND, OR and NOT with the perceptron rule.",
+      "logic_gates"};
+  if (auto status = examples::parse_command_line(app, argc, argv)) return *status;
+
   const std::vector<Gate> gates = {
       {"AND", 2, {{0, 0}, {0, 1}, {1, 0}, {1, 1}}, {0, 0, 0, 1}},
       {"OR", 2, {{0, 0}, {0, 1}, {1, 0}, {1, 1}}, {0, 1, 1, 1}},

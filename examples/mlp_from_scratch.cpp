@@ -15,6 +15,7 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
+#include "cli.hpp"
 #include "xgrad/autograd.hpp"
 
 using Tn = xg::Tensor<double>;
@@ -41,7 +42,13 @@ double max_abs_diff(const Arr& a, const Arr& b) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Seed 001's sigmoid network twice, with the seed's delta formulas and on the tape, checking "
+      "each epoch that the updates agree.",
+      "mlp_from_scratch"};
+  if (auto status = examples::parse_command_line(app, argc, argv)) return *status;
+
   const Arr X = {{1, 0, 1, 0}, {1, 0, 1, 1}, {0, 1, 0, 1}};
   Arr y = xt::zeros<double>({3, 1});
   y(0, 0) = 1;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "cli.hpp"
 #include "xgrad/data.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
@@ -37,7 +38,15 @@ double mse_of(nn::Module<float>& model, const Tn& x, const Tn& y) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::size_t max_epochs = argc > 1 ? std::stoul(argv[1]) : 1000;
+  std::size_t max_epochs = 1000;
+  CLI::App app{
+      "Seed 004's Keras regression on the tape: Dense(10, tanh) + Dense(1), SGD, MSE, early "
+      "stopping on the validation loss; prints the summary and R².",
+      "regression"};
+  app.add_option("max-epochs", max_epochs, "epochs at most (early stopping may end sooner)")
+      ->check(examples::kCount)
+      ->capture_default_str();
+  if (auto status = examples::parse_command_line(app, argc, argv)) return *status;
   const std::size_t patience = 20;
   nn::manual_seed(0);
 

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "cli.hpp"
 #include "xgrad/data.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
@@ -76,7 +77,13 @@ double fit(nn::Module<double>& model, Loss loss_fn, const Images& train, const I
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Seed 000: spot the stairs pattern in 2x2 images with a perceptron, a sigmoid perceptron and "
+      "an MLP.",
+      "stairs"};
+  if (auto status = examples::parse_command_line(app, argc, argv)) return *status;
+
   nn::manual_seed(0);
   const Images train = make_images(800, 1), test = make_images(400, 2);
   auto mse = [](const Tn& p, const Tn& y) { return xg::mse_loss(p, y); };

@@ -23,6 +23,12 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+/// A path as a command-line operand: one that starts with '-' gets "./" in front, so a file
+/// name can never be read as an option of the program it is given to.
+std::string path_operand(const std::string& path) {
+  return shell_quote(!path.empty() && path.front() == '-' ? "./" + path : path);
+}
+
 template <class T>
 std::string node_label(const Node<T>& n, const DotOptions& o) {
   // Appends only: GCC 12 warns (-Wrestrict, a false positive) on "literal" + std::string temps.
@@ -150,7 +156,7 @@ void render_dot(const std::string& dot_path, const std::string& out_path,
     }
   }
   const std::string cmd =
-      "dot -T" + format + " " + shell_quote(dot_path) + " -o " + shell_quote(out_path);
+      "dot -T" + format + " " + path_operand(dot_path) + " -o " + path_operand(out_path);
   const int status = std::system(cmd.c_str());
   if (status != 0) {
     throw Error("render_dot: '" + cmd + "' failed with status " + std::to_string(status));

@@ -38,7 +38,18 @@ namespace {
 template <class T>
 class ModeRestorer {
  public:
-  explicit ModeRestorer(Module<T>& root) { save(root); }
+  explicit ModeRestorer(Module<T>& root) {
+    std::vector<Module<T>*> stack{&root};  // pre-order without recursion (deep models)
+    while (!stack.empty()) {
+      Module<T>* m = stack.back();
+      stack.pop_back();
+      saved_.emplace_back(m, m->is_training());
+      const auto& children = m->children();
+      for (auto it = children.rbegin(); it != children.rend(); ++it) {
+        if (it->second) stack.push_back(it->second.get());
+      }
+    }
+  }
   ~ModeRestorer() {
     // Pre-order: a parent's train() resets its subtree, then each descendant is set again.
     for (auto& [m, on] : saved_) m->train(on);
@@ -47,10 +58,6 @@ class ModeRestorer {
   ModeRestorer& operator=(const ModeRestorer&) = delete;
 
  private:
-  void save(Module<T>& m) {
-    saved_.emplace_back(&m, m.is_training());
-    for (const auto& [name, child] : m.children()) save(*child);
-  }
   std::vector<std::pair<Module<T>*, bool>> saved_;
 };
 

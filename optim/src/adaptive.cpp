@@ -25,12 +25,8 @@ constexpr const char* kExpAvg = "exp_avg";
 constexpr const char* kExpAvgSq = "exp_avg_sq";
 constexpr const char* kMaxExpAvgSq = "max_exp_avg_sq";
 
-void check_fraction(const char* optimizer, const char* option, double value, bool one_allowed) {
-  if (!(value >= 0) || !(one_allowed ? value <= 1 : value < 1)) {
-    throw DomainError(std::string(optimizer) + ": " + option + " must be in " +
-                      (one_allowed ? "[0, 1]" : "[0, 1)") + ", got " + detail::number_str(value));
-  }
-}
+using detail::check_option;
+using detail::Range;
 
 }  // namespace
 
@@ -38,20 +34,20 @@ void check_fraction(const char* optimizer, const char* option, double value, boo
 // Adagrad
 
 namespace {
+// Each checked() tests the options besides lr, which the Optimizer constructor checks.
+template <class T>
 const AdagradOptions& checked(const AdagradOptions& options) {
-  detail::check_non_negative("Adagrad", "lr", options.lr);
-  detail::check_non_negative("Adagrad", "lr_decay", options.lr_decay);
-  detail::check_non_negative("Adagrad", "weight_decay", options.weight_decay);
-  detail::check_non_negative("Adagrad", "initial_accumulator_value",
-                             options.initial_accumulator_value);
-  detail::check_non_negative("Adagrad", "eps", options.eps);
+  check_option<T>("Adagrad", "lr_decay", options.lr_decay);
+  check_option<T>("Adagrad", "weight_decay", options.weight_decay);
+  check_option<T>("Adagrad", "initial_accumulator_value", options.initial_accumulator_value);
+  check_option<T>("Adagrad", "eps", options.eps);
   return options;
 }
 }  // namespace
 
 template <class T>
 Adagrad<T>::Adagrad(std::vector<Tensor<T>> parameters, AdagradOptions options)
-    : Optimizer<T>(std::move(parameters), checked(options).lr), options_(options) {
+    : Optimizer<T>(std::move(parameters), checked<T>(options).lr, "Adagrad"), options_(options) {
   this->declare_buffer(kSum);
 }
 
@@ -99,19 +95,19 @@ void Adagrad<T>::step() {
 // RMSprop
 
 namespace {
+template <class T>
 const RMSpropOptions& checked(const RMSpropOptions& options) {
-  detail::check_non_negative("RMSprop", "lr", options.lr);
-  check_fraction("RMSprop", "alpha", options.alpha, /*one_allowed=*/true);
-  detail::check_non_negative("RMSprop", "eps", options.eps);
-  detail::check_non_negative("RMSprop", "weight_decay", options.weight_decay);
-  detail::check_non_negative("RMSprop", "momentum", options.momentum);
+  check_option<T>("RMSprop", "alpha", options.alpha, Range::unit_closed);
+  check_option<T>("RMSprop", "eps", options.eps);
+  check_option<T>("RMSprop", "weight_decay", options.weight_decay);
+  check_option<T>("RMSprop", "momentum", options.momentum);
   return options;
 }
 }  // namespace
 
 template <class T>
 RMSprop<T>::RMSprop(std::vector<Tensor<T>> parameters, RMSpropOptions options)
-    : Optimizer<T>(std::move(parameters), checked(options).lr), options_(options) {
+    : Optimizer<T>(std::move(parameters), checked<T>(options).lr, "RMSprop"), options_(options) {
   this->declare_buffer(kSquareAvg);
   if (options.centered) this->declare_buffer(kGradAvg);
   if (options.momentum > 0) this->declare_buffer(kMomentum);
@@ -174,19 +170,23 @@ void RMSprop<T>::step() {
 // Adam and AdamW
 
 namespace {
-const AdamOptions& checked(const AdamOptions& options, const char* optimizer = "Adam") {
-  detail::check_non_negative(optimizer, "lr", options.lr);
-  check_fraction(optimizer, "beta1", options.beta1, /*one_allowed=*/false);
-  check_fraction(optimizer, "beta2", options.beta2, /*one_allowed=*/false);
-  detail::check_non_negative(optimizer, "eps", options.eps);
-  detail::check_non_negative(optimizer, "weight_decay", options.weight_decay);
+template <class T>
+const AdamOptions& checked(const AdamOptions& options, const char* optimizer) {
+  check_option<T>(optimizer, "beta1", options.beta1, Range::unit_open);
+  check_option<T>(optimizer, "beta2", options.beta2, Range::unit_open);
+  check_option<T>(optimizer, "eps", options.eps);
+  check_option<T>(optimizer, "weight_decay", options.weight_decay);
   return options;
 }
 }  // namespace
 
 template <class T>
 Adam<T>::Adam(std::vector<Tensor<T>> parameters, AdamOptions options)
-    : Optimizer<T>(std::move(parameters), checked(options).lr), options_(options) {
+    : Adam(std::move(parameters), options, "Adam") {}
+
+template <class T>
+Adam<T>::Adam(std::vector<Tensor<T>> parameters, AdamOptions options, const char* name)
+    : Optimizer<T>(std::move(parameters), checked<T>(options, name).lr, name), options_(options) {
   this->declare_buffer(kExpAvg);
   this->declare_buffer(kExpAvgSq);
   if (options.amsgrad) this->declare_buffer(kMaxExpAvgSq);
@@ -246,7 +246,7 @@ void Adam<T>::step() {
 
 template <class T>
 AdamW<T>::AdamW(std::vector<Tensor<T>> parameters, AdamOptions options)
-    : Adam<T>(std::move(parameters), checked(options, "AdamW")) {}
+    : Adam<T>(std::move(parameters), options, "AdamW") {}
 
 template <class T>
 void AdamW<T>::step() {

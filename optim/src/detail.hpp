@@ -13,8 +13,21 @@ namespace xg::optim::detail {
 /// The shortest decimal form of `v` that reads back exactly: "0.01", "-1e-06", "nan".
 std::string number_str(double v);
 
-/// DomainError "<optimizer>: <option> must be a finite non-negative number, got <value>".
-void check_non_negative(const char* optimizer, const char* option, double value);
+/// Where a hyper-parameter must lie.
+enum class Range {
+  non_negative,  ///< [0, inf)
+  positive,      ///< (0, inf)
+  unit_closed,   ///< [0, 1]
+  unit_open,     ///< [0, 1)
+};
+
+/// The one check of every optimizer's and scheduler's hyper-parameters (lr included, also when
+/// a scheduler sets it): DomainError "<who>: <option> must be <range>, finite as <T>, got
+/// <value>" unless `value` is in range both as given and as the element type T holds it
+/// (1e300 is a finite double but an infinite float; 0.999999999 is a float 1).
+template <class T>
+void check_option(const char* who, const char* option, double value,
+                  Range range = Range::non_negative);
 
 /// "parameter 3" or "parameter 3 ('weight')".
 template <class T>

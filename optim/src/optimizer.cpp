@@ -8,6 +8,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 
@@ -32,11 +33,56 @@ std::string number_str(double v) {
   return buf;
 }
 
-void check_non_negative(const char* optimizer, const char* option, double value) {
-  if (!(value >= 0) || !std::isfinite(value)) {
-    throw DomainError(std::string(optimizer) + ": " + option +
-                      " must be a finite non-negative number, got " + number_str(value));
+namespace {
+
+template <class T>
+const char* type_label() {
+  return std::is_same_v<T, float> ? "float" : "double";
+}
+
+bool in_range(double v, Range range) {
+  switch (range) {
+    case Range::non_negative:
+      return v >= 0;
+    case Range::positive:
+      return v > 0;
+    case Range::unit_closed:
+      return v >= 0 && v <= 1;
+    case Range::unit_open:
+      return v >= 0 && v < 1;
   }
+  return false;
+}
+
+const char* range_text(Range range) {
+  switch (range) {
+    case Range::non_negative:
+      return "a non-negative number";
+    case Range::positive:
+      return "a positive number";
+    case Range::unit_closed:
+      return "in [0, 1]";
+    case Range::unit_open:
+      return "in [0, 1)";
+  }
+  return "";
+}
+
+}  // namespace
+
+template <class T>
+void check_option(const char* who, const char* option, double value, Range range) {
+  // Compared before converting: a double beyond T's range has no defined conversion.
+  const bool finite = std::isfinite(value) && std::fabs(value) <= std::numeric_limits<T>::max();
+  if (finite && in_range(value, range) &&
+      in_range(static_cast<double>(static_cast<T>(value)), range)) {
+    return;
+  }
+  throw DomainError(std::string(who) + ": " + option + " must be " + range_text(range) +
+                    ", finite as " + type_label<T>() + ", got " + number_str(value) +
+                    (finite ? std::string()
+                            : std::string(" (largest finite ") + type_label<T>() + ": " +
+                                  number_str(std::numeric_limits<T>::max()) + ")"));
 }
 
 template <class T>
@@ -61,8 +107,9 @@ void check_gradients(const char* optimizer, const std::vector<Tensor<T>>& params
   }
 }
 
-#define XG_INSTANTIATE_DETAIL(T)                                   \
-  template std::string describe<T>(const Tensor<T>&, std::size_t); \
+#define XG_INSTANTIATE_DETAIL(T)                                          \
+  template void check_option<T>(const char*, const char*, double, Range); \
+  template std::string describe<T>(const Tensor<T>&, std::size_t);        \
   template void check_gradients<T>(const char*, const std::vector<Tensor<T>>&);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE_DETAIL)
 
@@ -99,24 +146,29 @@ bool split_entry(const std::string& entry, std::string& name, std::size_t& index
 }  // namespace
 
 template <class T>
-Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr)
+Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char* name)
     : params_(std::move(parameters)), lr_(lr) {
-  detail::check_non_negative("Optimizer", "lr", lr);
+  detail::check_option<T>(name, "lr", lr);
+  if (params_.empty()) {
+    throw GraphError(std::string(name) +
+                     ": got an empty parameter list (an optimizer needs a parameter to update)");
+  }
   std::unordered_set<const Node<T>*> seen;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor<T>& p = params_[i];
-    if (!p.defined()) throw GraphError("Optimizer: " + detail::describe(p, i) + " is undefined");
+    if (!p.defined())
+      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is undefined");
     if (!p.requires_grad()) {
-      throw GraphError("Optimizer: " + detail::describe(p, i) + " of shape " +
+      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " of shape " +
                        shape_str(p.shape()) +
                        " does not require grad (call requires_grad_() on it, or leave it out)");
     }
     if (!p.is_leaf()) {
-      throw GraphError("Optimizer: " + detail::describe(p, i) + " is the result of '" +
+      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is the result of '" +
                        p.op_name() + "', not a leaf; only leaves can be optimized");
     }
     if (!seen.insert(p.node().get()).second) {
-      throw GraphError("Optimizer: " + detail::describe(p, i) +
+      throw GraphError(std::string(name) + ": " + detail::describe(p, i) +
                        " appears more than once in the parameter list");
     }
   }
@@ -129,7 +181,7 @@ void Optimizer<T>::zero_grad() {
 
 template <class T>
 void Optimizer<T>::set_lr(double lr) {
-  detail::check_non_negative("Optimizer::set_lr", "lr", lr);
+  detail::check_option<T>("Optimizer::set_lr", "lr", lr);
   lr_ = lr;
 }
 

@@ -14,8 +14,7 @@ template <class T>
 StepLR<T>::StepLR(Optimizer<T>& optimizer, std::size_t step_size, double gamma)
     : Scheduler<T>(optimizer), step_size_(step_size), gamma_(gamma) {
   if (step_size == 0) throw DomainError("StepLR: step_size must be at least 1");
-  if (!(gamma > 0))
-    throw DomainError("StepLR: gamma must be positive, got " + detail::number_str(gamma));
+  detail::check_option<T>("StepLR", "gamma", gamma, detail::Range::positive);
 }
 
 template <class T>
@@ -26,9 +25,7 @@ double StepLR<T>::lr_at(std::size_t epoch) const {
 template <class T>
 ExponentialLR<T>::ExponentialLR(Optimizer<T>& optimizer, double gamma)
     : Scheduler<T>(optimizer), gamma_(gamma) {
-  if (!(gamma > 0)) {
-    throw DomainError("ExponentialLR: gamma must be positive, got " + detail::number_str(gamma));
-  }
+  detail::check_option<T>("ExponentialLR", "gamma", gamma, detail::Range::positive);
 }
 
 template <class T>
@@ -39,10 +36,7 @@ double ExponentialLR<T>::lr_at(std::size_t epoch) const {
 template <class T>
 InverseTimeLR<T>::InverseTimeLR(Optimizer<T>& optimizer, double decay)
     : Scheduler<T>(optimizer), decay_(decay) {
-  if (!(decay >= 0)) {
-    throw DomainError("InverseTimeLR: decay must be non-negative, got " +
-                      detail::number_str(decay));
-  }
+  detail::check_option<T>("InverseTimeLR", "decay", decay);
 }
 
 template <class T>

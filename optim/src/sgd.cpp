@@ -16,12 +16,13 @@ constexpr const char* kMomentum = "momentum_buffer";
 }
 
 namespace {
+/// The options besides lr, which the Optimizer constructor checks.
+template <class T>
 const SGDOptions& checked(const SGDOptions& options) {
-  detail::check_non_negative("SGD", "lr", options.lr);
-  detail::check_non_negative("SGD", "momentum", options.momentum);
-  detail::check_non_negative("SGD", "dampening", options.dampening);
-  detail::check_non_negative("SGD", "weight_decay", options.weight_decay);
-  detail::check_non_negative("SGD", "decay", options.decay);
+  detail::check_option<T>("SGD", "momentum", options.momentum);
+  detail::check_option<T>("SGD", "dampening", options.dampening);
+  detail::check_option<T>("SGD", "weight_decay", options.weight_decay);
+  detail::check_option<T>("SGD", "decay", options.decay);
   if (options.nesterov && (options.momentum <= 0 || options.dampening != 0)) {
     throw DomainError("SGD: nesterov requires momentum > 0 and dampening = 0, got momentum = " +
                       detail::number_str(options.momentum) +
@@ -33,7 +34,7 @@ const SGDOptions& checked(const SGDOptions& options) {
 
 template <class T>
 SGD<T>::SGD(std::vector<Tensor<T>> parameters, SGDOptions options)
-    : Optimizer<T>(std::move(parameters), checked(options).lr), options_(options) {
+    : Optimizer<T>(std::move(parameters), checked<T>(options).lr, "SGD"), options_(options) {
   if (options.momentum != 0) this->declare_buffer(kMomentum);
 }
 

@@ -2,6 +2,7 @@
 // escaped labels, gradients after backward, and survives a 10^5-deep chain.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -194,6 +195,27 @@ TEST(Dot, WritesAndRendersOrSaysGraphvizIsMissing) {
   } else {
     EXPECT_THROW_WITH(xg::render_dot(dot, svg), xg::Error, "apt-get install graphviz");
   }
+}
+
+TEST(Dot, RendersFileNamesThatStartWithADash) {
+  if (!xg::graphviz_available()) GTEST_SKIP() << "Graphviz's dot is not installed";
+  xg::test::TempDir dir("dot-dash");
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  auto a = Tn::scalar(2.0, true).set_name("a");
+  xg::write_dot(xg::tanh(a * a), "-V.dot");
+  std::string error;
+  try {
+    xg::render_dot("-V.dot", "-o.svg");
+  } catch (const xg::Error& e) {
+    error = e.what();
+  }
+  std::filesystem::current_path(cwd);
+  EXPECT_EQ(error, "");
+  std::ifstream s(dir.file("-o.svg"));
+  std::stringstream picture;
+  picture << s.rdbuf();
+  EXPECT_NE(picture.str().find(">tanh<"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Module bookkeeping: hierarchical names, counts, modes, zero_grad and the printout.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "nn/nn_test_util.hpp"
 
 namespace {
@@ -66,6 +68,22 @@ TEST(NnModule, NestedNamesOrderAndCounts) {
   ASSERT_EQ(model->children().size(), 3u);
   EXPECT_EQ(model->children()[2].first, "2");
   EXPECT_EQ(model->children()[2].second->type_name(), "Sequential");
+}
+
+TEST(NnModule, CallingARootNamesItsParametersByPath) {
+  auto inner = std::make_shared<nn::Sequential<D>>(
+      std::initializer_list<std::shared_ptr<nn::Module<D>>>{make<nn::Linear<D>>(2, 2)});
+  const auto weight = (*inner)[0].parameters()[0];
+  EXPECT_EQ(weight.name(), "weight");
+  const auto x = Tensor<D>::ones({1, 2});
+  (*inner)(x);
+  EXPECT_EQ(weight.name(), "0.weight");
+  // Put under another root, the tensor is named by its new path at that root's first call.
+  nn::Sequential<D> outer{make<nn::Tanh<D>>(), inner};
+  (*inner)(x);  // no longer a root: leaves the names alone
+  EXPECT_EQ(weight.name(), "0.weight");
+  outer(x);
+  EXPECT_EQ(weight.name(), "1.0.weight");
 }
 
 TEST(NnModule, SharedModuleIsListedOnce) {
@@ -172,6 +190,162 @@ TEST(NnModule, RegisterParameterRejectsBadNamesAndTensors) {
   EXPECT_THROW_WITH(BadNames m(1), Error, "'w'", "already registered");
   EXPECT_THROW_WITH(BadNames m(2), GraphError, "'w'", "undefined");
   EXPECT_THROW_WITH(BadNames m(3), GraphError, "'w'", "leaf");
+}
+
+class Twins : public nn::Module<D> {
+ public:
+  explicit Twins(int which) {
+    if (which == 0) {
+      register_module("fc", make<nn::Linear<D>>(1, 1));
+      register_module("fc", make<nn::Linear<D>>(1, 1));
+    }
+    if (which == 1) {
+      register_parameter("w", Tensor<D>::zeros({1}));
+      register_module("w", make<nn::Tanh<D>>());
+    }
+    if (which == 2) register_module("a.b", make<nn::Tanh<D>>());
+    if (which == 3) register_module("", make<nn::Tanh<D>>());
+  }
+  Tensor<D> forward(const Tensor<D>& x) override { return x; }
+  std::string type_name() const override { return "Twins"; }
+};
+
+TEST(NnModule, RegisterModuleRejectsTakenAndBadNames) {
+  EXPECT_THROW_WITH(Twins m(0), Error, "Twins::register_module('fc')", "already registered");
+  EXPECT_THROW_WITH(Twins m(1), Error, "Twins::register_module('w')", "already registered");
+  EXPECT_THROW_WITH(Twins m(2), Error, "'a.b'", "'.'");
+  EXPECT_THROW_WITH(Twins m(3), Error, "non-empty");
+}
+
+using Seq = nn::Sequential<D>;
+
+TEST(NnModule, CyclesAreRefusedWithTheirPath) {
+  // Directly: a Sequential added to itself.
+  auto a = std::make_shared<Seq>();
+  a->add(make<nn::Linear<D>>(2, 2));
+  EXPECT_THROW_WITH(a->add(a), GraphError, "register_module('1')", "contain this Sequential",
+                    "path '1'");
+  EXPECT_EQ(a->size(), 1u);
+  // Through children: a -> b -> c, then c.add(a) and b.add(a).
+  auto b = std::make_shared<Seq>();
+  auto c = std::make_shared<Seq>();
+  a->add(b);
+  b->add(make<nn::Tanh<D>>()).add(c);
+  EXPECT_THROW_WITH(c->add(a), GraphError, "path '0.1.1'");
+  EXPECT_THROW_WITH(b->add(a), GraphError, "path '2.1'");
+  EXPECT_THROW_WITH(c->add(b), GraphError, "path '0.1'");
+  EXPECT_EQ(c->size(), 0u);
+  EXPECT_EQ(b->size(), 2u);
+  // The same module in two places is not a cycle, and the model still works.
+  auto d = std::make_shared<Seq>();
+  d->add(c).add(c);
+  a->add(d);
+  c->add(make<nn::Linear<D>>(2, 2));
+  EXPECT_EQ(a->parameters().size(), 4u);
+  EXPECT_EQ(a->parameter_count(), 12u);
+  a->eval();
+  EXPECT_FALSE(c->is_training());
+  EXPECT_THROW_WITH(c->add(d), GraphError, "path '1.0'");
+  const std::string want =
+      "Sequential(\n"
+      "  (0): Linear(in=2, out=2, bias=true)  # 6 parameters\n"
+      "  (1): Sequential(\n"
+      "    (0): Tanh()\n"
+      "    (1): Sequential(\n"
+      "      (0): Linear(in=2, out=2, bias=true)  # 6 parameters\n"
+      "    )  # 6 parameters\n"
+      "  )  # 6 parameters\n"
+      "  (2): Sequential(\n"
+      "    (0): Sequential(\n"
+      "      (0): Linear(in=2, out=2, bias=true)  # 6 parameters\n"
+      "    )  # 6 parameters\n"
+      "    (1): Sequential(\n"
+      "      (0): Linear(in=2, out=2, bias=true)  # 6 parameters\n"
+      "    )  # 6 parameters\n"
+      "  )  # 6 parameters\n"
+      ")  # 12 parameters";
+  EXPECT_EQ(a->to_string(), want);
+  auto x = Tensor<D>::ones({1, 2});
+  EXPECT_EQ((*a)(x).shape(), (Shape{1, 2}));
+}
+
+/// `depth` Sequentials nested in one another around a Linear(1, 1), built from the innermost
+/// out (each new Sequential holds the previous) or from the root down.
+std::shared_ptr<Seq> nested(std::size_t depth, bool bottom_up) {
+  if (bottom_up) {
+    std::shared_ptr<Seq> m = std::make_shared<Seq>();
+    m->add(make<nn::Linear<D>>(1, 1));
+    for (std::size_t i = 1; i < depth; ++i) {
+      auto outer = std::make_shared<Seq>();
+      outer->add(m);
+      m = outer;
+    }
+    return m;
+  }
+  auto root = std::make_shared<Seq>();
+  Seq* leaf = root.get();
+  for (std::size_t i = 1; i < depth; ++i) {
+    auto inner = std::make_shared<Seq>();
+    leaf->add(inner);
+    leaf = inner.get();
+  }
+  leaf->add(make<nn::Linear<D>>(1, 1));
+  return root;
+}
+
+TEST(NnModule, DeepNestingIsLinearAndNeedsNoDeepStack) {
+  // 100,000 levels: quadratic work in building, naming or printing would take minutes (past
+  // ctest's timeout), and a recursion per level would overflow an 8 MiB stack.
+  constexpr std::size_t depth = 100000;
+  for (const bool bottom_up : {true, false}) {
+    SCOPED_TRACE(bottom_up ? "bottom up" : "top down");
+    auto model = nested(depth, bottom_up);
+    Seq* innermost = model.get();
+    for (std::size_t i = 1; i < depth; ++i) innermost = &dynamic_cast<Seq&>((*innermost)[0]);
+    auto& linear = dynamic_cast<nn::Linear<D>&>((*innermost)[0]);
+    // Building named nothing: a parameter's name is its path, 2 bytes a level, only once the
+    // root lists its parameters.
+    EXPECT_EQ(linear.weight().name(), "weight");
+    const auto named = model->named_parameters();
+    ASSERT_EQ(named.size(), 2u);
+    std::string path;
+    for (std::size_t i = 0; i < depth; ++i) path += "0.";
+    EXPECT_EQ(named[0].first, path + "weight");
+    EXPECT_EQ(linear.weight().name(), path + "weight");
+    EXPECT_EQ(linear.bias().name(), path + "bias");
+    EXPECT_EQ(model->parameter_count(), 2u);
+    model->eval();
+    EXPECT_FALSE(linear.is_training());
+    model->train();
+    EXPECT_TRUE(linear.is_training());
+    // Two lines a level, indented at most max_print_indent() levels: linear in the depth.
+    const std::string printed = model->to_string();
+    EXPECT_EQ(static_cast<std::size_t>(std::count(printed.begin(), printed.end(), '\n')),
+              2 * depth);
+    EXPECT_LT(printed.size(), depth * 2 * (2 * nn::Module<D>::max_print_indent() + 30));
+    const std::string deepest(2 * nn::Module<D>::max_print_indent(), ' ');
+    EXPECT_NE(
+        printed.find("\n" + deepest + "(0): Linear(in=1, out=1, bias=true)  # 2 parameters\n"),
+        std::string::npos);
+    EXPECT_EQ(printed.find("\n " + deepest), std::string::npos);
+    // A cycle closed at the bottom is found and named.
+    EXPECT_THROW_WITH(innermost->add(model), GraphError,
+                      "path '1." + path.substr(0, 2 * depth - 3) + "'");
+  }  // the model is released here, level by level
+}
+
+TEST(NnModule, PrintoutIndentsUpToTheLimit) {
+  const std::size_t limit = nn::Module<D>::max_print_indent();
+  auto model = nested(limit + 3, true);
+  const std::string printed = model->to_string();
+  const std::string at_limit(2 * limit, ' ');
+  // Levels limit, limit + 1 and limit + 2 (the Linear) print at the limit's indentation.
+  EXPECT_NE(printed.find("\n" + at_limit + "(0): Sequential(\n" + at_limit + "(0): Sequential(\n" +
+                         at_limit + "(0): Linear"),
+            std::string::npos);
+  EXPECT_NE(printed.find("\n" + std::string(2 * (limit - 1), ' ') + "(0): Sequential(\n" +
+                         at_limit + "(0): Sequential("),
+            std::string::npos);
 }
 
 }  // namespace

@@ -78,6 +78,8 @@ class Adam : public Optimizer<T> {
   void step() override;
 
  protected:
+  /// For AdamW: `name` starts the messages of the option checks.
+  Adam(std::vector<Tensor<T>> parameters, AdamOptions options, const char* name);
   /// Shared by Adam and AdamW: for parameter i, w *= decoupled_scale (AdamW), g + l2 w as the
   /// gradient (Adam's weight_decay), the moment updates and the step; t = iterations() + 1.
   void adam_update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g, double l2,

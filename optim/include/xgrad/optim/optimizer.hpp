@@ -22,9 +22,10 @@ using StateDict = std::map<std::string, xt::xarray<T>>;
 template <class T>
 class Optimizer {
  public:
-  /// GraphError naming the parameter's index if one is undefined, does not require grad, is not
-  /// a leaf or appears twice; DomainError for a negative or non-finite lr.
-  Optimizer(std::vector<Tensor<T>> parameters, double lr);
+  /// GraphError for an empty list, and naming the parameter's index if one is undefined, does
+  /// not require grad, is not a leaf or appears twice; DomainError for an lr that is negative or
+  /// not finite as T. `name` (the optimizer's) starts the messages.
+  Optimizer(std::vector<Tensor<T>> parameters, double lr, const char* name = "Optimizer");
   virtual ~Optimizer() = default;
 
   /// One update of every parameter (under NoGradGuard, in place).
@@ -35,7 +36,7 @@ class Optimizer {
   /// The learning rate. Updates use it rounded to T (so that a float state_dict restores it
   /// exactly).
   double lr() const { return lr_; }
-  /// DomainError for a negative or non-finite lr.
+  /// DomainError for an lr that is negative or not finite as T (schedulers set lr here).
   void set_lr(double lr);
   /// Number of step() calls so far.
   std::size_t iterations() const { return iterations_; }

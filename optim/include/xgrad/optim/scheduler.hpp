@@ -17,10 +17,11 @@ class Scheduler {
  public:
   explicit Scheduler(Optimizer<T>& optimizer) : optimizer_(optimizer), base_lr_(optimizer.lr()) {}
   virtual ~Scheduler() = default;
-  /// Advances one epoch and updates the optimizer's lr.
+  /// Advances one epoch and updates the optimizer's lr. An lr that set_lr() refuses (not
+  /// finite as T) throws its DomainError and changes nothing.
   void step() {
+    optimizer_.set_lr(lr_at(epoch_ + 1));
     ++epoch_;
-    optimizer_.set_lr(lr_at(epoch_));
   }
   std::size_t epoch() const { return epoch_; }
   double base_lr() const { return base_lr_; }
