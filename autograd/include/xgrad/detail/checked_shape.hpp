@@ -24,21 +24,23 @@ namespace xg::detail {
 template <class S>
 std::size_t checked_element_count(const char* op, const S& shape, std::size_t element_size) {
   constexpr auto kLimit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
-  std::size_t extent = element_size;
-  bool empty = false;
+  // The common case in one pass: no zero, no overflow. A zero makes the product 0 whatever
+  // follows, so empty shapes take the second pass, which skips the zeros.
+  std::size_t elements = 1;
   bool overflow = false;
   for (const auto d : shape) {
-    if constexpr (std::is_signed_v<std::decay_t<decltype(d)>>) {
-      if (d < 0) overflow = true;
-    }
-    if (d == 0) {
-      empty = true;
-      continue;
-    }
-    overflow |= __builtin_mul_overflow(extent, static_cast<std::size_t>(d), &extent);
+    if constexpr (std::is_signed_v<std::decay_t<decltype(d)>>) overflow |= d < 0;
+    overflow |= __builtin_mul_overflow(elements, static_cast<std::size_t>(d), &elements);
+  }
+  if (!overflow && elements != 0 && elements <= kLimit / element_size) [[likely]] {
+    return elements;
+  }
+  std::size_t extent = element_size;
+  for (const auto d : shape) {
+    if (d != 0) overflow |= __builtin_mul_overflow(extent, static_cast<std::size_t>(d), &extent);
   }
   if (overflow || extent > kLimit) throw_shape_too_large(op, shape_str(shape), element_size);
-  return empty ? 0 : extent / element_size;
+  return elements;
 }
 
 }  // namespace xg::detail
