@@ -180,13 +180,13 @@ class Pass {
   /// usually hits; another pass (another thread's, a nested one) may have overwritten it, and
   /// then the table is searched.
   LeafState& leaf_state(Node<T>& leaf) {
-    auto& table = *leaves_;
+    std::vector<LeafState>& table = *leaves_;
     const std::uint64_t hint = mark_of(leaf).load(std::memory_order_relaxed);
     if (hint < table.size() && table[hint].node == &leaf) return table[hint];
     return find_leaf(leaf);
   }
 
-  LeafState& find_leaf(Node<T>& leaf) {
+  [[gnu::noinline]] LeafState& find_leaf(Node<T>& leaf) {
     auto& table = *leaves_;
     std::size_t i = table.size();
     if (table.size() <= kScannedLeaves) {
