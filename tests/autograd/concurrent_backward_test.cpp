@@ -42,7 +42,7 @@ void run_together(int n, F work) {
 }
 
 TEST(ConcurrentBackward, SharedLeavesGetExactlyTheSumOfAllThreadsGradients) {
-  constexpr int kThreads = 4, kPasses = 200;
+  constexpr int kThreads = 4, kPasses = 2000;
   auto w = Tensor<double>::zeros({4, 3}, true);
   auto b = Tensor<double>::zeros({3}, true);
   auto loss_of = [&](int t) {
