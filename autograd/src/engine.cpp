@@ -45,7 +45,7 @@ using NodePtr = std::shared_ptr<Node<T>>;
 /// A vector borrowed for one pass from this thread's spares, so that small backward passes
 /// (a training step of a small model) do not allocate their work lists again every time. A pass
 /// started inside a pass borrows its own; very large lists are not kept.
-template <class V>
+template <class V, std::size_t kMaxKept = 4096>
 class ScratchVector {
  public:
   ScratchVector() {
@@ -66,7 +66,7 @@ class ScratchVector {
   std::vector<V>* operator->() { return &v_; }
 
  private:
-  static constexpr std::size_t kMaxKept = 4096, kMaxSpares = 4;
+  static constexpr std::size_t kMaxSpares = 4;
   static std::vector<std::vector<V>>& spares() {
     thread_local std::vector<std::vector<V>> s;
     return s;
@@ -191,23 +191,59 @@ class Pass {
     std::size_t i = table.size();
     if (table.size() <= kScannedLeaves) {
       for (std::size_t j = 0; j < table.size(); ++j) {
-        if (table[j].node == &leaf) i = j;
+        if (table[j].node == &leaf) {
+          i = j;
+          break;
+        }
       }
-    } else if (auto it = leaf_index_.find(&leaf); it != leaf_index_.end()) {
-      i = it->second;
+    } else {
+      i = indexed_leaf(&leaf);
     }
     if (i == table.size()) {
       table.push_back(LeafState{&leaf, 0, Tensor<T>()});
-      if (table.size() > kScannedLeaves) {
-        if (leaf_index_.empty()) {
-          for (std::size_t j = 0; j < table.size(); ++j) leaf_index_.emplace(table[j].node, j);
-        } else {
-          leaf_index_.emplace(&leaf, i);
-        }
-      }
+      if (table.size() > kScannedLeaves) index_last_leaf();
     }
     mark_of(leaf).store(i, std::memory_order_relaxed);
     return table[i];
+  }
+
+  /// Past kScannedLeaves (a deep model's parameters) the table also has an open-addressing
+  /// index, whose slots are reused from pass to pass: no leaf costs an allocation. A slot holds
+  /// 0 when empty, i + 1 for table[i].
+  static std::size_t slot_of(const Node<T>* leaf, std::size_t mask) {
+    const auto h = reinterpret_cast<std::uintptr_t>(leaf) * std::uint64_t{0x9E3779B97F4A7C15};
+    return (h >> 32) & mask;
+  }
+
+  std::size_t indexed_leaf(const Node<T>* leaf) {
+    const auto& table = *leaves_;
+    const auto& slots = *leaf_slots_;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t h = slot_of(leaf, mask); slots[h] != 0; h = (h + 1) & mask) {
+      if (table[slots[h] - 1].node == leaf) return slots[h] - 1;
+    }
+    return table.size();
+  }
+
+  /// Enters the table's newest leaf; rebuilds the index at four times the table's size (a
+  /// power of two) when it would be more than half full.
+  void index_last_leaf() {
+    const auto& table = *leaves_;
+    auto& slots = *leaf_slots_;
+    auto put = [&slots](const Node<T>* leaf, std::size_t i) {
+      const std::size_t mask = slots.size() - 1;
+      std::size_t h = slot_of(leaf, mask);
+      while (slots[h] != 0) h = (h + 1) & mask;
+      slots[h] = static_cast<std::uint32_t>(i + 1);
+    };
+    if (2 * table.size() <= slots.size()) {
+      put(table.back().node, table.size() - 1);
+      return;
+    }
+    std::size_t size = 64;
+    while (size < 4 * table.size()) size *= 2;
+    slots.assign(size, 0);
+    for (std::size_t j = 0; j < table.size(); ++j) put(table[j].node, j);
   }
 
   std::uint32_t& pending_deps(Node<T>& n) {
@@ -494,9 +530,9 @@ class Pass {
   bool retain_graph_;
   bool accumulate_;
   std::uint64_t mark_;
-  ScratchVector<Tensor<T>> input_grads_;                        // reused by every node
-  ScratchVector<LeafState> leaves_;                             // this pass's leaves
-  std::unordered_map<const Node<T>*, std::size_t> leaf_index_;  // for more than kScannedLeaves
+  ScratchVector<Tensor<T>> input_grads_;                           // reused by every node
+  ScratchVector<LeafState> leaves_;                                // this pass's leaves
+  ScratchVector<std::uint32_t, std::size_t{1} << 18> leaf_slots_;  // past kScannedLeaves
   std::unordered_map<const Node<T>*, std::size_t> wanted_;
   std::vector<Tensor<T>> captured_;
 };

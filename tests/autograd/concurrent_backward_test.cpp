@@ -67,6 +67,29 @@ TEST(ConcurrentBackward, SharedLeavesGetExactlyTheSumOfAllThreadsGradients) {
   EXPECT_EQ(xg::live_node_count<double>(), live + 2);  // the two gradients; every tape freed
 }
 
+TEST(ConcurrentBackward, ManySharedLeavesEachGetTheirOwnSum) {
+  // More leaves than a pass finds by scanning its table: its index is used, and the threads
+  // overwrite each other's hints all the time.
+  constexpr int kLeaves = 300, kPasses = 100;
+  std::vector<Tensor<double>> w;
+  for (int k = 0; k < kLeaves; ++k) w.push_back(Tensor<double>::zeros({2}, true));
+  run_together(2, [&](int t) {
+    for (int p = 0; p < kPasses; ++p) {
+      // Thread 0 walks the leaves forwards, thread 1 backwards: different table orders.
+      Tensor<double> loss = Tensor<double>::scalar(0.0);
+      for (int i = 0; i < kLeaves; ++i) {
+        const int k = t == 0 ? i : kLeaves - 1 - i;
+        loss = loss + xg::sum(w[k] * static_cast<double>(k + 10 * t));
+      }
+      loss.backward();
+    }
+  });
+  for (int k = 0; k < kLeaves; ++k) {
+    const double want = kPasses * (2.0 * k + 10.0);
+    EXPECT_EQ(w[k].grad().value(), (xt::xarray<double>{want, want})) << "leaf " << k;
+  }
+}
+
 TEST(ConcurrentBackward, TwoThreadsTrainingOneModelSumTheirGradientsBitForBit) {
   auto w1 = xg::test::uniform<double>({5, 8}, -1, 1, 11);
   auto b1 = xg::test::uniform<double>({8}, -1, 1, 12);
