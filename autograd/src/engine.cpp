@@ -225,8 +225,9 @@ class Pass {
     return table.size();
   }
 
-  /// Enters the table's newest leaf; rebuilds the index at four times the table's size (a
-  /// power of two) when it would be more than half full.
+  /// Enters the table's newest leaf; rebuilds the index when it would be more than half full,
+  /// at four times the table's size or the size the slots had in an earlier pass (a power of
+  /// two), so that a training loop's passes rebuild it once each.
   void index_last_leaf() {
     const auto& table = *leaves_;
     auto& slots = *leaf_slots_;
@@ -241,7 +242,7 @@ class Pass {
       return;
     }
     std::size_t size = 64;
-    while (size < 4 * table.size()) size *= 2;
+    while (size < 4 * table.size() || 2 * size <= slots.capacity()) size *= 2;
     slots.assign(size, 0);
     for (std::size_t j = 0; j < table.size(); ++j) put(table[j].node, j);
   }
