@@ -7,13 +7,22 @@
 //    A gradient whose shape is a broadcast of its input's is summed back here, in one place, so
 //    no operation deals with broadcasting in backward.
 // No recursion anywhere: a chain of a million operations needs no stack.
+//
+// Threads: passes on several threads may share leaves (a model's parameters), as in PyTorch.
+// A leaf's pending count and gradient live in each pass's own table, and the accumulation into
+// its .grad is locked. A recorded operation is claimed by one pass at a time (an atomic mark
+// from discovery until it has run); a pass that finds one claimed by another throws GraphError.
 #include "xgrad/engine.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include <xtensor/xexception.hpp>
 
 #include "util.hpp"
 #include "xgrad/detail/value_cache.hpp"
@@ -27,7 +36,8 @@ namespace xg {
 
 namespace {
 
-thread_local std::uint64_t pass_counter = 0;
+/// Marks are unique across threads: a mark in a node names the one pass that owns it.
+std::atomic<std::uint64_t> next_pass_mark{1};
 
 template <class T>
 using NodePtr = std::shared_ptr<Node<T>>;
@@ -35,7 +45,7 @@ using NodePtr = std::shared_ptr<Node<T>>;
 /// A vector borrowed for one pass from this thread's spares, so that small backward passes
 /// (a training step of a small model) do not allocate their work lists again every time. A pass
 /// started inside a pass borrows its own; very large lists are not kept.
-template <class V>
+template <class V, std::size_t kMaxKept = 4096>
 class ScratchVector {
  public:
   ScratchVector() {
@@ -56,13 +66,45 @@ class ScratchVector {
   std::vector<V>* operator->() { return &v_; }
 
  private:
-  static constexpr std::size_t kMaxKept = 4096, kMaxSpares = 4;
+  static constexpr std::size_t kMaxSpares = 4;
   static std::vector<std::vector<V>>& spares() {
     thread_local std::vector<std::vector<V>> s;
     return s;
   }
   std::vector<V> v_;
 };
+
+/// Locks for accumulating into leaves' .grad, shared by all passes: a leaf hashes to one of a
+/// few spin locks (an uncontended lock is one atomic exchange; a node carries no mutex).
+class LeafGradLock {
+ public:
+  explicit LeafGradLock(const void* leaf) : flag_(stripe(leaf)) {
+    while (flag_.exchange(true, std::memory_order_acquire)) {
+      while (flag_.load(std::memory_order_relaxed)) std::this_thread::yield();
+    }
+  }
+  LeafGradLock(const LeafGradLock&) = delete;
+  LeafGradLock& operator=(const LeafGradLock&) = delete;
+  ~LeafGradLock() { flag_.store(false, std::memory_order_release); }
+
+ private:
+  struct alignas(64) Stripe {
+    std::atomic<bool> held{false};
+  };
+  static std::atomic<bool>& stripe(const void* leaf) {
+    static Stripe stripes[64];
+    const auto h = reinterpret_cast<std::uintptr_t>(leaf) * std::uint64_t{0x9E3779B97F4A7C15};
+    return stripes[h >> 58].held;
+  }
+  std::atomic<bool>& flag_;
+};
+
+/// A node's visit_mark, which passes on several threads may read and write: always accessed
+/// atomically. A non-leaf's holds the mark of the pass that owns it, or 0; a leaf's is a hint.
+template <class T>
+std::atomic_ref<std::uint64_t> mark_of(Node<T>& n) {
+  return std::atomic_ref<std::uint64_t>(n.visit_mark);
+}
 
 template <class T>
 std::string describe(const Node<T>& n) {
@@ -79,7 +121,7 @@ class Pass {
         create_graph_(create_graph),
         retain_graph_(retain_graph || create_graph),
         accumulate_(accumulate_into_leaves),
-        mark_(++pass_counter) {}
+        mark_(next_pass_mark.fetch_add(1, std::memory_order_relaxed)) {}
 
   Pass(const Pass&) = delete;
   Pass& operator=(const Pass&) = delete;
@@ -96,43 +138,135 @@ class Pass {
       bool previous = std::exchange(detail::in_backward, true);
       ~InBackward() { detail::in_backward = previous; }
     } in_backward;
-    for (const auto& r : roots) discover(r.node());
-    for (std::size_t i = 0; i < roots.size(); ++i) contribute(*roots[i].node(), seeds[i]);
-
     // Tensors rather than node pointers: a rule's `output` is the queued handle itself.
     ScratchVector<Tensor<T>> ready_list;
     std::vector<Tensor<T>>& ready = *ready_list;
-    for (const auto& r : roots) {
-      auto& n = r.node();
-      if (n->pending_deps == 0 && n->visit_mark == mark_) {
-        n->visit_mark = 0;  // queue each root once, even if it is listed twice
-        ready.push_back(r);
-      }
-    }
+    Tensor<T> current;  // outside the try: still holds its graph when a rule throws
     try {
+      for (const auto& r : roots) discover(r.node());
+      for (std::size_t i = 0; i < roots.size(); ++i) contribute(*roots[i].node(), seeds[i]);
+      for (const auto& r : roots) {
+        std::uint32_t& deps = pending_deps(*r.node());
+        if (deps == 0) {
+          deps = kQueued;  // queue each root once, even if it is listed twice
+          ready.push_back(r);
+        }
+      }
       while (!ready.empty()) {
-        Tensor<T> t = std::move(ready.back());
+        current = std::move(ready.back());
         ready.pop_back();
-        execute(t, ready);
+        execute(current, ready);
       }
     } catch (...) {
-      // A rule threw. With create_graph the gradients waiting in the nodes' scratch are
-      // recorded and refer back to those nodes: a cycle that would leak the graph. Nothing is
-      // released in such a pass (retain_graph is implied), so every visited node is alive.
-      if (create_graph_) {
-        for (Node<T>* v : visited_) v->pending_grad = Tensor<T>();
-      }
+      abandon(roots, ready, current);
       throw;
     }
   }
 
  private:
-  /// First visit of a node in this pass: clear scratch an aborted earlier pass may have left.
-  void first_visit(Node<T>& n) {
-    if (create_graph_) visited_.push_back(&n);
-    n.visit_mark = mark_;
+  /// A root with no consumer in the pass is queued once; no edge counts it down from this.
+  static constexpr std::uint32_t kQueued = 0xFFFFFFFFu;
+
+  /// A leaf's state in this pass: how many consumers have still to send their contribution,
+  /// and the sum of those that did.
+  struct LeafState {
+    Node<T>* node;
+    std::uint32_t pending_deps = 0;
+    Tensor<T> pending_grad;
+  };
+
+  /// This pass's entry for `leaf`, made on first use. The leaf's visit_mark remembers the index
+  /// its last pass gave it: a training loop's passes give it the same one, so the check below
+  /// usually hits; another pass (another thread's, a nested one) may have overwritten it, and
+  /// then the table is searched.
+  LeafState& leaf_state(Node<T>& leaf) {
+    std::vector<LeafState>& table = *leaves_;
+    const std::uint64_t hint = mark_of(leaf).load(std::memory_order_relaxed);
+    if (hint < table.size() && table[hint].node == &leaf) return table[hint];
+    return find_leaf(leaf);
+  }
+
+  [[gnu::noinline]] LeafState& find_leaf(Node<T>& leaf) {
+    auto& table = *leaves_;
+    std::size_t i = table.size();
+    if (table.size() <= kScannedLeaves) {
+      for (std::size_t j = 0; j < table.size(); ++j) {
+        if (table[j].node == &leaf) {
+          i = j;
+          break;
+        }
+      }
+    } else {
+      i = indexed_leaf(&leaf);
+    }
+    if (i == table.size()) {
+      table.push_back(LeafState{&leaf, 0, Tensor<T>()});
+      if (table.size() > kScannedLeaves) index_last_leaf();
+    }
+    mark_of(leaf).store(i, std::memory_order_relaxed);
+    return table[i];
+  }
+
+  /// Past kScannedLeaves (a deep model's parameters) the table also has an open-addressing
+  /// index, whose slots are reused from pass to pass: no leaf costs an allocation. A slot holds
+  /// 0 when empty, i + 1 for table[i].
+  static std::size_t slot_of(const Node<T>* leaf, std::size_t mask) {
+    const auto h = reinterpret_cast<std::uintptr_t>(leaf) * std::uint64_t{0x9E3779B97F4A7C15};
+    return (h >> 32) & mask;
+  }
+
+  std::size_t indexed_leaf(const Node<T>* leaf) {
+    const auto& table = *leaves_;
+    const auto& slots = *leaf_slots_;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t h = slot_of(leaf, mask); slots[h] != 0; h = (h + 1) & mask) {
+      if (table[slots[h] - 1].node == leaf) return slots[h] - 1;
+    }
+    return table.size();
+  }
+
+  /// Enters the table's newest leaf; rebuilds the index when it would be more than half full,
+  /// at four times the table's size or the size the slots had in an earlier pass (a power of
+  /// two), so that a training loop's passes rebuild it once each.
+  void index_last_leaf() {
+    const auto& table = *leaves_;
+    auto& slots = *leaf_slots_;
+    auto put = [&slots](const Node<T>* leaf, std::size_t i) {
+      const std::size_t mask = slots.size() - 1;
+      std::size_t h = slot_of(leaf, mask);
+      while (slots[h] != 0) h = (h + 1) & mask;
+      slots[h] = static_cast<std::uint32_t>(i + 1);
+    };
+    if (2 * table.size() <= slots.size()) {
+      put(table.back().node, table.size() - 1);
+      return;
+    }
+    std::size_t size = 64;
+    while (size < 4 * table.size() || 2 * size <= slots.capacity()) size *= 2;
+    slots.assign(size, 0);
+    for (std::size_t j = 0; j < table.size(); ++j) put(table[j].node, j);
+  }
+
+  std::uint32_t& pending_deps(Node<T>& n) {
+    return n.is_leaf() ? leaf_state(n).pending_deps : n.pending_deps;
+  }
+
+  /// Takes a recorded operation for this pass; false if it already was. One held by another
+  /// pass that has not finished (another thread's, or one this pass runs inside) cannot be
+  /// shared: its scratch holds that pass's counts.
+  bool claim(Node<T>& n) {
+    std::uint64_t seen = mark_of(n).load(std::memory_order_relaxed);
+    if (seen == mark_) return false;
+    if (seen != 0 || !mark_of(n).compare_exchange_strong(seen, mark_, std::memory_order_acquire)) {
+      throw GraphError("backward: " + describe(n) +
+                       " is being differentiated by another backward pass that has not "
+                       "finished (on another thread, or one this pass runs inside); passes "
+                       "may share leaves but not recorded operations: build each thread's "
+                       "graph from the shared leaves itself");
+    }
     n.pending_deps = 0;
     n.pending_grad = Tensor<T>();
+    return true;
   }
 
   /// Discovery is a pointer chase with little work per node: on a tape too long for the caches
@@ -163,8 +297,11 @@ class Pass {
   };
 
   void discover(const NodePtr<T>& root) {
-    if (root->visit_mark == mark_) return;
-    first_visit(*root);
+    if (root->is_leaf()) {
+      leaf_state(*root);
+      return;
+    }
+    if (!claim(*root)) return;
     // Plain pointers: the roots keep every node reachable from them alive during discovery.
     ScratchVector<Node<T>*> stack_list;
     std::vector<Node<T>*>& stack = *stack_list;
@@ -174,43 +311,54 @@ class Pass {
       Node<T>* n = stack.back();
       stack.pop_back();
       prefetcher.visit(n);
-      if (!n->is_leaf()) {
-        if (n->released) {
-          throw GraphError("backward: " + describe(*n) +
-                           " was released by an earlier backward pass; pass "
-                           "retain_graph = true to the first backward to walk the tape twice");
+      if (n->released) {
+        throw GraphError("backward: " + describe(*n) +
+                         " was released by an earlier backward pass; pass "
+                         "retain_graph = true to the first backward to walk the tape twice");
+      }
+      for (const auto& in : n->inputs) {
+        // The child's fields span two cache lines; ask for both at once, so that a tape too
+        // long for the caches pays one memory latency per node here instead of two in a row.
+        if (Node<T>* c = in.node().get()) {
+          __builtin_prefetch(&c->inputs);
+          __builtin_prefetch(&c->pending_grad, 1);
         }
-        for (const auto& in : n->inputs) {
-          // The child's fields span two cache lines; ask for both at once, so that a tape too
-          // long for the caches pays one memory latency per node here instead of two in a row.
-          if (Node<T>* c = in.node().get()) {
-            __builtin_prefetch(&c->inputs);
-            __builtin_prefetch(&c->pending_grad, 1);
-          }
-          if (!in.requires_grad()) continue;
-          Node<T>* child = in.node().get();
-          if (child->visit_mark != mark_) {
-            first_visit(*child);
-            stack.push_back(child);
-          }
-          ++child->pending_deps;
+        if (!in.requires_grad()) continue;
+        Node<T>* child = in.node().get();
+        if (child->is_leaf()) {
+          ++leaf_state(*child).pending_deps;
+          continue;
         }
+        if (claim(*child)) stack.push_back(child);
+        ++child->pending_deps;
       }
     }
   }
 
   /// Adds one gradient contribution to the sum a node is waiting for.
   void contribute(Node<T>& n, Tensor<T> g) {
-    if (!n.pending_grad.defined()) {
-      n.pending_grad = std::move(g);
-    } else if (!create_graph_ && n.pending_grad.node().use_count() == 1) {
-      n.pending_grad.mutable_value() += g.value();  // exclusively ours: no alias can see it
+    add_into(n.is_leaf() ? leaf_state(n).pending_grad : n.pending_grad, std::move(g));
+  }
+
+  void add_into(Tensor<T>& sum, Tensor<T> g) {
+    if (!sum.defined()) {
+      sum = std::move(g);
+    } else if (!create_graph_ && sum.node().use_count() == 1) {
+      sum.mutable_value() += g.value();  // exclusively ours: no alias can see it
     } else {
-      n.pending_grad = add(n.pending_grad, g);
+      sum = add(sum, g);
     }
   }
 
+  /// Accumulates into n.grad; the caller holds the leaf's lock, or owns the non-leaf.
   void store_grad(Node<T>& n, const Tensor<T>& g) {
+    if (n.grad.defined() && n.grad.value().shape() != g.value().shape()) {
+      // .grad is a handle like any tensor: its value may have been replaced in place.
+      throw ShapeError("backward: cannot accumulate into the gradient of " + describe(n) +
+                       ": its .grad has shape " + shape_str(n.grad.value().shape()) +
+                       " and the new gradient shape " + shape_str(g.value().shape()) +
+                       " (was .grad's value given another shape through mutable_value()?)");
+    }
     if (create_graph_) {
       n.grad = n.grad.defined() ? add(n.grad, g) : g;
     } else if (!n.grad.defined() && g.is_leaf() && g.node().use_count() == 1) {
@@ -223,8 +371,26 @@ class Pass {
     }
   }
 
+  void execute_leaf(Node<T>& n) {
+    Tensor<T> g = std::exchange(leaf_state(n).pending_grad, Tensor<T>());
+    if (!g.defined()) return;
+    if (!wanted_.empty()) {
+      auto it = wanted_.find(&n);
+      if (it != wanted_.end()) captured_[it->second] = g;
+    }
+    if (detail::observer_count != 0) notify([&](auto* o) { o->on_gradient(n, g); });
+    if (accumulate_) {
+      LeafGradLock lock(&n);
+      store_grad(n, g);
+    }
+  }
+
   void execute(const Tensor<T>& out, std::vector<Tensor<T>>& ready) {
     const NodePtr<T>& n = out.node();
+    if (n->is_leaf()) {
+      execute_leaf(*n);
+      return;
+    }
     Tensor<T> g = std::move(n->pending_grad);
     n->pending_grad = Tensor<T>();
     if (!wanted_.empty() && g.defined()) {
@@ -232,23 +398,18 @@ class Pass {
       if (it != wanted_.end()) captured_[it->second] = g;
     }
     const bool observed = detail::observer_count != 0;
-    if (n->is_leaf()) {
-      if (observed && g.defined()) notify([&](auto* o) { o->on_gradient(*n, g); });
-      if (accumulate_ && g.defined()) store_grad(*n, std::exchange(g, Tensor<T>()));
-      return;
-    }
     if (observed && g.defined() && n->retains_grad) {
       notify([&](auto* o) { o->on_gradient(*n, g); });
     }
     if (n->retains_grad && accumulate_ && g.defined()) store_grad(*n, g);
 
     auto& inputs = n->inputs;
+    auto& input_grads = *input_grads_;
+    input_grads.resize(inputs.size());  // all empty: every entry is moved out below
     if (g.defined()) {
-      auto& input_grads = *input_grads_;
-      input_grads.resize(inputs.size());  // all empty: every entry is moved out below
       BackwardContext<T> ctx{out, g, inputs, input_grads, create_graph_};
       if (observed) notify([&](auto* o) { o->on_backward_begin(*n, g); });
-      n->apply_backward(ctx);
+      apply_rule(*n, ctx);
       for (std::size_t i = 0; i < inputs.size(); ++i) {
         auto& gi = input_grads[i];
         if (!inputs[i].requires_grad()) gi = Tensor<T>();
@@ -257,17 +418,82 @@ class Pass {
         if (gi.value().shape() != want) gi = reduce_to_input(*n, i, gi, want);
       }
       if (observed) notify([&](auto* o) { o->on_backward_end(*n, g, input_grads); });
-      for (std::size_t i = 0; i < inputs.size(); ++i) {
-        if (input_grads[i].defined()) contribute(*inputs[i].node(), std::move(input_grads[i]));
-      }
     }
-    for (const auto& in : inputs) {
-      if (in.requires_grad() && --in.node()->pending_deps == 0) ready.push_back(in);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const Tensor<T>& in = inputs[i];
+      if (!in.requires_grad()) continue;
+      Node<T>& c = *in.node();
+      if (c.is_leaf()) {
+        LeafState& s = leaf_state(c);
+        if (input_grads[i].defined()) add_into(s.pending_grad, std::move(input_grads[i]));
+        if (--s.pending_deps == 0) ready.push_back(in);
+      } else {
+        if (input_grads[i].defined()) add_into(c.pending_grad, std::move(input_grads[i]));
+        if (--c.pending_deps == 0) ready.push_back(in);
+      }
     }
     if (!retain_graph_) {
       n->release_saved();
       n->released = true;
       inputs.clear();
+    }
+    mark_of(*n).store(0, std::memory_order_release);  // done: another pass may take it
+  }
+
+  /// Runs n's rule. Its inputs' values are writable (mutable_value), so they may no longer fit
+  /// the gradient: a shape error inside the rule, xg's or xtensor's broadcasting error, becomes
+  /// a ShapeError that names the operation and the shapes.
+  void apply_rule(Node<T>& n, BackwardContext<T>& ctx) {
+    try {
+      n.apply_backward(ctx);
+    } catch (const xt::broadcast_error& e) {
+      throw_rule_shape_error(n, ctx, e.what());
+    } catch (const ShapeError& e) {
+      throw_rule_shape_error(n, ctx, e.what());
+    }
+  }
+
+  [[noreturn]] static void throw_rule_shape_error(const Node<T>& n, const BackwardContext<T>& ctx,
+                                                  const char* what) {
+    std::string shapes;
+    for (const auto& in : n.inputs) {
+      shapes += (shapes.empty() ? "" : ", ") + shape_str(in.value().shape());
+    }
+    throw ShapeError("backward of '" + std::string(n.op) + "' (inputs of shapes " + shapes +
+                     ", gradient of shape " + shape_str(ctx.grad.value().shape()) + "): " + what +
+                     " (was an input's value given another shape after '" + n.op +
+                     "' was recorded?)");
+  }
+
+  /// A pass that throws gives back every node it still holds, with no gradient left in them
+  /// (with create_graph such a gradient refers back to its node: a cycle that would leak the
+  /// graph). Each one is reachable from the roots, the ready list or the node that was running,
+  /// through nodes it holds, whose inputs are all still there. A node is read before it is
+  /// given back, and kept alive by a handle: once given back, another pass may take it.
+  void abandon(std::span<const Tensor<T>> roots, const std::vector<Tensor<T>>& ready,
+               const Tensor<T>& current) noexcept {
+    std::vector<Tensor<T>> stack;
+    auto hold = [&](const Tensor<T>& t) {
+      Node<T>* n = t.node().get();
+      if (n == nullptr || n->is_leaf() || mark_of(*n).load(std::memory_order_relaxed) != mark_) {
+        return;
+      }
+      try {
+        stack.push_back(t);
+      } catch (...) {  // out of memory: this node and those below keep their mark
+      }
+    };
+    for (const auto& r : roots) hold(r);
+    for (const auto& r : ready) hold(r);
+    hold(current);
+    while (!stack.empty()) {
+      Tensor<T> t = std::move(stack.back());
+      stack.pop_back();
+      Node<T>& n = *t.node();
+      if (mark_of(n).load(std::memory_order_relaxed) != mark_) continue;  // listed twice
+      for (const auto& in : n.inputs) hold(in);
+      n.pending_grad = Tensor<T>();
+      mark_of(n).store(0, std::memory_order_release);
     }
   }
 
@@ -282,10 +508,11 @@ class Pass {
       broadcast = false;
     }
     if (!broadcast) {
-      throw GraphError("backward: the rule of '" + std::string(n.op) +
+      throw ShapeError("backward: the rule of '" + std::string(n.op) +
                        "' produced a gradient of shape " + shape_str(from) + " for its input " +
                        std::to_string(i) + " of shape " + shape_str(want) +
-                       " (not a broadcast of it)");
+                       " (not a broadcast of it: a wrong rule, or an input's value was given "
+                       "another shape after the operation was recorded)");
     }
     if (create_graph_) return sum_to(g, detail::to_shape(want));
     return Tensor<T>(detail::sum_to_value(g.value(), want));
@@ -297,13 +524,16 @@ class Pass {
     for (auto* o : list) event(o);
   }
 
+  static constexpr std::size_t kScannedLeaves = 16;
+
   GradModeGuard mode_;
   bool create_graph_;
   bool retain_graph_;
   bool accumulate_;
   std::uint64_t mark_;
-  ScratchVector<Tensor<T>> input_grads_;  // reused by every node
-  std::vector<Node<T>*> visited_;         // with create_graph: to clear scratch if a rule throws
+  ScratchVector<Tensor<T>> input_grads_;                           // reused by every node
+  ScratchVector<LeafState> leaves_;                                // this pass's leaves
+  ScratchVector<std::uint32_t, std::size_t{1} << 18> leaf_slots_;  // past kScannedLeaves
   std::unordered_map<const Node<T>*, std::size_t> wanted_;
   std::vector<Tensor<T>> captured_;
 };

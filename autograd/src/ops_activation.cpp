@@ -50,11 +50,23 @@ xt::xarray<T> sum_keep(const xt::xarray<T>& e, std::size_t ax) {
   return s;
 }
 
+/// Float loops are built for AVX-512, AVX2 and the baseline, picked at load time by an ifunc
+/// resolver. ThreadSanitizer's runtime cannot run those resolvers (they run before it is set
+/// up), so a TSan build keeps the baseline only.
+#if defined(__SANITIZE_THREAD__)
+#define XG_TARGET_CLONES
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define XG_TARGET_CLONES
+#endif
+#endif
+#ifndef XG_TARGET_CLONES
+#define XG_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
 /// With e = e^-|x| <= 1: s = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0; never
-/// overflows. Float uses the SIMD-friendly exponential, built for AVX-512, AVX2 and the baseline.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void sigmoid_loop(const float* in,
-                                                                               float* out,
-                                                                               std::size_t n) {
+/// overflows. Float uses the SIMD-friendly exponential.
+XG_TARGET_CLONES void sigmoid_loop(const float* in, float* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     const float e = detail::exp_nonpositive(-std::abs(in[i]));
     out[i] = (in[i] >= 0.0f ? 1.0f : e) / (1.0f + e);
@@ -67,9 +79,7 @@ void sigmoid_loop(const double* in, double* out, std::size_t n) {
   }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void tanh_loop(const float* in,
-                                                                            float* out,
-                                                                            std::size_t n) {
+XG_TARGET_CLONES void tanh_loop(const float* in, float* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = detail::tanh_float(in[i]);
 }
 /// tanh|x| = -t / (2 + t) with t = expm1(-2|x|): accurate near 0 and no overflow.

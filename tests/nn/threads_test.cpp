@@ -73,6 +73,35 @@ TEST(Threads, ConcurrentIndependentTrainingsMatchSequentialBitForBit) {
   EXPECT_NE(sequential[0][0], sequential[1][0]);  // the seeds really differ
 }
 
+TEST(Threads, OneModelSharedByTwoThreadsGetsTheSumOfTheirGradients) {
+  nn::manual_seed(5);
+  nn::Sequential<double> model{make<nn::Linear<double>>(5, 12), make<nn::ReLU<double>>(),
+                               make<nn::Linear<double>>(12, 3)};
+  auto params = model.parameters();
+  const std::vector<std::size_t> labels{0, 1, 2, 1, 0, 2, 2, 1};
+  auto backward_on = [&](int worker) {
+    const auto x = test::uniform<double>({8, 5}, -1, 1, 30 + worker, false);
+    cross_entropy(model(x), labels).backward();
+  };
+  std::vector<std::vector<xt::xarray<double>>> alone(2);
+  for (int w = 0; w < 2; ++w) {
+    backward_on(w);
+    for (auto& p : params) alone[w].push_back(p.grad().value());
+    model.zero_grad();
+  }
+  for (int round = 0; round < 20; ++round) {
+    std::thread a([&] { backward_on(0); });
+    std::thread b([&] { backward_on(1); });
+    a.join();
+    b.join();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      EXPECT_EQ(params[i].grad().value(), alone[0][i] + alone[1][i])
+          << "round " << round << " parameter " << i;
+    }
+    model.zero_grad();
+  }
+}
+
 TEST(Threads, EachThreadStartsWithItsOwnGeneratorSeededZero) {
   nn::manual_seed(77);
   std::uint64_t in_thread = 0;

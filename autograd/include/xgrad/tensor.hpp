@@ -224,7 +224,7 @@ class Node {
   InputList<T> inputs;
   /// Operation name, nullptr for leaves (a string literal owned by the operation).
   const char* op = nullptr;
-  // Scratch space of the engine during one backward pass.
+  // Engine scratch (see engine.cpp): one pass's at a time; of a leaf only visit_mark, a hint.
   std::uint64_t visit_mark = 0;
   std::uint32_t pending_deps = 0;
   bool requires_grad = false;
