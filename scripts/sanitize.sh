@@ -10,15 +10,22 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 stages="${XGRAD_SANITIZE_STAGES:-asan tsan}"
 
+# configure <build dir> <sanitizer flags> [cmake options...]: a clang Debug (-O1) build with
+# the flags on every compile and link.
+configure() {
+  local dir="$1" sanitizers="$2"
+  shift 2
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DCMAKE_CXX_FLAGS="$sanitizers" \
+    -DCMAKE_EXE_LINKER_FLAGS="$sanitizers" -DCMAKE_SHARED_LINKER_FLAGS="$sanitizers" \
+    -DXGRAD_BUILD_TESTS=ON -DXGRAD_BUILD_BENCHMARKS=OFF "$@"
+}
+
 if [[ " $stages " == *" asan "* ]]; then
   build_dir="${XGRAD_ASAN_BUILD_DIR:-build-asan}"
-  flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DCMAKE_CXX_FLAGS="$flags" \
-    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DXGRAD_BUILD_TESTS=ON -DXGRAD_BUILD_EXAMPLES=ON -DXGRAD_BUILD_BENCHMARKS=OFF \
-    -DXGRAD_BUILD_FUZZERS=ON "$@"
+  configure "$build_dir" \
+    "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+    -DXGRAD_BUILD_EXAMPLES=ON -DXGRAD_BUILD_FUZZERS=ON "$@"
   cmake --build "$build_dir" -j "$(nproc)"
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -28,12 +35,7 @@ fi
 if [[ " $stages " == *" tsan "* ]]; then
   # Only the library and the one test program: the stage stays a few minutes.
   tsan_dir="${XGRAD_TSAN_BUILD_DIR:-build-tsan}"
-  cmake -S . -B "$tsan_dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
-    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
-    -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" \
-    -DXGRAD_BUILD_TESTS=ON -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCHMARKS=OFF \
-    -DXGRAD_BUILD_FUZZERS=OFF
+  configure "$tsan_dir" "-fsanitize=thread" -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_FUZZERS=OFF
   cmake --build "$tsan_dir" -j "$(nproc)" --target threads_tests
   export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
   tsan_tests="$tsan_dir/tests/threads_tests"
