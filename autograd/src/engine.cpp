@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <new>
 #include <span>
 #include <string>
 #include <thread>
@@ -450,6 +451,10 @@ class Pass {
       throw_rule_shape_error(n, ctx, e.what());
     } catch (const ShapeError& e) {
       throw_rule_shape_error(n, ctx, e.what());
+    } catch (const std::bad_alloc&) {  // a temporary of the rule (results throw AllocationError)
+      throw AllocationError("backward of '" + std::string(n.op) + "' (gradient of shape " +
+                            shape_str(ctx.grad.value().shape()) +
+                            "): out of memory for a temporary of its rule");
     }
   }
 

@@ -135,6 +135,19 @@ TEST(AllocationFailure, NamesTheOperationAndTheBytes) {
   EXPECT_THROW(Tensor<float>::ones({n}), Error);
 }
 
+TEST(AllocationFailure, InABackwardRuleNamesTheOperation) {
+#ifdef XG_ASAN_BUILD
+  GTEST_SKIP() << "AddressSanitizer's operator new aborts on a failed allocation";
+#endif
+  auto x = Tensor<double>::from({1}, {2}, true);
+  auto y =
+      record<double>("hungry", xt::xarray<double>(x.value()), {x}, [](BackwardContext<double>& c) {
+        std::vector<double> scratch(std::size_t(1) << 44);  // 128 TiB
+        c.input_grads[0] = mul(c.grad, scratch.back() + 1);
+      });
+  EXPECT_THROW_WITH(y.backward(), AllocationError, "backward of 'hungry'", "out of memory");
+}
+
 /// A .npy file of float64 with the given header dict text and `data_bytes` zero bytes of data.
 void write_npy(const std::filesystem::path& path, const std::string& dict, std::size_t data_bytes) {
   std::string header = dict;
