@@ -131,7 +131,10 @@ std::pair<xt::xarray<T>, xt::xarray<T>> max_and_share(const xt::xarray<T>& a,
 template <class T>
 Tensor<T> max(const Tensor<T>& a) {
   require_nonempty("max", a);
-  auto [m, share] = max_and_share(a.value(), array_shape{}, 1, a.size(), 1);
+  // Plain variables, not a structured binding: clang 14 cannot capture one in a lambda.
+  auto maxima = max_and_share(a.value(), array_shape{}, 1, a.size(), 1);
+  xt::xarray<T> m = std::move(maxima.first);
+  xt::xarray<T> share = std::move(maxima.second);
   return record<T>("max", std::move(m), {a}, [share](BackwardContext<T>& c) {
     c.input_grads[0] =
         mul(broadcast_to(c.grad, c.inputs[0].shape()), Tensor<T>(xt::xarray<T>(share)));
@@ -148,7 +151,9 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   for (std::size_t d = ax + 1; d < s.size(); ++d) inner *= s[d];
   array_shape kept(s);
   kept[ax] = 1;
-  auto [m, share] = max_and_share(a.value(), kept, outer, s[ax], inner);
+  auto maxima = max_and_share(a.value(), kept, outer, s[ax], inner);
+  xt::xarray<T> m = std::move(maxima.first);
+  xt::xarray<T> share = std::move(maxima.second);
   if (!keepdims) {
     array_shape r(s);
     r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
