@@ -228,32 +228,32 @@ Tensor<T> rdiv(scalar_t<T> s, const Tensor<T>& a) {
 template <class T>
 Tensor<T> pow(const Tensor<T>& a, scalar_t<T> p) {
   require_defined("pow", a);
-  for (const T x : a.value()) {
+  const auto& sa = a.value().shape();
+  xt::xarray<T> out = map_values("pow_scalar", a.value(), [&](T x) {
     if (const char* why = pow_domain_error(x, p)) {
-      throw_pow_error("pow", why, x, p, a.value().shape(), detail::array_shape{});
+      throw_pow_error("pow", why, x, p, sa, detail::array_shape{});
     }
-  }
-  return record<T>(
-      "pow_scalar", map_values("pow_scalar", a.value(), [p](T x) { return std::pow(x, p); }), {a},
-      [p](BackwardContext<T>& c) {
-        const auto& a = c.inputs[0];
-        if (p == T(0)) {
-          c.input_grads[0] = mul(c.grad, T(0));
-          return;
-        }
-        if (p == T(1)) {
-          c.input_grads[0] = c.grad;
-          return;
-        }
-        for (const T x : a.value()) {
-          if (pow_base_derivative_infinite(x, p)) {
-            throw_pow_error("pow backward", "the derivative p a^(p-1) is infinite at a zero base",
-                            x, p, a.value().shape(), detail::array_shape{});
-          }
-        }
-        // At a = 0 (p > 1 here) a^(p-1) is 0, a real number: pow of the base is safe.
-        c.input_grads[0] = mul(c.grad, mul(pow(a, p - T(1)), p));
-      });
+    return std::pow(x, p);
+  });
+  return record<T>("pow_scalar", std::move(out), {a}, [p](BackwardContext<T>& c) {
+    const auto& a = c.inputs[0];
+    if (p == T(0)) {
+      c.input_grads[0] = mul(c.grad, T(0));
+      return;
+    }
+    if (p == T(1)) {
+      c.input_grads[0] = c.grad;
+      return;
+    }
+    for (const T x : a.value()) {
+      if (pow_base_derivative_infinite(x, p)) {
+        throw_pow_error("pow backward", "the derivative p a^(p-1) is infinite at a zero base", x, p,
+                        a.value().shape(), detail::array_shape{});
+      }
+    }
+    // At a = 0 (p > 1 here) a^(p-1) is 0, a real number: pow of the base is safe.
+    c.input_grads[0] = mul(c.grad, mul(pow(a, p - T(1)), p));
+  });
 }
 
 template <class T>
@@ -354,7 +354,7 @@ Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
     throw DomainError("clamp: lower bound " + std::to_string(lo) + " exceeds upper bound " +
                       std::to_string(hi));
   }
-  // NaN stays NaN (std::clamp and xt::clip would turn it into a bound).
+  // NaN stays NaN: both comparisons are false for it.
   auto clamp_one = [lo, hi](T x) { return x < lo ? T(lo) : (x > hi ? T(hi) : x); };
   return record<T>("clamp", map_values("clamp", a.value(), clamp_one), {a},
                    [lo, hi](BackwardContext<T>& c) {
