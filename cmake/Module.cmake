@@ -3,7 +3,7 @@
 function(xgrad_add_module name)
   cmake_parse_arguments(ARG "" "" "DEPENDS" ${ARGN})
   set(dir ${PROJECT_SOURCE_DIR}/${name})
-  file(GLOB sources CONFIGURE_DEPENDS ${dir}/src/*.cpp)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${dir}/src/*.cpp)
   add_library(xgrad_${name} ${sources})
   add_library(xgrad::${name} ALIAS xgrad_${name})
   set_target_properties(xgrad_${name} PROPERTIES EXPORT_NAME ${name} OUTPUT_NAME xgrad_${name}

@@ -17,8 +17,8 @@
 #include "cli.hpp"
 #include "ice_cream_data.hpp"
 #include "xgrad/autograd.hpp"
-#include "xgrad/dot.hpp"
-#include "xgrad/trace.hpp"
+#include "xgrad/tools/graphviz.hpp"
+#include "xgrad/tools/trace.hpp"
 
 using Tn = xg::Tensor<double>;
 

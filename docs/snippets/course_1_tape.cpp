@@ -5,7 +5,7 @@
 
 #include "snippet_check.hpp"
 #include "xgrad/autograd.hpp"
-#include "xgrad/dot.hpp"
+#include "xgrad/tools/graphviz.hpp"
 
 int main() {
   // snippet-begin: leaves

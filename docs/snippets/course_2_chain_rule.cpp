@@ -9,7 +9,7 @@
 
 #include "ice_cream_data.hpp"
 #include "xgrad/autograd.hpp"
-#include "xgrad/trace.hpp"
+#include "xgrad/tools/trace.hpp"
 
 using Tn = xg::Tensor<double>;
 

@@ -7,7 +7,7 @@
 
 #include "huber_loss.hpp"
 #include "xgrad/autograd.hpp"
-#include "xgrad/trace.hpp"
+#include "xgrad/tools/trace.hpp"
 
 int main() {
   // snippet-begin: check

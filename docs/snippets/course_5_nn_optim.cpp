@@ -6,7 +6,7 @@
 #include <string>
 
 #include "xgrad/autograd.hpp"
-#include "xgrad/dot.hpp"
+#include "xgrad/tools/graphviz.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
 

@@ -12,7 +12,7 @@ int main() {
   auto x = xg::Tensor<float>::from({1, 2}, {0.5f, -1.0f}).set_name("input");
   std::string message;
   // snippet-begin: anomaly
-  // xg::DetectAnomaly is in <xgrad/anomaly.hpp>, also included by <xgrad/autograd.hpp>.
+  // xg::DetectAnomaly is in <xgrad/tools/anomaly.hpp>, also included by <xgrad/autograd.hpp>.
   try {
     xg::DetectAnomaly<float> anomaly;  // this thread, this scope; nests; costs nothing once gone
     auto p = model(x);                 // NaN/Inf in any forward value -> xg::AnomalyError

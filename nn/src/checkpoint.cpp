@@ -7,7 +7,7 @@
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
-#include "xgrad/serialize.hpp"
+#include "xgrad/io/npy.hpp"
 
 namespace xg::nn {
 

@@ -81,7 +81,7 @@ std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() con
   // two modules) is listed once, under its first name, so an optimizer steps it once and a
   // checkpoint stores it once; a module met again has nothing new and is not entered.
   std::vector<std::pair<std::string, Tensor<T>>> out;
-  std::unordered_set<const Node<T>*> seen_params;
+  std::unordered_set<const void*> seen_params;
   std::unordered_set<const Module<T>*> seen_modules;
   std::string prefix;
   std::vector<std::size_t> prefix_sizes;
@@ -95,7 +95,7 @@ std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() con
           prefix += '.';
         }
         for (const auto& [pname, p] : m->params_) {
-          if (seen_params.insert(p.node().get()).second) out.emplace_back(prefix + pname, p);
+          if (seen_params.insert(p.identity()).second) out.emplace_back(prefix + pname, p);
         }
         return true;
       },
@@ -250,13 +250,13 @@ std::string Module<T>::to_string() const {
   // In a tree whose parameter tensors each have one place, a module's count is its own plus
   // its children's, summed on the way up; where tensors are shared, each module counts its
   // distinct ones.
-  std::unordered_set<const Node<T>*> params;
+  std::unordered_set<const void*> params;
   bool shared = false;
   walk_tree(
       *this,
       [&](const Module<T>* m, const std::string&, std::size_t) {
         if (!m) return false;
-        for (const auto& [n, p] : m->params_) shared |= !params.insert(p.node().get()).second;
+        for (const auto& [n, p] : m->params_) shared |= !params.insert(p.identity()).second;
         return !shared;
       },
       [](const Module<T>*, std::size_t) {});

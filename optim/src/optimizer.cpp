@@ -15,7 +15,7 @@
 #include "detail.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
-#include "xgrad/serialize.hpp"
+#include "xgrad/io/npy.hpp"
 
 namespace xg::optim {
 
@@ -153,7 +153,7 @@ Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char
     throw GraphError(std::string(name) +
                      ": got an empty parameter list (an optimizer needs a parameter to update)");
   }
-  std::unordered_set<const Node<T>*> seen;
+  std::unordered_set<const void*> seen;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor<T>& p = params_[i];
     if (!p.defined())
@@ -167,7 +167,7 @@ Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char
       throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is the result of '" +
                        p.op_name() + "', not a leaf; only leaves can be optimized");
     }
-    if (!seen.insert(p.node().get()).second) {
+    if (!seen.insert(p.identity()).second) {
       throw GraphError(std::string(name) + ": " + detail::describe(p, i) +
                        " appears more than once in the parameter list");
     }

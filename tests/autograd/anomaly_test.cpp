@@ -9,7 +9,7 @@
 #include <xtensor/xio.hpp>
 
 #include "test_support.hpp"
-#include "xgrad/anomaly.hpp"
+#include "xgrad/tools/anomaly.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "test_support.hpp"
-#include "xgrad/observer.hpp"
+#include "xgrad/tools/observer.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "test_support.hpp"
-#include "xgrad/observer.hpp"
+#include "xgrad/tools/observer.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include "test_support.hpp"
 #include "xgrad/autograd.hpp"
 #include "xgrad/detail/checked_shape.hpp"
-#include "xgrad/serialize.hpp"
+#include "xgrad/io/npy.hpp"
 
 namespace {
 

@@ -65,7 +65,7 @@ std::vector<Tensor<T>> parts(std::initializer_list<Tensor<T>> list) {
   return std::vector<Tensor<T>>(list);
 }
 
-// ---- reshape, flatten, squeeze, unsqueeze (ops_reshape.cpp) ----
+// ---- reshape, flatten, squeeze, unsqueeze (ops/reshape.cpp) ----
 
 TEST(ShapeReshape, ValuesAndInferredAxis) {
   D a = iota({2, 3});
@@ -122,7 +122,7 @@ TEST(ShapeSqueezeUnsqueeze, Gradients) {
   check_op([](const auto& x) { return unsqueeze(x[0], 0); }, {{}});
 }
 
-// ---- broadcast_to and sum_to (ops_broadcast.cpp) ----
+// ---- broadcast_to and sum_to (ops/broadcast.cpp) ----
 
 TEST(ShapeBroadcastTo, Values) {
   D a = D::from({2, 1}, {1, 2});
@@ -188,9 +188,9 @@ TEST(ShapeTranspose, SwapsOnlyTheLastTwoAxes) {
 TEST(ShapeTranspose, VectorsAndScalarsUnchanged) {
   D v = D::from({3}, {1, 2, 3}, true);
   D t = transpose(v);
-  EXPECT_EQ(t.node(), v.node());
+  EXPECT_EQ(t.identity(), v.identity());
   D s = D::scalar(2.0);
-  EXPECT_EQ(transpose(s).node(), s.node());
+  EXPECT_EQ(transpose(s).identity(), s.identity());
 }
 
 TEST(ShapeTranspose, Gradients) {
@@ -229,7 +229,7 @@ TEST(ShapePermute, Values) {
 
 TEST(ShapePermute, IdentityReturnsInput) {
   D a = iota({2, 3}, true);
-  EXPECT_EQ(permute(a, {0, 1}).node(), a.node());
+  EXPECT_EQ(permute(a, {0, 1}).identity(), a.identity());
 }
 
 TEST(ShapePermute, Errors) {

@@ -11,7 +11,7 @@
 #include "ice_cream_data.hpp"
 #include "json_lite.hpp"
 #include "test_support.hpp"
-#include "xgrad/trace.hpp"
+#include "xgrad/tools/trace.hpp"
 
 namespace {
 

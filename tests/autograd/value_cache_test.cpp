@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "test_support.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/memory.hpp"
 
 namespace xg {

@@ -52,7 +52,7 @@ TEST(NnCheckpoint, RoundTripGivesIdenticalPredictions) {
   // Loaded in place: the same parameter tensors (an optimizer holding them sees the values).
   const auto params_after = b->parameters();
   for (std::size_t i = 0; i < params_after.size(); ++i) {
-    EXPECT_EQ(params_after[i].node(), params_before[i].node());
+    EXPECT_EQ(params_after[i].identity(), params_before[i].identity());
     EXPECT_EQ(params_after[i].value(), a->parameters()[i].value());
   }
 }

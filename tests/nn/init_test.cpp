@@ -91,10 +91,10 @@ TEST(NnInit, SameSeedSameValues) {
 
 TEST(NnInit, FillsLeavesInPlaceWithoutRecording) {
   auto w = Tensor<double>::zeros({3, 3}, true);
-  auto node = w.node();
+  auto node = w.identity();
   nn::Generator gen(4);
   nn::initialize(w, nn::Init::glorot_uniform, 3, 3, gen);
-  EXPECT_EQ(w.node(), node);
+  EXPECT_EQ(w.identity(), node);
   EXPECT_TRUE(w.is_leaf());
   EXPECT_TRUE(w.requires_grad());
   EXPECT_FALSE(w.has_grad());

@@ -59,7 +59,7 @@ TEST(NnModule, NestedNamesOrderAndCounts) {
   const auto params = model->parameters();
   ASSERT_EQ(params.size(), named.size());
   for (std::size_t i = 0; i < params.size(); ++i)
-    EXPECT_EQ(params[i].node(), named[i].second.node());
+    EXPECT_EQ(params[i].identity(), named[i].second.identity());
   // The parameter tensors carry their paths from the root, as named_parameters() lists them.
   for (std::size_t i = 0; i < params.size(); ++i) EXPECT_EQ(params[i].name(), named[i].first);
   EXPECT_EQ(params[0].name(), "0.weight");

@@ -86,7 +86,7 @@ TEST(NnSequential, ForwardChainsInOrder) {
   EXPECT_DOUBLE_EQ(y.value()(0, 1), 0.0);
   // An empty Sequential is the identity.
   nn::Sequential<double> empty;
-  EXPECT_EQ(empty(x).node(), x.node());
+  EXPECT_EQ(empty(x).identity(), x.identity());
   EXPECT_NE(empty.summary({2}).find("Total params: 0"), std::string::npos);
 }
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "nn/nn_test_util.hpp"
-#include "xgrad/anomaly.hpp"
+#include "xgrad/tools/anomaly.hpp"
 #include "xgrad/optim.hpp"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "optim/optim_test_util.hpp"
-#include "xgrad/serialize.hpp"
+#include "xgrad/io/npy.hpp"
 
 namespace {
 

@@ -70,6 +70,10 @@ class Tensor {
   /// a value that a recorded operation has saved makes its backward wrong; do it under
   /// NoGradGuard on leaves only.
   array_type& mutable_value();
+  /// Replaces the value by one of the same shape, outside the tape (loading weights, resetting a
+  /// parameter). A different shape is a ShapeError naming the tensor and both shapes: a
+  /// parameter never changes shape behind its layer's back.
+  void set_value(array_type value);
   Shape shape() const;
   std::size_t dim() const;
   std::size_t size() const;
@@ -101,6 +105,10 @@ class Tensor {
 
   /// Same value, cut from the tape (a new leaf that shares nothing with the graph).
   Tensor detach() const;
+
+  /// Identity of the tensor: equal for two handles of one tensor, different for two tensors
+  /// (even with equal values). For sets of tensors, such as the parameters of a model.
+  const void* identity() const { return node_.get(); }
 
   /// The node itself: for the engine, custom operations and tests.
   const std::shared_ptr<Node<T>>& node() const { return node_; }

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "xgrad/incompatible_keys.hpp"
+#include "xgrad/io/incompatible_keys.hpp"
 #include "xgrad/nn/module.hpp"
 
 namespace xg::nn {

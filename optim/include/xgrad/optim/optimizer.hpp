@@ -9,7 +9,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "xgrad/incompatible_keys.hpp"
+#include "xgrad/io/incompatible_keys.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg::optim {

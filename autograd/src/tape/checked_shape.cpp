@@ -4,7 +4,7 @@
 #include <limits>
 #include <string>
 
-#include "xgrad/detail/value_cache.hpp"
+#include "tape/value_cache.hpp"
 
 namespace xg::detail {
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "xgrad/errors.hpp"
-#include "xgrad/observer.hpp"
+#include "xgrad/tools/observer.hpp"
 
 namespace xg {
 

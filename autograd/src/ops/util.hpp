@@ -78,7 +78,7 @@ inline bool repeats_over_leading_axes(const detail::array_shape& small,
 }
 
 /// "(1, 2)": the multi-index of row-major element `flat` in `shape`, for error messages.
-/// The value of sum_to(a, target) (ops_broadcast.cpp): `a` summed over the axes along which
+/// The value of sum_to(a, target) (ops/broadcast.cpp): `a` summed over the axes along which
 /// `target` was broadcast. The shapes must already be known to be compatible.
 template <class T>
 xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const array_shape& target);

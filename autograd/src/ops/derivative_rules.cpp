@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "xgrad/trace.hpp"
+#include "xgrad/tools/trace.hpp"
 
 namespace xg {
 

@@ -1,5 +1,5 @@
 // Anomaly mode (see anomaly.hpp).
-#include "xgrad/anomaly.hpp"
+#include "xgrad/tools/anomaly.hpp"
 
 #include <cxxabi.h>
 #include <execinfo.h>

@@ -13,9 +13,9 @@
 
 #include <string>
 
-#include "blas.hpp"
-#include "util.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "kernels/blas.hpp"
+#include "ops/util.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduction.hpp"
 #include "xgrad/ops/shape.hpp"

@@ -1,5 +1,5 @@
 // The thread-local observer lists of observer.hpp.
-#include "xgrad/observer.hpp"
+#include "xgrad/tools/observer.hpp"
 
 #include <algorithm>
 

@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "xgrad/observer.hpp"
+#include "xgrad/tools/observer.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg {

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "util.hpp"
+#include "ops/util.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/detail/node_pool.hpp"
-#include "xgrad/detail/value_cache.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -181,6 +181,18 @@ Tensor<T> Tensor<T>::from(const Shape& shape, const std::vector<T>& values, bool
 template <class T>
 Tensor<T> Tensor<T>::from(const Shape& shape, std::initializer_list<T> values, bool requires_grad) {
   return from(shape, std::vector<T>(values), requires_grad);
+}
+
+template <class T>
+void Tensor<T>::set_value(array_type value) {
+  auto& current = mutable_value();
+  if (!std::equal(current.shape().begin(), current.shape().end(), value.shape().begin(),
+                  value.shape().end())) {
+    const std::string who = node_->name.empty() ? "the tensor" : "'" + node_->name + "'";
+    throw ShapeError("set_value: " + who + " has shape " + shape_str(current.shape()) +
+                     ", the new value " + shape_str(value.shape()));
+  }
+  current = std::move(value);
 }
 
 template <class T>

@@ -1,6 +1,6 @@
 // Thread-local free lists of node blocks (see node_pool.hpp).
 #include "xgrad/detail/node_pool.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/memory.hpp"
 
 #include <malloc.h>

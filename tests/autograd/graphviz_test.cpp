@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "test_support.hpp"
-#include "xgrad/dot.hpp"
+#include "xgrad/tools/graphviz.hpp"
 #include "xgrad/nn.hpp"
 
 namespace {

@@ -12,9 +12,9 @@
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xsort.hpp>
 
-#include "fast_math.hpp"
-#include "util.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "kernels/fast_math.hpp"
+#include "ops/util.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/ops/reduction.hpp"
 
 namespace xg {

@@ -1,5 +1,5 @@
 // Central finite differences against the tape (see gradcheck.hpp).
-#include "xgrad/gradcheck.hpp"
+#include "xgrad/tools/gradcheck.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include <xtensor/xrandom.hpp>
 
-#include "util.hpp"
+#include "ops/util.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/ops/elementwise.hpp"

@@ -25,11 +25,11 @@
 
 #include <xtensor/xexception.hpp>
 
-#include "util.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "ops/util.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/grad_mode.hpp"
-#include "xgrad/observer.hpp"
+#include "xgrad/tools/observer.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/shape.hpp"
 

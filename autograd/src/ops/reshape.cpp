@@ -1,7 +1,7 @@
 // Operations that only change the shape: the values stay in row-major order.
 #include <string>
 
-#include "util.hpp"
+#include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/ops/shape.hpp"
 

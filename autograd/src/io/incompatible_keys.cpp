@@ -1,5 +1,5 @@
 // Strict and non-strict matching of saved entries (see incompatible_keys.hpp).
-#include "xgrad/incompatible_keys.hpp"
+#include "xgrad/io/incompatible_keys.hpp"
 
 #include <algorithm>
 #include <set>

@@ -1,5 +1,5 @@
 // Direct calls into OpenBLAS (see blas.hpp), and its thread count (threads.hpp).
-#include "blas.hpp"
+#include "kernels/blas.hpp"
 
 #include <cblas.h>
 

@@ -8,9 +8,9 @@
 #include <numeric>
 #include <string>
 
-#include "blas.hpp"
-#include "util.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "kernels/blas.hpp"
+#include "ops/util.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {

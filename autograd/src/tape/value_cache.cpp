@@ -1,5 +1,5 @@
 // Per-thread cache of small value buffers (see value_cache.hpp).
-#include "xgrad/detail/value_cache.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/memory.hpp"
 
 #include "xgrad/detail/checked_shape.hpp"

@@ -8,8 +8,8 @@
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xsort.hpp>
 
-#include "util.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "ops/util.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduction.hpp"

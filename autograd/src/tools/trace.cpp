@@ -1,5 +1,5 @@
 // BackwardTrace: a TapeObserver that writes each backward step as text and as JSON lines.
-#include "xgrad/trace.hpp"
+#include "xgrad/tools/trace.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "value_text.hpp"
+#include "tools/value_text.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 

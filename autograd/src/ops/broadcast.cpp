@@ -8,8 +8,8 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xreducer.hpp>
 
-#include "util.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "ops/util.hpp"
+#include "tape/value_cache.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {

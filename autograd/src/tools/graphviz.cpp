@@ -1,5 +1,5 @@
 // Graphviz export of the tape: an explicit-stack walk from the result to the leaves.
-#include "xgrad/dot.hpp"
+#include "xgrad/tools/graphviz.hpp"
 
 #include <cctype>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "value_text.hpp"
+#include "tools/value_text.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 

@@ -1,4 +1,4 @@
-// .npy directories (see serialize.hpp).
+// .npy directories (see xgrad/io/npy.hpp).
 //
 // Saving replaces the whole directory atomically: the new files are written into a staging
 // directory beside the target, each file and the directory are fsynced, and the staging
@@ -7,7 +7,7 @@
 // either the complete previous directory or the complete new one. Loading is strict: the .npy
 // header, element type and exact byte size are checked before anything is allocated or
 // returned.
-#include "xgrad/serialize.hpp"
+#include "xgrad/io/npy.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -26,9 +26,9 @@
 #include <fstream>
 #include <limits>
 
-#include "util.hpp"
+#include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "tape/value_cache.hpp"
 
 namespace xg {
 

@@ -12,9 +12,9 @@
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xoperation.hpp>
 
-#include "util.hpp"
+#include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
-#include "xgrad/detail/value_cache.hpp"
+#include "tape/value_cache.hpp"
 
 namespace xg {
 
