@@ -7,6 +7,7 @@
 #include "xgrad/io/npy.hpp"
 #include "xgrad/memory.hpp"
 #include "xgrad/ops/activation.hpp"
+#include "xgrad/ops/backward.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"

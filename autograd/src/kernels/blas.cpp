@@ -90,9 +90,8 @@ void gemm_small(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T
   }
 }
 
-/// Products up to this many multiply-adds skip OpenBLAS (see gemm_small). Measured on this
-/// machine (1 thread): the loop wins at 10 x 2 x 2 with transposes (40 vs 250 ns); OpenBLAS
-/// wins from about 8 x 8 x 8 on (62 vs 274 ns), its small-matrix kernels being very fast.
+/// Products up to this many multiply-adds skip OpenBLAS (see gemm_small): below it OpenBLAS's
+/// call overhead outweighs the arithmetic, above it its kernels win (docs/performance.md).
 constexpr std::size_t kSmallGemm = 64;
 
 template <class T>
@@ -160,9 +159,8 @@ void gemv(bool trans, std::size_t rows, std::size_t cols, double alpha, const do
   gemv_impl(trans, rows, cols, alpha, a, lda, x, incx, beta, y, incy);
 }
 
-// Measured here (1 thread, 1000 x 1000 / 128 x 128): OpenBLAS's somatcopy beats the tiled loop
-// for float (~180 vs ~580 us / 1.8 vs 9 us); domatcopy does not for double (it is 2x slower at
-// 1024 x 1024), so double keeps the loop.
+// OpenBLAS's somatcopy beats the tiled loop for float; domatcopy is slower than the loop for
+// double, so double keeps the loop (docs/performance.md).
 void transpose(std::size_t rows, std::size_t cols, const float* src, float* dst) {
   if (rows == 0 || cols == 0) return;
   cblas_somatcopy(CblasRowMajor, CblasTrans, to_blasint(rows), to_blasint(cols), 1.0f, src,

@@ -1,10 +1,10 @@
 // Vectorisable float exponential for activation loops.
 //
-// glibc's expf is a scalar call per element (through the PLT), so the sigmoid of a
-// 1024 x 500 batch cost 13 % of a whole 784-500-500-10 training step. This version is branch
-// free (Cephes' minimax polynomial on [-ln2/2, ln2/2], scaled by 2^n built from the exponent
-// bits), so the compiler turns loops over it into SIMD code. Relative error below 2 ulp on the
-// range it is used for; double keeps std::exp. tanh builds on it (within 4 ulp).
+// glibc's expf is a scalar call per element (through the PLT), which dominates the sigmoid of a
+// large batch (docs/performance.md). This version is branch free (Cephes' minimax polynomial on
+// [-ln2/2, ln2/2], scaled by 2^n built from the exponent bits), so the compiler turns loops over it
+// into SIMD code. Relative error below 2 ulp on the range it is used for; double keeps std::exp.
+// tanh builds on it (within 4 ulp).
 #pragma once
 
 #include <algorithm>

@@ -1,6 +1,6 @@
-// Activation functions. Forward passes are written to stay finite for any finite input (no
-// exp of a large positive number is ever evaluated); backward rules use xg operations on the
-// context (and the output where the derivative is a function of it), so second derivatives work.
+// Activation functions. Forward passes stay finite for any finite input (no exp of a large
+// positive number is ever evaluated); backward rules are operations on the context (the output
+// where the derivative is a function of it), so second derivatives work.
 #include "xgrad/ops/activation.hpp"
 
 #include <cmath>
@@ -12,9 +12,11 @@
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xsort.hpp>
 
-#include "kernels/fast_math.hpp"
+#include "kernels/activation.hpp"
+#include "kernels/buffer.hpp"
+#include "ops/rule_text.hpp"
 #include "ops/util.hpp"
-#include "tape/value_cache.hpp"
+#include "xgrad/ops/backward.hpp"
 #include "xgrad/ops/reduction.hpp"
 
 namespace xg {
@@ -50,58 +52,9 @@ xt::xarray<T> sum_keep(const xt::xarray<T>& e, std::size_t ax) {
   return s;
 }
 
-/// Float loops are built for AVX-512, AVX2 and the baseline, picked at load time by an ifunc
-/// resolver. ThreadSanitizer's runtime cannot run those resolvers (they run before it is set
-/// up), so a TSan build keeps the baseline only.
-#if defined(__SANITIZE_THREAD__)
-#define XG_TARGET_CLONES
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define XG_TARGET_CLONES
-#endif
-#endif
-#ifndef XG_TARGET_CLONES
-#define XG_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-
-/// With e = e^-|x| <= 1: s = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0; never
-/// overflows. Float uses the SIMD-friendly exponential.
-XG_TARGET_CLONES void sigmoid_loop(const float* in, float* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const float e = detail::exp_nonpositive(-std::abs(in[i]));
-    out[i] = (in[i] >= 0.0f ? 1.0f : e) / (1.0f + e);
-  }
-}
-void sigmoid_loop(const double* in, double* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const double e = std::exp(-std::abs(in[i]));
-    out[i] = (in[i] >= 0.0 ? 1.0 : e) / (1.0 + e);
-  }
-}
-
-XG_TARGET_CLONES void tanh_loop(const float* in, float* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = detail::tanh_float(in[i]);
-}
-/// tanh|x| = -t / (2 + t) with t = expm1(-2|x|): accurate near 0 and no overflow.
-void tanh_loop(const double* in, double* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const double t = std::expm1(-2.0 * std::abs(in[i]));
-    out[i] = std::copysign(-t / (2.0 + t), in[i]);
-  }
-}
-
-/// Without create_graph a backward rule g * f'(...) needs no tape: one loop writes
-/// g[i] * d(i) into a fresh buffer of g's shape.
-template <class T, class Derivative>
-Tensor<T> scaled_grad(const char* op, const Tensor<T>& grad, Derivative d) {
-  const auto& g = grad.value();
-  xt::xarray<T> out = detail::uninitialized_array<T>(op, g.shape());
-  for (std::size_t i = 0; i < g.size(); ++i) out.data()[i] = g.data()[i] * d(i);
-  return Tensor<T>(std::move(out));
-}
-
 }  // namespace
 
+XG_RULE_TEXT(step, "out = (a > 0); da = 0 (flat almost everywhere)");
 template <class T>
 Tensor<T> step(const Tensor<T>& a, scalar_t<T> threshold) {
   require_defined("step", a);
@@ -112,6 +65,7 @@ Tensor<T> step(const Tensor<T>& a, scalar_t<T> threshold) {
   });
 }
 
+XG_RULE_TEXT(hardtanh, "out = clip(a, lo, hi); da = g where lo < a < hi, else 0");
 template <class T>
 Tensor<T> hardtanh(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   require_defined("hardtanh", a);
@@ -127,62 +81,43 @@ Tensor<T> hardtanh(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   });
 }
 
+XG_RULE_TEXT(sigmoid, "out = 1 / (1 + e^-a); da = sigmoid_backward(g, out) = g * out * (1 - out)");
 template <class T>
 Tensor<T> sigmoid(const Tensor<T>& a) {
   require_defined("sigmoid", a);
   const auto& x = a.value();
   xt::xarray<T> out = detail::uninitialized_array<T>("sigmoid", x.shape());
-  sigmoid_loop(x.data(), out.data(), x.size());
+  kernels::sigmoid(x.data(), out.data(), x.size());
   return record<T>("sigmoid", std::move(out), {a}, [](BackwardContext<T>& c) {
-    if (!c.create_graph) {
-      const T* s = c.output.value().data();
-      c.input_grads[0] =
-          scaled_grad("sigmoid", c.grad, [s](std::size_t i) { return s[i] * (T(1) - s[i]); });
-      return;
-    }
-    c.input_grads[0] = mul(c.grad, mul(c.output, rsub(T(1), c.output)));
+    c.input_grads[0] = sigmoid_backward(c.grad, c.output);
   });
 }
 
+XG_RULE_TEXT(tanh, "out = tanh(a); da = tanh_backward(g, out) = g * (1 - out^2)");
 template <class T>
 Tensor<T> tanh(const Tensor<T>& a) {
   require_defined("tanh", a);
   const auto& x = a.value();
   xt::xarray<T> out = detail::uninitialized_array<T>("tanh", x.shape());
-  tanh_loop(x.data(), out.data(), x.size());
+  kernels::tanh(x.data(), out.data(), x.size());
   return record<T>("tanh", std::move(out), {a}, [](BackwardContext<T>& c) {
-    if (!c.create_graph) {
-      const T* t = c.output.value().data();
-      c.input_grads[0] =
-          scaled_grad("tanh", c.grad, [t](std::size_t i) { return T(1) - t[i] * t[i]; });
-      return;
-    }
-    c.input_grads[0] = mul(c.grad, rsub(T(1), mul(c.output, c.output)));
+    c.input_grads[0] = tanh_backward(c.grad, c.output);
   });
 }
 
+XG_RULE_TEXT(relu, "out = max(a, 0); da = g * (a > 0 ? 1 : 0)");
 template <class T>
 Tensor<T> relu(const Tensor<T>& a) {
   require_defined("relu", a);
   const auto& x = a.value();
   xt::xarray<T> out = detail::uninitialized_array<T>("relu", x.shape());
-  for (std::size_t i = 0; i < x.size(); ++i) out.data()[i] = std::max(x.data()[i], T(0));
+  kernels::relu(x.data(), out.data(), x.size());
   return record<T>("relu", std::move(out), {a}, [](BackwardContext<T>& c) {
-    const auto& x = c.inputs[0].value();
-    if (c.create_graph) {
-      xt::xarray<T> mask = xt::cast<T>(x > T(0));
-      c.input_grads[0] = mul(c.grad, constant<T>(std::move(mask)));
-      return;
-    }
-    // Without create_graph: g where x > 0, else exactly 0 (as PyTorch's threshold_backward).
-    const auto& g = c.grad.value();
-    xt::xarray<T> gi = detail::uninitialized_array<T>("relu", x.shape());
-    for (std::size_t i = 0; i < x.size(); ++i)
-      gi.data()[i] = x.data()[i] > T(0) ? g.data()[i] : T(0);
-    c.input_grads[0] = Tensor<T>(std::move(gi));
+    c.input_grads[0] = threshold_backward(c.grad, c.inputs[0], T(0));
   });
 }
 
+XG_RULE_TEXT(leaky_relu, "out = a > 0 ? a : s * a; da = g * (a > 0 ? 1 : s)");
 template <class T>
 Tensor<T> leaky_relu(const Tensor<T>& a, scalar_t<T> slope) {
   require_defined("leaky_relu", a);
@@ -194,6 +129,7 @@ Tensor<T> leaky_relu(const Tensor<T>& a, scalar_t<T> slope) {
   });
 }
 
+XG_RULE_TEXT(elu, "out = a > 0 ? a : alpha (e^a - 1); da = g * (a > 0 ? 1 : out + alpha)");
 template <class T>
 Tensor<T> elu(const Tensor<T>& a, scalar_t<T> alpha) {
   require_defined("elu", a);
@@ -209,6 +145,7 @@ Tensor<T> elu(const Tensor<T>& a, scalar_t<T> alpha) {
   });
 }
 
+XG_RULE_TEXT(softplus, "out = ln(1 + e^a); da = g * sigmoid(a)");
 template <class T>
 Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta, scalar_t<T> threshold) {
   require_defined("softplus", a);
@@ -227,6 +164,7 @@ Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta, scalar_t<T> threshold) 
   });
 }
 
+XG_RULE_TEXT(softmax, "out = e^a / sum(e^a); da = out * (g - sum(g * out)) along the axis");
 template <class T>
 Tensor<T> softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   require_defined("softmax", a);
@@ -245,6 +183,7 @@ Tensor<T> softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   });
 }
 
+XG_RULE_TEXT(log_softmax, "out = a - logsumexp(a); da = g - softmax(a) * sum(g) along the axis");
 template <class T>
 Tensor<T> log_softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   require_defined("log_softmax", a);

@@ -8,12 +8,14 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xreducer.hpp>
 
+#include "kernels/buffer.hpp"
+#include "ops/rule_text.hpp"
 #include "ops/util.hpp"
-#include "tape/value_cache.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {
 
+XG_RULE_TEXT(broadcast_to, "out = a repeated to a bigger shape; da = sum_to(g, shape of a)");
 template <class T>
 Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
   detail::require_defined("broadcast_to", a);
@@ -64,6 +66,7 @@ xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const detail::array_shape& ta
 }
 }  // namespace detail
 
+XG_RULE_TEXT(sum_to, "out = a summed down to a smaller shape; da = broadcast_to(g, shape of a)");
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape) {
   detail::require_defined("sum_to", a);

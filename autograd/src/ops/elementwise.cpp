@@ -1,6 +1,6 @@
-// Elementwise operations. Backward rules are written with tensor operations, so that with
-// create_graph they are recorded too and second derivatives come for free; without it grad
-// mode is off during backward and the same calls just compute values.
+// Elementwise operations. Backward rules are written with operations: with create_graph they
+// are recorded too and second derivatives come for free; without it grad mode is off during
+// backward and the same calls just compute values.
 #include "xgrad/ops/elementwise.hpp"
 
 #include <algorithm>
@@ -12,9 +12,11 @@
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "kernels/buffer.hpp"
+#include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
-#include "tape/value_cache.hpp"
+#include "xgrad/ops/backward.hpp"
 
 namespace xg {
 
@@ -23,6 +25,7 @@ namespace {
 using detail::broadcast_shape;
 using detail::constant;
 using detail::num_str;
+using detail::require_all;
 using detail::require_defined;
 
 /// f of every value of a, as one loop into a buffer of a's shape (xtensor's expression
@@ -89,21 +92,6 @@ xt::xarray<T> broadcast_apply(const char* name, const xt::xarray<T>& a, const xt
   return out;
 }
 
-/// Position and value of the first element failing `ok`, for DomainError messages. `op` names
-/// the operation, or its backward ("sqrt backward") when the check guards a derivative. NaN is
-/// never a domain error: predicates are written so that NaN passes and propagates.
-template <class T, class Pred>
-void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const std::string& what) {
-  const T* x = v.data();
-  for (std::size_t i = 0, n = v.size(); i < n; ++i) {
-    if (!ok(x[i])) {
-      throw DomainError(std::string(op) + ": element " + detail::index_str(i, v.shape()) +
-                        " of the input of shape " + shape_str(v.shape()) + " is " + num_str(x[i]) +
-                        "; " + what);
-    }
-  }
-}
-
 /// Why a^p is not a real number, or nullptr: a negative base needs an integer exponent, a zero
 /// base a non-negative one. NaN in either propagates.
 template <class T>
@@ -131,6 +119,7 @@ template <class T>
 
 }  // namespace
 
+XG_RULE_TEXT(add, "out = a + b; da = g, db = g");
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("add", a, b);
@@ -141,6 +130,7 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
                    });
 }
 
+XG_RULE_TEXT(sub, "out = a - b; da = g, db = -g");
 template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("sub", a, b);
@@ -151,6 +141,7 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
                    });
 }
 
+XG_RULE_TEXT(mul, "out = a * b; da = g * b, db = g * a");
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("mul", a, b);
@@ -161,6 +152,7 @@ Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
                    });
 }
 
+XG_RULE_TEXT(div, "out = a / b; da = g / b, db = -g * a / b^2");
 template <class T>
 Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("div", a, b);
@@ -174,6 +166,7 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
                    });
 }
 
+XG_RULE_TEXT(neg, "out = -a; da = -g");
 template <class T>
 Tensor<T> neg(const Tensor<T>& a) {
   require_defined("neg", a);
@@ -192,6 +185,7 @@ Tensor<T> div(const Tensor<T>& a, scalar_t<T> s) {
                    {a}, [s](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, s); });
 }
 
+XG_RULE_TEXT(add_scalar, "out = a + c; da = g");
 template <class T>
 Tensor<T> add(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("add", a);
@@ -199,6 +193,7 @@ Tensor<T> add(const Tensor<T>& a, scalar_t<T> s) {
                    {a}, [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
 }
 
+XG_RULE_TEXT(mul_scalar, "out = c * a; da = c * g");
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("mul", a);
@@ -206,6 +201,7 @@ Tensor<T> mul(const Tensor<T>& a, scalar_t<T> s) {
                    {a}, [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); });
 }
 
+XG_RULE_TEXT(rsub_scalar, "out = c - a; da = -g");
 template <class T>
 Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rsub", a);
@@ -213,6 +209,7 @@ Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a) {
                    {a}, [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
 }
 
+XG_RULE_TEXT(rdiv_scalar, "out = c / a; da = -g * c / a^2");
 template <class T>
 Tensor<T> rdiv(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rdiv", a);
@@ -225,6 +222,7 @@ Tensor<T> rdiv(scalar_t<T> s, const Tensor<T>& a) {
                    });
 }
 
+XG_RULE_TEXT(pow_scalar, "out = a^p; da = g * p * a^(p-1)");
 template <class T>
 Tensor<T> pow(const Tensor<T>& a, scalar_t<T> p) {
   require_defined("pow", a);
@@ -256,6 +254,7 @@ Tensor<T> pow(const Tensor<T>& a, scalar_t<T> p) {
   });
 }
 
+XG_RULE_TEXT(pow, "out = a^b; da = g * b * a^(b-1), db = g * a^b * ln(a)");
 template <class T>
 Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("pow", a, b);
@@ -298,6 +297,7 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
   });
 }
 
+XG_RULE_TEXT(exp, "out = e^a; da = g * out");
 template <class T>
 Tensor<T> exp(const Tensor<T>& a) {
   require_defined("exp", a);
@@ -305,6 +305,7 @@ Tensor<T> exp(const Tensor<T>& a) {
                    [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); });
 }
 
+XG_RULE_TEXT(log, "out = ln(a); da = g / a");
 template <class T>
 Tensor<T> log(const Tensor<T>& a) {
   require_defined("log", a);
@@ -314,30 +315,18 @@ Tensor<T> log(const Tensor<T>& a) {
                    [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
 }
 
+XG_RULE_TEXT(sqrt, "out = sqrt(a); da = sqrt_backward(g, out) = g / (2 * out)");
 template <class T>
 Tensor<T> sqrt(const Tensor<T>& a) {
   require_defined("sqrt", a);
   require_all(
       "sqrt", a.value(), [](T x) { return !(x < T(0)); }, "sqrt needs non-negative values");
-  return record<T>("sqrt", map_values("sqrt", a.value(), [](T x) { return std::sqrt(x); }), {a},
-                   [](BackwardContext<T>& c) {
-                     // g / (2 sqrt(a)) is infinite at a = 0: the same error in every pass.
-                     require_all(
-                         "sqrt backward", c.inputs[0].value(), [](T x) { return x != T(0); },
-                         "the derivative 1 / (2 sqrt(a)) is infinite at 0");
-                     if (!c.create_graph) {
-                       const auto& g = c.grad.value();
-                       const T* root = c.output.value().data();
-                       xt::xarray<T> gi = detail::uninitialized_array<T>("sqrt", g.shape());
-                       for (std::size_t i = 0; i < g.size(); ++i)
-                         gi.data()[i] = g.data()[i] / (T(2) * root[i]);
-                       c.input_grads[0] = Tensor<T>(std::move(gi));
-                       return;
-                     }
-                     c.input_grads[0] = div(c.grad, mul(c.output, T(2)));
-                   });
+  return record<T>(
+      "sqrt", map_values("sqrt", a.value(), [](T x) { return std::sqrt(x); }), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = sqrt_backward(c.grad, c.output); });
 }
 
+XG_RULE_TEXT(abs, "out = |a|; da = g * sign(a)");
 template <class T>
 Tensor<T> abs(const Tensor<T>& a) {
   require_defined("abs", a);
@@ -347,6 +336,7 @@ Tensor<T> abs(const Tensor<T>& a) {
                    });
 }
 
+XG_RULE_TEXT(clamp, "out = min(max(a, lo), hi); da = g where lo <= a <= hi, else 0");
 template <class T>
 Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   require_defined("clamp", a);
@@ -396,16 +386,19 @@ Tensor<T> select_extreme(const char* op, const Tensor<T>& a, const Tensor<T>& b)
 }
 }  // namespace
 
+XG_RULE_TEXT(maximum, "out = max(a, b); da = g where a > b, db = g where b > a (ties: g/2 each)");
 template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
   return select_extreme<true>("maximum", a, b);
 }
 
+XG_RULE_TEXT(minimum, "out = min(a, b); da = g where a < b, db = g where b < a (ties: g/2 each)");
 template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
   return select_extreme<false>("minimum", a, b);
 }
 
+XG_RULE_TEXT(where, "out = cond ? a : b; da = g where cond, db = g where not cond");
 template <class T>
 Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("where", a, b);

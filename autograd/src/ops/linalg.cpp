@@ -14,8 +14,10 @@
 #include <string>
 
 #include "kernels/blas.hpp"
+#include "kernels/buffer.hpp"
+#include "kernels/rows.hpp"
+#include "ops/rule_text.hpp"
 #include "ops/util.hpp"
-#include "tape/value_cache.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduction.hpp"
 #include "xgrad/ops/shape.hpp"
@@ -28,6 +30,7 @@ using detail::array_shape;
 
 /// op(a) op(b), operands of rank 2 or 3 (equal batch when both are 3-D), inner dimensions
 /// already checked. Recorded as "matmul".
+XG_RULE_TEXT(matmul, "out = a @ b; da = g @ b^T, db = a^T @ g");
 template <class T>
 Tensor<T> mm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
   const auto& av = a.value();
@@ -163,83 +166,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   return reshape(r, signed_shape(out_shape));
 }
 
-namespace {
-
-/// Adds the row b[0, n) to each of the `rows` rows of y.
-template <class T>
-void add_row_to_rows(const T* b, std::size_t n, std::size_t rows, T* y) {
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t j = 0; j < n; ++j) y[r * n + j] += b[j];
-  }
-}
-
-/// sum[j] = the sum of column j of the (rows, n) matrix src. Eight columns at a time in
-/// registers, then the rest one by one: no store per row, and no memset call for a short row.
-template <class T>
-void column_sums(const T* src, std::size_t rows, std::size_t n, T* sum) {
-  constexpr std::size_t kBlock = 8;
-  std::size_t j0 = 0;
-  for (; j0 + kBlock <= n; j0 += kBlock) {
-    T acc[kBlock] = {};
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t j = 0; j < kBlock; ++j) acc[j] += src[r * n + j0 + j];
-    }
-    for (std::size_t j = 0; j < kBlock; ++j) sum[j0 + j] = acc[j];
-  }
-  for (; j0 < n; ++j0) {
-    T acc = 0;
-    for (std::size_t r = 0; r < rows; ++r) acc += src[r * n + j0];
-    sum[j0] = acc;
-  }
-}
-
-/// dx, dW, db of linear for 1-D or 2-D x without create_graph: two OpenBLAS products and a
-/// column sum, straight into fresh buffers.
-template <class T>
-void linear_backward_direct(BackwardContext<T>& c) {
-  const auto& gv = c.grad.value();
-  const auto& xv = c.inputs[0].value();
-  const auto& wv = c.inputs[1].value();
-  const std::size_t in = wv.shape()[0], out = wv.shape()[1];
-  const std::size_t rows = xv.dimension() == 2 ? xv.shape()[0] : 1;
-  if (c.needs(0)) {
-    auto dx = detail::uninitialized_array<T>("linear", xv.shape());
-    blas::gemm(false, true, rows, in, out, T(1), gv.data(), out, wv.data(), out, T(0), dx.data(),
-               in);
-    c.input_grads[0] = Tensor<T>(std::move(dx));
-  }
-  if (c.needs(1)) {
-    auto dw = detail::uninitialized_array<T>("linear", wv.shape());
-    blas::gemm(true, false, in, out, rows, T(1), xv.data(), in, gv.data(), out, T(0), dw.data(),
-               out);
-    c.input_grads[1] = Tensor<T>(std::move(dw));
-  }
-  if (c.inputs.size() == 3 && c.needs(2)) {
-    auto db = detail::uninitialized_array<T>("linear", {out});
-    column_sums(gv.data(), rows, out, db.data());
-    c.input_grads[2] = Tensor<T>(std::move(db));
-  }
-}
-
-/// The same rule as recorded operations, so that create_graph can differentiate it again.
-template <class T>
-void linear_backward_recorded(BackwardContext<T>& c) {
-  const auto& x = c.inputs[0];
-  const auto& w = c.inputs[1];
-  const auto in = static_cast<std::ptrdiff_t>(w.value().shape()[0]);
-  const auto out = static_cast<std::ptrdiff_t>(w.value().shape()[1]);
-  const bool vec = x.dim() == 1;
-  const Tensor<T> g = vec ? reshape(c.grad, {1, out}) : c.grad;
-  if (c.needs(0)) {
-    Tensor<T> dx = mm(g, w, false, true);
-    c.input_grads[0] = vec ? reshape(dx, {in}) : dx;
-  }
-  if (c.needs(1)) c.input_grads[1] = mm(vec ? reshape(x, {1, in}) : x, g, true, false);
-  if (c.inputs.size() == 3 && c.needs(2)) c.input_grads[2] = sum(g, 0);
-}
-
-}  // namespace
-
+XG_RULE_TEXT(linear, "out = x W + b; dx = g W^T, dW = x^T g, db = g summed over the rows");
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
   detail::require_defined("linear", x);
@@ -267,13 +194,22 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
   // y = x W, then + b row by row: the same rounding as matmul followed by add.
   blas::gemm(false, false, rows, out, in, T(1), x.value().data(), in, w.value().data(), out, T(0),
              y.data(), out);
-  if (b.defined()) add_row_to_rows(b.value().data(), out, rows, y.data());
+  if (b.defined()) kernels::add_row_to_rows(b.value().data(), out, rows, y.data());
+  // dx = g W^T, dW = x^T g, db = g summed over the rows: the matmul core with transposed
+  // operands (a BLAS flag, never a copy).
   auto rule = [](BackwardContext<T>& c) {
-    if (c.create_graph) {
-      linear_backward_recorded(c);
-    } else {
-      linear_backward_direct(c);
+    const auto& x = c.inputs[0];
+    const auto& w = c.inputs[1];
+    const bool vec = x.dim() == 1;
+    const auto in = static_cast<std::ptrdiff_t>(w.value().shape()[0]);
+    const auto out = static_cast<std::ptrdiff_t>(w.value().shape()[1]);
+    const Tensor<T> g = vec ? reshape(c.grad, {1, out}) : c.grad;
+    if (c.needs(0)) {
+      Tensor<T> dx = mm(g, w, false, true);
+      c.input_grads[0] = vec ? reshape(dx, {in}) : dx;
     }
+    if (c.needs(1)) c.input_grads[1] = mm(vec ? reshape(x, {1, in}) : x, g, true, false);
+    if (c.inputs.size() == 3 && c.needs(2)) c.input_grads[2] = sum(g, 0);
   };
   if (b.defined()) return record<T>("linear", std::move(y), {x, w, b}, std::move(rule));
   return record<T>("linear", std::move(y), {x, w}, std::move(rule));

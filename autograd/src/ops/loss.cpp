@@ -1,6 +1,7 @@
 // Loss functions. Each checks its shapes up front (no silent broadcasting between prediction and
-// target) and is built so that its backward is made of xg operations: losses can be
-// differentiated twice (gradient penalties, Hessian-vector products).
+// target); mse_loss and bce_loss are one operation for every reduction, whose rule is a backward
+// operation (ops/backward.cpp), so losses can be differentiated twice (gradient penalties,
+// Hessian-vector products).
 #include "xgrad/ops/loss.hpp"
 
 #include <algorithm>
@@ -12,9 +13,12 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "kernels/buffer.hpp"
+#include "kernels/loss.hpp"
+#include "ops/rule_text.hpp"
 #include "ops/util.hpp"
-#include "tape/value_cache.hpp"
 #include "xgrad/ops/activation.hpp"
+#include "xgrad/ops/backward.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduction.hpp"
 #include "xgrad/ops/shape.hpp"
@@ -58,23 +62,17 @@ Tensor<T> reduce(const char* op, const Tensor<T>& losses, Reduction reduction) {
                     std::to_string(static_cast<int>(reduction)));
 }
 
-/// PyTorch clamps the logs of binary cross-entropy at -100.
-constexpr double kLogFloor = -100;
-
 /// max(log x, -100) elementwise for x >= 0 (log 0 = -100): PyTorch's clamp in binary
 /// cross-entropy. The gradient is 1/x where the log is not clamped and 0 where it is (the exact
-/// derivative of the clamped function), written with operations so it can be differentiated again.
+/// derivative of the clamped function).
+XG_RULE_TEXT(clamped_log, "out = max(ln(a), -100); da = g / a where out > -100, else 0");
 template <class T>
 Tensor<T> clamped_log(const Tensor<T>& a) {
-  const T floor = T(kLogFloor);
-  xt::xarray<T> out = detail::uninitialized_array<T>("bce_loss", a.value().shape());
-  auto it = a.value().begin();
-  for (auto& y : out) {
-    const T x = *it++;
-    y = x > T(0) ? std::max(std::log(x), floor) : floor;
-  }
-  return record<T>("clamped_log", std::move(out), {a}, [floor](BackwardContext<T>& c) {
-    xt::xarray<bool> live = c.output.value() > floor;
+  const auto& x = a.value();
+  xt::xarray<T> out = detail::uninitialized_array<T>("bce_loss", x.shape());
+  kernels::clamped_log(x.data(), out.data(), x.size());
+  return record<T>("clamped_log", std::move(out), {a}, [](BackwardContext<T>& c) {
+    xt::xarray<bool> live = c.output.value() > T(kernels::kLogFloor);
     const Tensor<T> safe = xg::where(live, c.inputs[0], Tensor<T>::scalar(1));
     c.input_grads[0] = xg::where(live, div(c.grad, safe), Tensor<T>::scalar(0));
   });
@@ -109,48 +107,43 @@ void check_classes(const char* op, const Tensor<T>& scores, const std::vector<st
   }
 }
 
+/// 1/N for the mean of N losses, 1 for their sum or the losses themselves.
+template <class T>
+T reduction_scale(Reduction reduction, std::size_t n) {
+  return reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
+}
+
 }  // namespace
 
+XG_RULE_TEXT(mse_loss,
+             "out = s * sum((p - t)^2), s = 1/N (mean) or 1 (sum); dp = g * 2s * (p - t), dt = "
+             "-dp");
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction reduction) {
   check_pair("mse_loss", "prediction", pred, target);
-  if (reduction == Reduction::none) {
-    const Tensor<T> d = sub(pred, target);
-    return mul(d, d);
-  }
-  // Sum and mean are one recorded operation with loops over the buffers: the loss of small
-  // models (the seed-003 network) is otherwise half of a training step's operations.
   const std::size_t n = pred.size();
   if (reduction == Reduction::mean && n == 0) reduce("mse_loss", pred, reduction);  // throws
   const T* p = pred.value().data();
   const T* t = target.value().data();
-  T total = 0;
-  for (std::size_t i = 0; i < n; ++i) total += (p[i] - t[i]) * (p[i] - t[i]);
-  const T scale = reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
-  return record<T>("mse_loss", detail::scalar_array<T>("mse_loss", total * scale), {pred, target},
-                   [scale](BackwardContext<T>& c) {
-                     // d/dpred = 2 (pred - target) g scale, d/dtarget = its negative.
-                     if (c.create_graph) {
-                       const Tensor<T> d = mul(sub(c.inputs[0], c.inputs[1]), c.grad);
-                       const Tensor<T> gp = mul(d, T(2) * scale);
-                       if (c.needs(0)) c.input_grads[0] = gp;
-                       if (c.needs(1)) c.input_grads[1] = neg(gp);
-                       return;
-                     }
-                     const auto& pv = c.inputs[0].value();
-                     const T* p = pv.data();
-                     const T* t = c.inputs[1].value().data();
-                     const T k = T(2) * scale * c.grad.item();
-                     xt::xarray<T> gp = detail::uninitialized_array<T>("mse_loss", pv.shape());
-                     for (std::size_t i = 0; i < gp.size(); ++i) gp.data()[i] = k * (p[i] - t[i]);
-                     if (c.needs(1)) {
-                       xt::xarray<T> gt = -gp;
-                       c.input_grads[1] = Tensor<T>(std::move(gt));
-                     }
-                     if (c.needs(0)) c.input_grads[0] = Tensor<T>(std::move(gp));
-                   });
+  xt::xarray<T> out;
+  if (reduction == Reduction::none) {
+    out = detail::uninitialized_array<T>("mse_loss", pred.value().shape());
+    for (std::size_t i = 0; i < n; ++i) out.data()[i] = (p[i] - t[i]) * (p[i] - t[i]);
+  } else {
+    const T total = kernels::squared_error_sum(p, t, n);
+    out = detail::scalar_array<T>("mse_loss", total * reduction_scale<T>(reduction, n));
+  }
+  const T scale = reduction_scale<T>(reduction, n);
+  return record<T>("mse_loss", std::move(out), {pred, target}, [scale](BackwardContext<T>& c) {
+    const Tensor<T> dp = mse_loss_backward(c.grad, c.inputs[0], c.inputs[1], scale);
+    if (c.needs(0)) c.input_grads[0] = dp;
+    if (c.needs(1)) c.input_grads[1] = neg(dp);
+  });
 }
 
+XG_RULE_TEXT(bce_loss,
+             "out = -s * sum(t ln p + (1 - t) ln(1 - p)), logs clamped at -100; dp = g * s * "
+             "((1 - t) / (1 - p) - t / p), dt = g * s * (ln(1 - p) - ln p)");
 template <class T>
 Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction reduction) {
   check_pair("bce_loss", "probabilities", prob, target);
@@ -163,78 +156,30 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
                         shape_str(p.shape()) + " is outside [0, 1]");
     }
   }
-  if (reduction == Reduction::none) {
-    // -(t log p + (1 - t) log(1 - p)), each log clamped at -100.
-    const Tensor<T> log_p = clamped_log(prob);
-    const Tensor<T> log_q = clamped_log(rsub(T(1), prob));
-    return neg(add(mul(target, log_p), mul(rsub(T(1), target), log_q)));
-  }
-  // Sum and mean: one recorded operation with loops (it was ten operations of a small model's
-  // step). The rule is the derivative of the clamped logs: 1/p where log p > -100, else 0.
   const std::size_t n = prob.size();
   if (reduction == Reduction::mean && n == 0) reduce("bce_loss", prob, reduction);  // throws
-  const T* pv = p.data();
-  const T* tv = target.value().data();
-  const T floor = T(kLogFloor);
-  auto clamped = [floor](T x) { return x > T(0) ? std::max(std::log(x), floor) : floor; };
-  T total = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    // Labels of exactly 1 or 0 need one log: the other term is 0 times a finite value.
-    const T t = tv[i];
-    if (t == T(1)) {
-      total -= clamped(pv[i]);
-    } else if (t == T(0)) {
-      total -= clamped(T(1) - pv[i]);
-    } else {
-      total -= t * clamped(pv[i]) + (T(1) - t) * clamped(T(1) - pv[i]);
-    }
+  const T scale = reduction_scale<T>(reduction, n);
+  xt::xarray<T> out;
+  if (reduction == Reduction::none) {
+    out = detail::uninitialized_array<T>("bce_loss", p.shape());
+    kernels::binary_cross_entropy(p.data(), target.value().data(), out.data(), n);
+  } else {
+    const T total = kernels::binary_cross_entropy_sum(p.data(), target.value().data(), n);
+    out = detail::scalar_array<T>("bce_loss", total * scale);
   }
-  const T scale = reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
-  return record<T>(
-      "bce_loss", detail::scalar_array<T>("bce_loss", total * scale), {prob, target},
-      [scale, floor, clamped](BackwardContext<T>& c) {
-        const Tensor<T>& p = c.inputs[0];
-        const Tensor<T>& t = c.inputs[1];
-        if (c.create_graph) {
-          // The same derivatives as tensor operations, so they can be differentiated again.
-          const Tensor<T> q = rsub(T(1), p);
-          auto inverse = [floor](const Tensor<T>& x) {  // 1/x where log x > -100, else 0
-            xt::xarray<bool> live = xt::log(x.value()) > floor;
-            return xg::where(live,
-                             div(Tensor<T>::scalar(1), xg::where(live, x, Tensor<T>::scalar(1))),
-                             Tensor<T>::scalar(0));
-          };
-          const Tensor<T> k = mul(c.grad, scale);
-          if (c.needs(0)) {
-            c.input_grads[0] = mul(k, sub(mul(rsub(T(1), t), inverse(q)), mul(t, inverse(p))));
-          }
-          if (c.needs(1)) c.input_grads[1] = mul(k, sub(clamped_log(q), clamped_log(p)));
-          return;
-        }
-        const T k = c.grad.item() * scale;
-        const auto& pa = p.value();
-        const T* pv = pa.data();
-        const T* tv = t.value().data();
-        // 1/x where log x > -100: one comparison against e^-100 instead of a log per element.
-        const T live_from = std::exp(floor);
-        auto inverse = [live_from](T x) { return x > live_from ? T(1) / x : T(0); };
-        if (c.needs(0)) {
-          xt::xarray<T> gp = detail::uninitialized_array<T>("bce_loss", pa.shape());
-          for (std::size_t i = 0; i < gp.size(); ++i) {
-            gp.data()[i] = k * ((T(1) - tv[i]) * inverse(T(1) - pv[i]) - tv[i] * inverse(pv[i]));
-          }
-          c.input_grads[0] = Tensor<T>(std::move(gp));
-        }
-        if (c.needs(1)) {
-          xt::xarray<T> gt = detail::uninitialized_array<T>("bce_loss", pa.shape());
-          for (std::size_t i = 0; i < gt.size(); ++i) {
-            gt.data()[i] = k * (clamped(T(1) - pv[i]) - clamped(pv[i]));
-          }
-          c.input_grads[1] = Tensor<T>(std::move(gt));
-        }
-      });
+  return record<T>("bce_loss", std::move(out), {prob, target}, [scale](BackwardContext<T>& c) {
+    const Tensor<T>& p = c.inputs[0];
+    if (c.needs(0)) {
+      c.input_grads[0] = bce_loss_backward(c.grad, p, c.inputs[1], scale);
+    }
+    if (c.needs(1)) {
+      c.input_grads[1] = mul(mul(c.grad, scale), sub(clamped_log(rsub(T(1), p)), clamped_log(p)));
+    }
+  });
 }
 
+XG_RULE_TEXT(bce_with_logits,
+             "out = max(a,0) - a*t + ln(1 + e^-|a|); da = g * (sigmoid(a) - t), dt = -g * a");
 template <class T>
 Tensor<T> bce_with_logits(const Tensor<T>& logits, const Tensor<T>& target, Reduction reduction) {
   check_pair("bce_with_logits", "logits", logits, target);
@@ -250,6 +195,8 @@ Tensor<T> bce_with_logits(const Tensor<T>& logits, const Tensor<T>& target, Redu
   return reduce("bce_with_logits", losses, reduction);
 }
 
+XG_RULE_TEXT(nll_loss,
+             "out = -scale * a[i, label_i]; da = -scale * g at (i, label_i), 0 elsewhere");
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const std::vector<std::size_t>& labels,
                    Reduction reduction) {

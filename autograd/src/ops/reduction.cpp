@@ -8,8 +8,10 @@
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xsort.hpp>
 
+#include "kernels/buffer.hpp"
+#include "kernels/rows.hpp"
+#include "ops/rule_text.hpp"
 #include "ops/util.hpp"
-#include "tape/value_cache.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduction.hpp"
@@ -46,6 +48,7 @@ xt::xarray<T> keep_axis(xt::xarray<T> r, const array_shape& in, std::size_t axis
 
 }  // namespace
 
+XG_RULE_TEXT(sum, "out = sum of all a; da = g copied to every element of a");
 template <class T>
 Tensor<T> sum(const Tensor<T>& a) {
   detail::require_defined("sum", a);
@@ -56,6 +59,7 @@ Tensor<T> sum(const Tensor<T>& a) {
   });
 }
 
+XG_RULE_TEXT(sum_axis, "out = sum of a along an axis; da = g copied back along that axis");
 template <class T>
 Tensor<T> sum(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   detail::require_defined("sum", a);
@@ -67,7 +71,13 @@ Tensor<T> sum(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
     r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
     out = xt::zeros<T>(r);
   } else {
-    out = xt::sum(a.value(), {ax});
+    array_shape r(s);
+    r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
+    out = detail::uninitialized_array<T>("sum", r);
+    std::size_t outer = 1, inner = 1;
+    for (std::size_t d = 0; d < ax; ++d) outer *= s[d];
+    for (std::size_t d = ax + 1; d < s.size(); ++d) inner *= s[d];
+    kernels::axis_sums(a.value().data(), outer, s[ax], inner, out.data());
   }
   if (keepdims) out = keep_axis(std::move(out), s, ax);
   return record<T>("sum_axis", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
@@ -128,6 +138,7 @@ std::pair<xt::xarray<T>, xt::xarray<T>> max_and_share(const xt::xarray<T>& a,
 }
 }  // namespace
 
+XG_RULE_TEXT(max, "out = max of all a; da = g at the maximum (shared among ties), 0 elsewhere");
 template <class T>
 Tensor<T> max(const Tensor<T>& a) {
   require_nonempty("max", a);
@@ -141,6 +152,9 @@ Tensor<T> max(const Tensor<T>& a) {
   });
 }
 
+XG_RULE_TEXT(max_axis,
+             "out = max along an axis; da = g at each slice's maximum (shared among ties), 0 "
+             "elsewhere");
 template <class T>
 Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   require_nonempty("max", a);
@@ -165,6 +179,7 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   });
 }
 
+XG_RULE_TEXT(logsumexp, "out = ln(sum(e^a)); da = g * softmax(a) along the axis");
 template <class T>
 Tensor<T> logsumexp(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   require_nonempty("logsumexp", a);

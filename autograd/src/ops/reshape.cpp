@@ -1,6 +1,7 @@
 // Operations that only change the shape: the values stay in row-major order.
 #include <string>
 
+#include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/ops/shape.hpp"
@@ -22,6 +23,7 @@ Tensor<T> reshaped(const char* op, const Tensor<T>& a, const detail::array_shape
 }
 }  // namespace
 
+XG_RULE_TEXT(reshape, "same values, new shape; da = g reshaped to a's shape");
 template <class T>
 Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) {
   detail::require_defined("reshape", a);
@@ -55,6 +57,7 @@ Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) 
   return reshaped("reshape", a, target);
 }
 
+XG_RULE_TEXT(flatten, "same values, fewer axes; da = g reshaped to a's shape");
 template <class T>
 Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_axis) {
   detail::require_defined("flatten", a);
@@ -69,6 +72,7 @@ Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_axis) {
   return reshaped("flatten", a, target);
 }
 
+XG_RULE_TEXT(squeeze, "drops an axis of size 1; da = g reshaped to a's shape");
 template <class T>
 Tensor<T> squeeze(const Tensor<T>& a, std::ptrdiff_t axis) {
   detail::require_defined("squeeze", a);
@@ -83,6 +87,7 @@ Tensor<T> squeeze(const Tensor<T>& a, std::ptrdiff_t axis) {
   return reshaped("squeeze", a, target);
 }
 
+XG_RULE_TEXT(unsqueeze, "adds an axis of size 1; da = g reshaped to a's shape");
 template <class T>
 Tensor<T> unsqueeze(const Tensor<T>& a, std::ptrdiff_t axis) {
   detail::require_defined("unsqueeze", a);

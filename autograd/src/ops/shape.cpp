@@ -9,8 +9,9 @@
 #include <string>
 
 #include "kernels/blas.hpp"
+#include "kernels/buffer.hpp"
+#include "ops/rule_text.hpp"
 #include "ops/util.hpp"
-#include "tape/value_cache.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {
@@ -117,6 +118,7 @@ Tensor<T> narrow_impl(const char* op, const Tensor<T>& a, std::size_t axis, std:
 
 /// The gradient of narrow: `g` placed at [start, start + g.shape[axis]) along `axis` of zeros
 /// whose size along `axis` is `full`. Recorded; its backward is narrow again.
+XG_RULE_TEXT(narrow_backward, "out = a padded with zeros; da = the slice of g where a was placed");
 template <class T>
 Tensor<T> pad_impl(const Tensor<T>& g, std::size_t axis, std::size_t start, std::size_t full) {
   const auto& s = g.value().shape();
@@ -168,6 +170,7 @@ Tensor<T> index_select_impl(const Tensor<T>& a, const std::vector<std::size_t>& 
 
 /// Rows of `g` added into zeros of (rows, ...) at `indices` (repeats accumulate). Recorded; its
 /// backward is index_select.
+XG_RULE_TEXT(index_select_backward, "out = rows of a added at indices; da = index_select(g)");
 template <class T>
 Tensor<T> index_add_impl(const Tensor<T>& g, const std::vector<std::size_t>& indices,
                          std::size_t rows) {
@@ -189,6 +192,9 @@ Tensor<T> index_add_impl(const Tensor<T>& g, const std::vector<std::size_t>& ind
 }
 
 /// index_select with validated indices.
+XG_RULE_TEXT(index_select,
+             "out = rows of a at the indices; da = g's rows added at those indices (repeats "
+             "add up)");
 template <class T>
 Tensor<T> index_select_impl(const Tensor<T>& a, const std::vector<std::size_t>& indices) {
   const auto& in = a.value();
@@ -215,6 +221,7 @@ template <class T>
 Tensor<T> gather_impl(const Tensor<T>& a, const std::vector<std::size_t>& labels);
 
 /// (N) values placed at [i, labels[i]] of (N, classes) zeros. Recorded; backward is gather.
+XG_RULE_TEXT(gather_backward, "out = a scattered to (i, label_i); da = gather(g)");
 template <class T>
 Tensor<T> scatter_impl(const Tensor<T>& g, const std::vector<std::size_t>& labels,
                        std::size_t classes) {
@@ -229,6 +236,7 @@ Tensor<T> scatter_impl(const Tensor<T>& g, const std::vector<std::size_t>& label
 }
 
 /// gather with validated labels.
+XG_RULE_TEXT(gather, "out[i] = a[i, label_i]; da = g[i] at (i, label_i), 0 elsewhere");
 template <class T>
 Tensor<T> gather_impl(const Tensor<T>& a, const std::vector<std::size_t>& labels) {
   const auto& in = a.value();
@@ -245,6 +253,7 @@ Tensor<T> gather_impl(const Tensor<T>& a, const std::vector<std::size_t>& labels
 
 }  // namespace
 
+XG_RULE_TEXT(transpose, "out = a^T; da = g^T");
 template <class T>
 Tensor<T> transpose(const Tensor<T>& a) {
   require_defined("transpose", a);
@@ -257,6 +266,7 @@ Tensor<T> transpose(const Tensor<T>& a) {
                    [](BackwardContext<T>& c) { c.input_grads[0] = transpose(c.grad); });
 }
 
+XG_RULE_TEXT(permute, "out = a with axes reordered; da = g with the inverse order");
 template <class T>
 Tensor<T> permute(const Tensor<T>& a, const std::vector<std::size_t>& axes) {
   require_defined("permute", a);
@@ -278,6 +288,7 @@ Tensor<T> permute(const Tensor<T>& a, const std::vector<std::size_t>& axes) {
   });
 }
 
+XG_RULE_TEXT(narrow, "out = a slice of a along an axis; da = g placed at the slice, 0 elsewhere");
 template <class T>
 Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t axis, std::size_t start, std::size_t length) {
   require_defined("narrow", a);
@@ -292,6 +303,7 @@ Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t axis, std::size_t start, std
   return narrow_impl("narrow", a, ax, start, length);
 }
 
+XG_RULE_TEXT(slice_rows, "out = rows [begin, end) of a; da = g placed at those rows, 0 elsewhere");
 template <class T>
 Tensor<T> slice_rows(const Tensor<T>& a, std::size_t begin, std::size_t end) {
   require_defined("slice_rows", a);
@@ -341,6 +353,8 @@ Tensor<T> gather(const Tensor<T>& a, const std::vector<std::size_t>& labels) {
   return gather_impl(a, labels);
 }
 
+XG_RULE_TEXT(concat,
+             "out = inputs joined along an axis; da_i = the slice of g that came from input i");
 template <class T>
 Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis) {
   if (parts.empty()) throw ShapeError("concat: needs at least one tensor, got an empty list");

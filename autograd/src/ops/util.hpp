@@ -107,4 +107,19 @@ Tensor<T> constant(xt::xarray<T>&& v) {
   return Tensor<T>(std::move(v));
 }
 
+/// Position and value of the first element failing `ok`, for DomainError messages. `op` names
+/// the operation, or its backward ("sqrt backward") when the check guards a derivative. NaN is
+/// never a domain error: predicates are written so that NaN passes and propagates.
+template <class T, class Pred>
+void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const std::string& what) {
+  const T* x = v.data();
+  for (std::size_t i = 0, n = v.size(); i < n; ++i) {
+    if (!ok(x[i])) {
+      throw DomainError(std::string(op) + ": element " + index_str(i, v.shape()) +
+                        " of the input of shape " + shape_str(v.shape()) + " is " + num_str(x[i]) +
+                        "; " + what);
+    }
+  }
+}
+
 }  // namespace xg::detail

@@ -6,8 +6,6 @@
 #include <malloc.h>
 
 #include <array>
-#include <cstdlib>
-#include <cstring>
 
 namespace xg::detail {
 
@@ -78,21 +76,6 @@ Pool& pool() {
 std::size_t size_class(std::size_t bytes) {
   return (bytes + kGranule - 1) / kGranule - 1;
 }
-
-/// Tensor buffers of a training step are freed at its end and allocated again, with the same
-/// sizes, by the next step. glibc serves large ones with mmap (or trims the heap after freeing
-/// them), so each step would fault its buffers in again, page by page: 7 % of a 784-500-500-10
-/// step at batch 1024. Raising both thresholds keeps the memory in the process for reuse; peak
-/// memory is unchanged. XGRAD_MALLOC_TUNING=0 in the environment leaves glibc's defaults.
-struct MallocTuning {
-  MallocTuning() {
-    const char* env = std::getenv("XGRAD_MALLOC_TUNING");
-    if (env != nullptr && std::strcmp(env, "0") == 0) return;
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  }
-};
-const MallocTuning malloc_tuning;
 
 }  // namespace
 

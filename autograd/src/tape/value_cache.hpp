@@ -3,8 +3,8 @@
 // A long chain of small operations allocates one value buffer per operation, and backward frees
 // them all again in reverse order. glibc's per-thread cache hands such chunks back in batches of
 // eight in reverse order, so after the first step the values of consecutive operations lie
-// scattered, and once a tape outgrows the CPU caches every backward pass misses on each of them
-// (a million-op chain ran 2x slower per op than a 1e4 one). Operations therefore take the
+// scattered, and once a tape outgrows the CPU caches every backward pass misses on each of them.
+// Operations therefore take the
 // buffers of small results here, and dying nodes give them back, last in first out like the
 // node blocks (node_pool.cpp): a step gets back its buffers in the order the previous step
 // freed them, and a training loop allocates no value memory after its first step.
@@ -19,28 +19,12 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "kernels/buffer.hpp"
+
 namespace xg::detail {
 
 /// Results with at most this many elements use the cache.
 inline constexpr std::size_t kCachedValueElements = 64;
-
-[[noreturn]] void throw_allocation_failed(const char* op, const std::string& shape,
-                                          std::size_t bytes);
-
-/// An uninitialised row-major array of the given shape for the result of operation `op`: the
-/// same as xt::xarray<T>::from_shape(shape), with a cached buffer when one of that size is there.
-/// The shape is checked first (checked_element_count: ShapeError when it cannot exist), and an
-/// allocation that fails throws AllocationError naming `op`, the shape and the bytes.
-template <class T>
-xt::xarray<T> uninitialized_array(const char* op, const typename xt::xarray<T>::shape_type& shape);
-
-/// A 0-d array holding v (the same as xt::xarray<T>(v)), on a cached buffer when there is one.
-template <class T>
-xt::xarray<T> scalar_array(const char* op, T v) {
-  xt::xarray<T> out = uninitialized_array<T>(op, {});
-  out.data()[0] = v;
-  return out;
-}
 
 /// Moves a's buffer into the cache when it is small and owed (a is about to be destroyed and
 /// is left without storage). Never throws: otherwise a frees its buffer as usual.

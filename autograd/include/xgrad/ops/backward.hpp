@@ -1,0 +1,44 @@
+// Backward operations: the derivative of an operation whose rule has a fast loop is an operation
+// in its own right (PyTorch's pattern, e.g. sigmoid_backward in derivatives.yaml). The forward
+// op's rule is then one line, the same with and without create_graph: grad mode off computes
+// values only, grad mode on records the backward op, whose own rule (written with operations)
+// gives the second derivative.
+//
+// `grad` is dLoss/dOutput of the forward op; each function returns dLoss/dInput.
+#pragma once
+
+#include "xgrad/ops/elementwise.hpp"
+
+namespace xg {
+
+/// grad * y * (1 - y), with y = sigmoid(x) the forward op's output.
+template <class T>
+Tensor<T> sigmoid_backward(const Tensor<T>& grad, const Tensor<T>& output);
+
+/// grad * (1 - y^2), with y = tanh(x) the forward op's output.
+template <class T>
+Tensor<T> tanh_backward(const Tensor<T>& grad, const Tensor<T>& output);
+
+/// grad where input > threshold, else exactly 0: relu's backward (threshold 0).
+template <class T>
+Tensor<T> threshold_backward(const Tensor<T>& grad, const Tensor<T>& input,
+                             scalar_t<T> threshold = 0);
+
+/// grad / (2 y), with y = sqrt(x) the forward op's output (DomainError where y is 0).
+template <class T>
+Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output);
+
+/// d/dpred of scale * (pred - target)^2: 2 * scale * grad * (pred - target). `grad` is 0-d
+/// (the loss was summed) or of pred's shape (elementwise losses).
+template <class T>
+Tensor<T> mse_loss_backward(const Tensor<T>& grad, const Tensor<T>& pred, const Tensor<T>& target,
+                            scalar_t<T> scale);
+
+/// d/dprob of -scale * (t log p + (1 - t) log(1 - p)), logs clamped at -100:
+/// scale * grad * ((1 - t) / (1 - p) - t / p), with 1/x read as 0 where the log is clamped.
+/// `grad` is 0-d or of prob's shape.
+template <class T>
+Tensor<T> bce_loss_backward(const Tensor<T>& grad, const Tensor<T>& prob, const Tensor<T>& target,
+                            scalar_t<T> scale);
+
+}  // namespace xg

@@ -1,0 +1,32 @@
+// Loops of the activations and of their backward operations, over contiguous buffers of n
+// values. out may not alias an input. Float loops use the SIMD-friendly math of fast_math.hpp.
+#pragma once
+
+#include <cstddef>
+
+namespace xg::kernels {
+
+/// out = 1 / (1 + e^-x), never overflowing.
+void sigmoid(const float* x, float* out, std::size_t n);
+void sigmoid(const double* x, double* out, std::size_t n);
+/// out = tanh(x).
+void tanh(const float* x, float* out, std::size_t n);
+void tanh(const double* x, double* out, std::size_t n);
+/// out = max(x, 0) (NaN stays NaN).
+template <class T>
+void relu(const T* x, T* out, std::size_t n);
+
+/// out = g * y * (1 - y), y the sigmoid's output.
+template <class T>
+void sigmoid_backward(const T* g, const T* y, T* out, std::size_t n);
+/// out = g * (1 - y^2), y the tanh's output.
+template <class T>
+void tanh_backward(const T* g, const T* y, T* out, std::size_t n);
+/// out = g where x > threshold, else exactly 0.
+template <class T>
+void threshold_backward(const T* g, const T* x, T threshold, T* out, std::size_t n);
+/// out = g / (2 y), y the square root's output.
+template <class T>
+void sqrt_backward(const T* g, const T* y, T* out, std::size_t n);
+
+}  // namespace xg::kernels

@@ -1,0 +1,215 @@
+// Backward operations (see xgrad/ops/backward.hpp): check, a kernel loop, and a rule made of
+// operations, so that a gradient computed through them can be differentiated again.
+#include "xgrad/ops/backward.hpp"
+
+#include <cmath>
+#include <string>
+
+#include <xtensor/xmath.hpp>
+
+#include "kernels/activation.hpp"
+#include "kernels/buffer.hpp"
+#include "kernels/loss.hpp"
+#include "ops/rule_text.hpp"
+#include "ops/util.hpp"
+#include "xgrad/ops/reduction.hpp"
+
+namespace xg {
+
+namespace {
+
+using detail::require_defined;
+
+/// `grad` must have the shape of `other` (the tensor whose elements it pairs with).
+template <class T>
+void check_grad(const char* op, const Tensor<T>& grad, const Tensor<T>& other, const char* what) {
+  require_defined(op, grad);
+  require_defined(op, other);
+  if (grad.value().shape() != other.value().shape()) {
+    throw ShapeError(std::string(op) + ": the gradient of shape " +
+                     shape_str(grad.value().shape()) + " and the " + what + " of shape " +
+                     shape_str(other.value().shape()) + " must have the same shape");
+  }
+}
+
+/// A loss backward's gradient: 0-d (a summed loss) or of the prediction's shape.
+template <class T>
+void check_loss_grad(const char* op, const Tensor<T>& grad, const Tensor<T>& pred,
+                     const Tensor<T>& target) {
+  require_defined(op, grad);
+  require_defined(op, pred);
+  require_defined(op, target);
+  const auto& gs = grad.value().shape();
+  const auto& ps = pred.value().shape();
+  if (ps != target.value().shape()) {
+    throw ShapeError(std::string(op) + ": prediction of shape " + shape_str(ps) +
+                     " and target of shape " + shape_str(target.value().shape()) +
+                     " must have the same shape");
+  }
+  if (!gs.empty() && gs != ps) {
+    throw ShapeError(std::string(op) + ": the gradient of shape " + shape_str(gs) +
+                     " must be 0-d or have the prediction's shape " + shape_str(ps));
+  }
+}
+
+/// out[i] = kernel(g, y) over two buffers of one shape.
+template <class T, class Kernel>
+xt::xarray<T> binary_kernel(const char* op, const Tensor<T>& g, const Tensor<T>& y, Kernel k) {
+  const auto& gv = g.value();
+  xt::xarray<T> out = detail::uninitialized_array<T>(op, gv.shape());
+  k(gv.data(), y.value().data(), out.data(), gv.size());
+  return out;
+}
+
+/// 1/x where log x is not clamped (x > e^-100), else 0, as operations.
+template <class T>
+Tensor<T> live_inverse(const Tensor<T>& x) {
+  xt::xarray<bool> live = xt::log(x.value()) > T(kernels::kLogFloor);
+  return xg::where(live, div(Tensor<T>::scalar(1), xg::where(live, x, Tensor<T>::scalar(1))),
+                   Tensor<T>::scalar(0));
+}
+
+}  // namespace
+
+XG_RULE_TEXT(sigmoid_backward,
+             "out = g * y * (1 - y); dg = sigmoid_backward(gg, y), dy = gg * g * (1 - 2 y)");
+template <class T>
+Tensor<T> sigmoid_backward(const Tensor<T>& grad, const Tensor<T>& output) {
+  check_grad("sigmoid_backward", grad, output, "output");
+  auto out = binary_kernel(
+      "sigmoid_backward", grad, output,
+      [](const T* g, const T* y, T* o, std::size_t n) { kernels::sigmoid_backward(g, y, o, n); });
+  return record<T>("sigmoid_backward", std::move(out), {grad, output}, [](BackwardContext<T>& c) {
+    const auto& g = c.inputs[0];
+    const auto& y = c.inputs[1];
+    if (c.needs(0)) c.input_grads[0] = sigmoid_backward(c.grad, y);
+    if (c.needs(1)) c.input_grads[1] = mul(mul(c.grad, g), rsub(T(1), mul(y, T(2))));
+  });
+}
+
+XG_RULE_TEXT(tanh_backward, "out = g * (1 - y^2); dg = tanh_backward(gg, y), dy = -2 gg * g * y");
+template <class T>
+Tensor<T> tanh_backward(const Tensor<T>& grad, const Tensor<T>& output) {
+  check_grad("tanh_backward", grad, output, "output");
+  auto out = binary_kernel(
+      "tanh_backward", grad, output,
+      [](const T* g, const T* y, T* o, std::size_t n) { kernels::tanh_backward(g, y, o, n); });
+  return record<T>("tanh_backward", std::move(out), {grad, output}, [](BackwardContext<T>& c) {
+    const auto& g = c.inputs[0];
+    const auto& y = c.inputs[1];
+    if (c.needs(0)) c.input_grads[0] = tanh_backward(c.grad, y);
+    if (c.needs(1)) c.input_grads[1] = mul(mul(c.grad, g), mul(y, T(-2)));
+  });
+}
+
+XG_RULE_TEXT(threshold_backward,
+             "out = g where x > threshold, else 0; dg = threshold_backward(gg, x), dx = 0");
+template <class T>
+Tensor<T> threshold_backward(const Tensor<T>& grad, const Tensor<T>& input, scalar_t<T> threshold) {
+  check_grad("threshold_backward", grad, input, "input");
+  auto out = binary_kernel("threshold_backward", grad, input,
+                           [threshold](const T* g, const T* x, T* o, std::size_t n) {
+                             kernels::threshold_backward(g, x, threshold, o, n);
+                           });
+  // Flat in x almost everywhere (undefined at the threshold): x gets no gradient from here.
+  return record<T>("threshold_backward", std::move(out), {grad, input},
+                   [threshold](BackwardContext<T>& c) {
+                     if (c.needs(0)) {
+                       c.input_grads[0] = threshold_backward(c.grad, c.inputs[1], threshold);
+                     }
+                   });
+}
+
+XG_RULE_TEXT(sqrt_backward, "out = g / (2 y); dg = sqrt_backward(gg, y), dy = -gg * out / y");
+template <class T>
+Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output) {
+  check_grad("sqrt_backward", grad, output, "output");
+  // g / (2 sqrt(a)) is infinite at a = 0: the same error in every pass.
+  detail::require_all(
+      "sqrt backward", output.value(), [](T y) { return y != T(0); },
+      "the derivative 1 / (2 sqrt(a)) is infinite at 0");
+  auto out = binary_kernel(
+      "sqrt_backward", grad, output,
+      [](const T* g, const T* y, T* o, std::size_t n) { kernels::sqrt_backward(g, y, o, n); });
+  return record<T>("sqrt_backward", std::move(out), {grad, output}, [](BackwardContext<T>& c) {
+    const auto& y = c.inputs[1];
+    if (c.needs(0)) c.input_grads[0] = sqrt_backward(c.grad, y);
+    if (c.needs(1)) c.input_grads[1] = neg(div(mul(c.grad, c.output), y));
+  });
+}
+
+XG_RULE_TEXT(mse_loss_backward,
+             "out = 2 s g (p - t); dg = 2 s gg (p - t), dp = 2 s gg g, dt = -dp");
+template <class T>
+Tensor<T> mse_loss_backward(const Tensor<T>& grad, const Tensor<T>& pred, const Tensor<T>& target,
+                            scalar_t<T> scale) {
+  check_loss_grad("mse_loss_backward", grad, pred, target);
+  const auto& pv = pred.value();
+  xt::xarray<T> out = detail::uninitialized_array<T>("mse_loss_backward", pv.shape());
+  const T two_scale = T(2) * scale;
+  if (grad.dim() == 0) {
+    kernels::squared_error_backward(two_scale * grad.item(), pv.data(), target.value().data(),
+                                    out.data(), out.size());
+  } else {
+    const T* g = grad.value().data();
+    const T* p = pv.data();
+    const T* t = target.value().data();
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = two_scale * g[i] * (p[i] - t[i]);
+  }
+  return record<T>("mse_loss_backward", std::move(out), {grad, pred, target},
+                   [two_scale](BackwardContext<T>& c) {
+                     const auto& g = c.inputs[0];
+                     // The engine sums dg back to g's shape when g was 0-d.
+                     if (c.needs(0)) {
+                       c.input_grads[0] =
+                           mul(mul(c.grad, sub(c.inputs[1], c.inputs[2])), two_scale);
+                     }
+                     if (!c.needs(1) && !c.needs(2)) return;
+                     const Tensor<T> dp = mul(mul(c.grad, g), two_scale);
+                     if (c.needs(1)) c.input_grads[1] = dp;
+                     if (c.needs(2)) c.input_grads[2] = neg(dp);
+                   });
+}
+
+XG_RULE_TEXT(bce_loss_backward,
+             "out = s g ((1 - t) / (1 - p) - t / p); dg = s gg ((1 - t) / (1 - p) - t / p), "
+             "dp = s gg g ((1 - t) / (1 - p)^2 + t / p^2), dt = -s gg g (1 / (1 - p) + 1 / p); "
+             "1/x is 0 where log x is clamped at -100");
+template <class T>
+Tensor<T> bce_loss_backward(const Tensor<T>& grad, const Tensor<T>& prob, const Tensor<T>& target,
+                            scalar_t<T> scale) {
+  check_loss_grad("bce_loss_backward", grad, prob, target);
+  const auto& pv = prob.value();
+  xt::xarray<T> out = detail::uninitialized_array<T>("bce_loss_backward", pv.shape());
+  kernels::binary_cross_entropy_backward(grad.value().data(), grad.size(), T(scale), pv.data(),
+                                         target.value().data(), out.data(), out.size());
+  return record<T>(
+      "bce_loss_backward", std::move(out), {grad, prob, target}, [scale](BackwardContext<T>& c) {
+        const auto& g = c.inputs[0];
+        const auto& p = c.inputs[1];
+        const auto& t = c.inputs[2];
+        if (c.needs(0)) c.input_grads[0] = bce_loss_backward(c.grad, p, t, scale);
+        if (!c.needs(1) && !c.needs(2)) return;
+        const Tensor<T> k = mul(mul(c.grad, g), scale);
+        const Tensor<T> inv_q = live_inverse(rsub(T(1), p));
+        const Tensor<T> inv_p = live_inverse(p);
+        if (c.needs(1)) {
+          c.input_grads[1] =
+              mul(k, add(mul(rsub(T(1), t), mul(inv_q, inv_q)), mul(t, mul(inv_p, inv_p))));
+        }
+        if (c.needs(2)) c.input_grads[2] = neg(mul(k, add(inv_q, inv_p)));
+      });
+}
+
+#define XG_INSTANTIATE(T)                                                                    \
+  template Tensor<T> sigmoid_backward(const Tensor<T>&, const Tensor<T>&);                   \
+  template Tensor<T> tanh_backward(const Tensor<T>&, const Tensor<T>&);                      \
+  template Tensor<T> threshold_backward(const Tensor<T>&, const Tensor<T>&, scalar_t<T>);    \
+  template Tensor<T> sqrt_backward(const Tensor<T>&, const Tensor<T>&);                      \
+  template Tensor<T> mse_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
+                                       scalar_t<T>);                                         \
+  template Tensor<T> bce_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
+                                       scalar_t<T>);
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
+
+}  // namespace xg
