@@ -122,8 +122,8 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
     EXPECT_EQ(grad.at("label").get<std::string>(), "b");
     EXPECT_EQ(grad.at("node").get<double>(), add.at("inputs").at(1).at("node").get<double>());
     expect_values(grad.at("grad"), {dmse_db}, "b's gradient");
-    EXPECT_EQ(grad.at("grad").at(0).get<double>(),
-              t.bias.grad().item());  // full precision: exact round trip
+    // Full precision: an exact round trip.
+    EXPECT_EQ(grad.at("grad").at(0).get<double>(), t.bias.grad().item());
   }
 }
 
