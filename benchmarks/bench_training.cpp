@@ -1,7 +1,7 @@
 // Training-step benchmarks of the autograd core. Every case is a full step: zero the gradients,
 // forward, loss, backward, and a plain SGD update of the leaves under NoGradGuard.
 //
-//   BM_IceCreamStep      the seed-003 2-2-1 ReLU network on 10 rows, MSE (per-op overhead bound)
+//   BM_IceCreamStep      the ice-cream 2-2-1 ReLU network on 10 rows, MSE (per-op overhead bound)
 //   BM_MlpStep           784-500-500-10 sigmoid MLP, batch 128, cross-entropy (sgemm bound);
 //                        compare its `flops` counter with BM_SgemmReference in sgemm_reference.cpp
 //   BM_ScalarChain/N     y = y * 1.0001 + 0.0001, N times, then backward (double); `per_op` is the
@@ -49,7 +49,7 @@ Tn<T> normal_leaf(const xg::Shape& shape, double stddev, std::mt19937& rng) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 1. Seed-003 ice cream: 2-2-1 ReLU network, 10 rows, MSE.
+// 1. Ice cream: 2-2-1 ReLU network, 10 rows, MSE.
 
 void BM_IceCreamStep(benchmark::State& state) {
   using T = float;

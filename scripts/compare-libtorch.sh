@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# xgrad side by side with libtorch (issue 4, docs/performance.md): installs Debian's libtorch-dev
+# xgrad side by side with libtorch (docs/performance.md): installs Debian's libtorch-dev
 # besides xgrad's own dependencies (idempotent), builds xgrad_vs_libtorch into
 # ${XGRAD_COMPARE_BUILD_DIR:-build-compare} and runs it. The markdown tables go to the terminal
 # and to ${XGRAD_COMPARE_OUT:-compare_out}/libtorch-comparison.md, every measurement (all xgrad and

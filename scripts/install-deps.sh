@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake
   libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
-  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
   dataset-fashion-mnist
   graphviz python3
   clang libclang-rt-14-dev valgrind

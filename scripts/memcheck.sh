@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every example's smoke run (smaller sizes: valgrind is ~50x slower) under valgrind
+# Runs every example's smoke run (smaller sizes: valgrind is slow) under valgrind
 # memcheck from the Release build; fails on any memory error or definite leak.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: installs dependencies, builds, and trains the Fashion-MNIST example (seed 004's
-# recipe) on Debian's dataset-fashion-mnist. Extra arguments go to the program (--help).
+# The main job: installs dependencies, builds, and trains the Fashion-MNIST example (the MNIST
+# recipe of source document 004, see README.md) on Debian's dataset-fashion-mnist. Extra
+# arguments go to the program (--help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh

@@ -19,7 +19,7 @@ enum class LossKind { mse, bce, cross_entropy };
 
 /// One row of the table: an MLP trained with SGD, or (chain > 0) the scalar chain.
 struct CaseSpec {
-  int number = 0;                    ///< 1..5, as in issue 4 (selects with --case)
+  int number = 0;                    ///< 1..5, as in docs/performance.md (--case N)
   std::string name{};                ///< "ice cream 2-2-1", ...
   std::vector<std::size_t> sizes{};  ///< layer widths, input first
   std::size_t batch = 0;
@@ -32,7 +32,7 @@ struct CaseSpec {
   std::size_t chain = 0;  ///< iterations of y = y * 1.0001 + 0.0001 (double), then backward
 };
 
-/// The cases of issue 4; quick leaves out the million-iteration chain.
+/// The cases of docs/performance.md; quick leaves out the million-iteration chain.
 std::vector<CaseSpec> all_cases(bool quick);
 
 /// Everything both libraries start from: the same data and the same initial weights.
@@ -44,7 +44,7 @@ struct Problem {
   std::vector<std::vector<float>> w{}, b{};  ///< layer l: W (in, out) row-major, bias (out)
 };
 
-/// Data as in the seeds (ice cream rows, stairs images) or random; weights from xgrad's
+/// Data as in the examples (ice-cream rows, stairs images) or random; weights from xgrad's
 /// nn::Linear initialiser (Glorot uniform) with nn::manual_seed(spec.seed). (problem.cpp)
 Problem make_problem(const CaseSpec& spec);
 

@@ -1,6 +1,7 @@
-// xgrad_vs_libtorch: trains the cases of issue 4 with xgrad and with libtorch (same data, float32,
-// initial weights and thread settings) and prints markdown tables: median time per training step,
-// the ratio, peak memory, and the fraction of the sgemm limit reached by the 784-500-500-10 MLP.
+// xgrad_vs_libtorch: trains the cases of docs/performance.md with xgrad and with libtorch (same
+// data, float32, initial weights and thread settings) and prints markdown tables: median time per
+// training step, the ratio, peak memory, and the fraction of the sgemm limit reached by the
+// 784-500-500-10 MLP.
 //
 // Each (library, case, thread setting) runs in its own forked child, so that one library's
 // thread pools, allocator caches and peak memory never leak into another's measurement. Every
@@ -261,7 +262,7 @@ Row measure_row(const CaseSpec& spec, int threads, const Budget& budget, int rou
       contenders.push_back({lib, s, one_thread_result(lib, s, spec, threads, previous)});
     }
   }
-  // A run of the million-iteration chain takes seconds (11 s in libtorch): measured once.
+  // A run of the million-iteration chain takes seconds in libtorch: measured once.
   if (spec.chain > 100'000) rounds = 1;
   for (int round = 0; round < rounds; ++round) {
     for (Contender& c : contenders) {

@@ -1,4 +1,4 @@
-// The cases of issue 4 and the data and initial weights both libraries train from.
+// The cases of docs/performance.md and the data and initial weights both libraries train from.
 #include <random>
 
 #include "compare.hpp"
@@ -60,7 +60,8 @@ std::vector<CaseSpec> all_cases(bool quick) {
 
 namespace {
 
-/// The seed-000 stairs rule on pixels in [0, 1]: a dark bottom row, exactly one dark top pixel.
+/// The stairs rule of examples/stairs.cpp on pixels in [0, 1]: a dark bottom row, exactly one
+/// dark top pixel.
 float stairs_label(const float* p) {
   auto dark = [](float v) { return v > 150.0f / 255; };
   auto light = [](float v) { return v < 100.0f / 255; };
@@ -71,7 +72,7 @@ float stairs_label(const float* p) {
 void fill_data(Problem& p) {
   const CaseSpec& s = p.spec;
   const std::size_t in = s.sizes.front(), out = s.sizes.back();
-  if (s.number == 1) {  // the ten rows of seed 003
+  if (s.number == 1) {  // the ten ice-cream rows
     const auto x = ice_cream::inputs<float>(), y = ice_cream::targets<float>();
     p.x.assign(x.value().begin(), x.value().end());
     p.y.assign(y.value().begin(), y.value().end());

@@ -1,4 +1,5 @@
-// Seed 003: the output-bias derivative written out with the chain rule equals the tape's.
+// The ice-cream network: the output-bias derivative written out with the chain rule equals the
+// tape's.
 #include <gtest/gtest.h>
 
 #include "ice_cream_data.hpp"
@@ -48,7 +49,7 @@ TEST(IceCream, MseIsLowestNearTheTrueBias) {
     p.b_out.mutable_value()(0) = 0.1 * k;
     curve.push_back(mse_loss(ice_cream::predict(p, x), y).item());
   }
-  // Falls to the minimum at 0.3, then rises again (the seed's brute-force picture).
+  // Falls to the minimum at 0.3, then rises again (the brute-force scan of examples/ice_cream.cpp).
   for (int k = 0; k < 3; ++k) EXPECT_GT(curve[k], curve[k + 1]) << k;
   for (int k = 3; k < 5; ++k) EXPECT_LT(curve[k], curve[k + 1]) << k;
 }

@@ -23,7 +23,7 @@ TYPED_TEST(NanPropagation, MaxOfAllIsNaNAndItsGradientGoesToTheNaN) {
   using T = TypeParam;
   auto x = Tensor<T>::from({3}, {1, kNaN<T>, 2}, true);
   auto m = max(x);
-  EXPECT_TRUE(std::isnan(m.item()));  // was 2
+  EXPECT_TRUE(std::isnan(m.item()));  // not 2: the NaN is not skipped
   m.backward();
   const auto& g = x.grad().value();
   EXPECT_EQ(g(0), T(0));
@@ -96,7 +96,7 @@ TYPED_TEST(NanPropagation, MaximumAndMinimumGiveNaN) {
 
 TYPED_TEST(NanPropagation, MaximumOfInfinitiesIsExact) {
   using T = TypeParam;
-  // The old blend share * a + (1 - share) * b gave inf + 0 * -inf = NaN.
+  // A blend share * a + (1 - share) * b would give inf + 0 * -inf = NaN.
   auto a = Tensor<T>::from({2}, {kInf<T>, -kInf<T>});
   auto b = Tensor<T>::from({2}, {-kInf<T>, kInf<T>});
   EXPECT_EQ(maximum(a, b).value()(0), kInf<T>);

@@ -168,8 +168,8 @@ std::string dict_with_shape(const std::string& shape) {
 }
 
 TEST(NpyHeader, AZeroBesideHugeDimensionsIsRejected) {
-  // The readers fuzzer's finding: the count stayed 0, so the old size check passed, and the
-  // strides of the array overflowed.
+  // A zero keeps the element count at 0, so a check of the count alone passes while the
+  // array's strides overflow.
   TempDir dir;
   write_npy(dir.path() / "a.npy", dict_with_shape("(0, 1099511627776, 1099511627776)"), 0);
   EXPECT_THROW_WITH(load_arrays<double>(dir.str(), {"a"}), ShapeError, "a.npy", "too large");

@@ -1,4 +1,4 @@
-// The backward trace: on seed 003's ice-cream bias it shows the chain
+// The backward trace: on the ice-cream network's output bias it shows the chain
 // dMSE/db = dMSE/dr̂ · dr̂/dz · dz/db with the numbers, as text and as parseable JSON lines.
 #include <gtest/gtest.h>
 
@@ -8,15 +8,28 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "ice_cream_data.hpp"
-#include "json_lite.hpp"
 #include "test_support.hpp"
 #include "xgrad/tools/trace.hpp"
 
 namespace {
 
 using Tn = xg::Tensor<double>;
-using xg::test::Json;
+using Json = nlohmann::json;
+
+/// One object per non-empty line. nlohmann::json::parse is strict and throws on malformed input,
+/// so "valid JSON" is part of each test; .at() throws on a missing key or index for the same
+/// reason.
+std::vector<Json> parse_json_lines(const std::string& text) {
+  std::vector<Json> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) out.push_back(Json::parse(line));
+  }
+  return out;
+}
 
 struct IceCreamTrace {
   std::vector<Json> events;
@@ -25,7 +38,7 @@ struct IceCreamTrace {
   std::vector<double> z, r, y;  // the output neuron's input, the prediction r̂, the target
 };
 
-/// The seed's step 2: only the output bias is trained; everything else sits at its optimum.
+/// Gradient descent on the output bias alone: everything else sits at its optimum.
 IceCreamTrace run_ice_cream(double bias) {
   const Tn x = ice_cream::inputs<double>();
   const Tn y = ice_cream::targets<double>();
@@ -37,7 +50,7 @@ IceCreamTrace run_ice_cream(double bias) {
     xg::BackwardTrace<double> trace({.text = &text, .json = &json});
     loss.backward();
   }
-  IceCreamTrace t{xg::test::parse_json_lines(json.str()), text.str(), p.b_out, {}, {}, {}};
+  IceCreamTrace t{parse_json_lines(json.str()), text.str(), p.b_out, {}, {}, {}};
   const auto& w1 = p.w_hidden.value();
   const auto& b1 = p.b_hidden.value();
   const auto& w2 = p.w_out.value();
@@ -55,9 +68,10 @@ IceCreamTrace run_ice_cream(double bias) {
 }
 
 void expect_values(const Json& got, const std::vector<double>& want, const char* what) {
-  ASSERT_EQ(got.arr.size(), want.size()) << what;
+  ASSERT_TRUE(got.is_array()) << what;
+  ASSERT_EQ(got.size(), want.size()) << what;
   for (std::size_t i = 0; i < want.size(); ++i) {
-    EXPECT_NEAR(got[i].num, want[i], 1e-15) << what << " [" << i << "]";
+    EXPECT_NEAR(got.at(i).get<double>(), want[i], 1e-15) << what << " [" << i << "]";
   }
 }
 
@@ -70,12 +84,12 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
     ASSERT_EQ(t.events.size(), 4u) << t.text;
     const char* ops[] = {"mse_loss", "relu", "add"};
     for (std::size_t k = 0; k < 3; ++k) {
-      EXPECT_EQ(t.events[k]["event"].str, "backward");
-      EXPECT_EQ(t.events[k]["op"].str, ops[k]);
-      EXPECT_EQ(t.events[k]["step"].num, double(k));
-      EXPECT_EQ(t.events[k]["rule"].str, xg::derivative_rule(ops[k]));
+      EXPECT_EQ(t.events[k].at("event").get<std::string>(), "backward");
+      EXPECT_EQ(t.events[k].at("op").get<std::string>(), ops[k]);
+      EXPECT_EQ(t.events[k].at("step").get<double>(), double(k));
+      EXPECT_EQ(t.events[k].at("rule").get<std::string>(), xg::derivative_rule(ops[k]));
     }
-    expect_values(t.events[0]["grad"], {1.0}, "seed dMSE/dMSE");
+    expect_values(t.events[0].at("grad"), {1.0}, "seed dMSE/dMSE");
 
     std::vector<double> dmse_dr, dr_dz, dmse_dz;
     double dmse_db = 0;
@@ -86,28 +100,30 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
       dmse_db += dmse_dz[i] * 1.0;  // dz/db = 1 for every row; the bias is shared: sum
     }
     const Json& mse = t.events[0];
-    expect_values(mse["inputs"][0]["contribution"], dmse_dr, "dMSE/dr̂");
-    EXPECT_EQ(mse["inputs"][1]["contribution"].kind, Json::Kind::null);  // the targets
+    expect_values(mse.at("inputs").at(0).at("contribution"), dmse_dr, "dMSE/dr̂");
+    EXPECT_TRUE(mse.at("inputs").at(1).at("contribution").is_null());  // the targets
 
     const Json& relu = t.events[1];
-    EXPECT_EQ(relu["node"].num, mse["inputs"][0]["node"].num);
-    expect_values(relu["grad"], dmse_dr, "relu receives dMSE/dr̂");
-    expect_values(relu["inputs"][0]["contribution"], dmse_dz, "dMSE/dz = dMSE/dr̂ · dr̂/dz");
+    EXPECT_EQ(relu.at("node").get<double>(), mse.at("inputs").at(0).at("node").get<double>());
+    expect_values(relu.at("grad"), dmse_dr, "relu receives dMSE/dr̂");
+    expect_values(relu.at("inputs").at(0).at("contribution"), dmse_dz, "dMSE/dz = dMSE/dr̂ · dr̂/dz");
 
     const Json& add = t.events[2];
-    expect_values(add["grad"], dmse_dz, "add receives dMSE/dz");
-    EXPECT_EQ(add["inputs"][0]["contribution"].kind, Json::Kind::null);  // h W2: no parameter
-    EXPECT_EQ(add["inputs"][1]["label"].str, "b");
-    EXPECT_EQ(add["inputs"][1]["op"].str, "leaf");
-    EXPECT_EQ(add["inputs"][1]["shape"].numbers(), std::vector<double>{1});
-    expect_values(add["inputs"][1]["contribution"], {dmse_db}, "dMSE/db = Σ dMSE/dz · 1");
+    expect_values(add.at("grad"), dmse_dz, "add receives dMSE/dz");
+    EXPECT_TRUE(add.at("inputs").at(0).at("contribution").is_null());  // h W2: no parameter
+    EXPECT_EQ(add.at("inputs").at(1).at("label").get<std::string>(), "b");
+    EXPECT_EQ(add.at("inputs").at(1).at("op").get<std::string>(), "leaf");
+    EXPECT_EQ(add.at("inputs").at(1).at("shape").get<std::vector<double>>(),
+              std::vector<double>{1});
+    expect_values(add.at("inputs").at(1).at("contribution"), {dmse_db}, "dMSE/db = Σ dMSE/dz · 1");
 
     const Json& grad = t.events[3];
-    EXPECT_EQ(grad["event"].str, "gradient");
-    EXPECT_EQ(grad["label"].str, "b");
-    EXPECT_EQ(grad["node"].num, add["inputs"][1]["node"].num);
-    expect_values(grad["grad"], {dmse_db}, "b's gradient");
-    EXPECT_EQ(grad["grad"][0].num, t.bias.grad().item());  // full precision: exact round trip
+    EXPECT_EQ(grad.at("event").get<std::string>(), "gradient");
+    EXPECT_EQ(grad.at("label").get<std::string>(), "b");
+    EXPECT_EQ(grad.at("node").get<double>(), add.at("inputs").at(1).at("node").get<double>());
+    expect_values(grad.at("grad"), {dmse_db}, "b's gradient");
+    // Full precision: an exact round trip.
+    EXPECT_EQ(grad.at("grad").at(0).get<double>(), t.bias.grad().item());
   }
 }
 
@@ -121,15 +137,16 @@ TEST(BackwardTrace, FanOutContributionsArriveSummed) {
     xg::BackwardTrace<double> trace({.json = &json});
     loss.backward();
   }
-  const auto events = xg::test::parse_json_lines(json.str());
+  const auto events = parse_json_lines(json.str());
   ASSERT_EQ(events.size(), 4u) << json.str();  // sum, mul, sub_scalar, a's gradient
   const Json& mul = events[1];
-  EXPECT_EQ(mul["op"].str, "mul");
-  EXPECT_EQ(mul["inputs"][0]["node"].num, mul["inputs"][1]["node"].num);
-  expect_values(mul["inputs"][0]["contribution"], {0.5, -3.0}, "g * d");
-  expect_values(mul["inputs"][1]["contribution"], {0.5, -3.0}, "g * d");
-  expect_values(events[2]["grad"], {1.0, -6.0}, "the sum 2 d");
-  expect_values(events[3]["grad"], {1.0, -6.0}, "a's gradient");
+  EXPECT_EQ(mul.at("op").get<std::string>(), "mul");
+  EXPECT_EQ(mul.at("inputs").at(0).at("node").get<double>(),
+            mul.at("inputs").at(1).at("node").get<double>());
+  expect_values(mul.at("inputs").at(0).at("contribution"), {0.5, -3.0}, "g * d");
+  expect_values(mul.at("inputs").at(1).at("contribution"), {0.5, -3.0}, "g * d");
+  expect_values(events[2].at("grad"), {1.0, -6.0}, "the sum 2 d");
+  expect_values(events[3].at("grad"), {1.0, -6.0}, "a's gradient");
 }
 
 TEST(BackwardTrace, TextReportNamesEachStep) {
@@ -151,11 +168,11 @@ TEST(BackwardTrace, OnlyWhileAliveAndEscapesNames) {
     EXPECT_EQ(trace.steps(), 2u);
   }
   xg::exp(a).backward();  // not traced
-  const auto events = xg::test::parse_json_lines(json.str());
+  const auto events = parse_json_lines(json.str());
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0]["inputs"][0]["label"].str, "quote\" back\\ tab\t");
-  EXPECT_EQ(events[1]["label"].str, "quote\" back\\ tab\t");
-  EXPECT_EQ(events[1]["grad"][0].num, std::exp(1.5));
+  EXPECT_EQ(events[0].at("inputs").at(0).at("label").get<std::string>(), "quote\" back\\ tab\t");
+  EXPECT_EQ(events[1].at("label").get<std::string>(), "quote\" back\\ tab\t");
+  EXPECT_EQ(events[1].at("grad").at(0).get<double>(), std::exp(1.5));
 }
 
 TEST(BackwardTrace, FloatValuesRoundTripAndNonFiniteIsNull) {
@@ -165,11 +182,11 @@ TEST(BackwardTrace, FloatValuesRoundTripAndNonFiniteIsNull) {
     xg::BackwardTrace<float> trace({.json = &json});
     xg::sum(xg::pow(a, 3.0f)).backward();
   }
-  const auto events = xg::test::parse_json_lines(json.str());
+  const auto events = parse_json_lines(json.str());
   ASSERT_EQ(events.size(), 3u);
-  const Json& contribution = events[1]["inputs"][0]["contribution"];
-  EXPECT_EQ(static_cast<float>(contribution[0].num), a.grad().value()(0));
-  EXPECT_EQ(contribution[1].kind, Json::Kind::null);
+  const Json& contribution = events[1].at("inputs").at(0).at("contribution");
+  EXPECT_EQ(static_cast<float>(contribution.at(0).get<double>()), a.grad().value()(0));
+  EXPECT_TRUE(contribution.at(1).is_null());
 }
 
 TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
@@ -259,8 +276,8 @@ TEST(BackwardTrace, CustomOperationsUseTheirOwnRuleText) {
     xg::BackwardTrace<double> trace({.json = &json2});
     twice.backward();
   }
-  EXPECT_EQ(xg::test::parse_json_lines(json.str())[0]["rule"].str, "twice: da = 2 g");
-  EXPECT_EQ(xg::test::parse_json_lines(json2.str())[0]["rule"].str,
+  EXPECT_EQ(parse_json_lines(json.str())[0].at("rule").get<std::string>(), "twice: da = 2 g");
+  EXPECT_EQ(parse_json_lines(json2.str())[0].at("rule").get<std::string>(),
             "twice: custom rule (no formula registered)");
 }
 

@@ -1,4 +1,4 @@
-// A long training loop's memory stays flat (issue 4): after warm-up, the live tape nodes, the
+// A long training loop's memory stays flat: after warm-up, the live tape nodes, the
 // heap blocks held and malloc's bytes in use are the same after every step — counted, not timed.
 // A variant that keeps one node per step alive must be caught by the same check.
 #include <gtest/gtest.h>

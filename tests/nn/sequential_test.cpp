@@ -1,4 +1,4 @@
-// Sequential: chaining, add(), and the Keras-style summary of seed 004's regression model.
+// Sequential: chaining, add(), and the Keras-style summary of the regression example's model.
 #include <gtest/gtest.h>
 
 #include "nn/nn_test_util.hpp"

@@ -87,7 +87,7 @@ TYPED_TEST(OptimSGDTrace, NesterovWithWeightDecayAndKerasDecay) {
   EXPECT_DOUBLE_EQ(opt.lr(), 0.1);  // decay does not touch the base lr
 }
 
-// Seed 004: Keras SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True).
+// The MNIST recipe's Keras SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True).
 TYPED_TEST(OptimSGDTrace, Seed004KerasRecipe) {
   using T = TypeParam;
   auto w = parameter<T>(kProblem.w0);
