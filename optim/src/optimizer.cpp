@@ -1,4 +1,4 @@
-// Optimizer base: parameter checks, lazily created per-parameter buffers, state dictionaries.
+// Optimizer base: parameter checks, the step loop, per-parameter buffers, state dictionaries.
 #include "xgrad/optim/optimizer.hpp"
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include "detail.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
 #include "xgrad/io/npy.hpp"
 
 namespace xg::optim {
@@ -117,13 +118,6 @@ XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE_DETAIL)
 
 namespace {
 
-/// An entry of buffers_ that has not been created: shape (0,), which no created buffer of a
-/// parameter with a different shape can have.
-template <class T>
-xt::xarray<T> not_created() {
-  return xt::xarray<T>::from_shape({0});
-}
-
 template <class S1, class S2>
 bool shapes_equal(const S1& a, const S2& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
@@ -147,7 +141,7 @@ bool split_entry(const std::string& entry, std::string& name, std::size_t& index
 
 template <class T>
 Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char* name)
-    : params_(std::move(parameters)), lr_(lr) {
+    : params_(std::move(parameters)), lr_(lr), name_(name) {
   detail::check_option<T>(name, "lr", lr);
   if (params_.empty()) {
     throw GraphError(std::string(name) +
@@ -175,6 +169,19 @@ Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char
 }
 
 template <class T>
+void Optimizer<T>::step() {
+  NoGradGuard no_grad;
+  detail::check_gradients(name_, params_);
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    Tensor<T>& p = params_[i];
+    if (!p.has_grad()) continue;
+    const xt::xarray<T>& grad = p.grad().value();
+    update(i, p.mutable_value(), grad);
+  }
+  ++iterations_;
+}
+
+template <class T>
 void Optimizer<T>::zero_grad() {
   for (auto& p : params_) p.zero_grad();
 }
@@ -186,36 +193,44 @@ void Optimizer<T>::set_lr(double lr) {
 }
 
 template <class T>
-void Optimizer<T>::declare_buffer(const std::string& name) {
-  auto& entries = buffers_[name];
-  if (entries.size() != params_.size()) entries.assign(params_.size(), not_created<T>());
+double Optimizer<T>::step_lr() const {
+  return detail::rounded<T>(lr_);
 }
 
 template <class T>
-bool Optimizer<T>::has_buffer(const std::string& name, std::size_t index) const {
-  const auto it = buffers_.find(name);
-  if (it == buffers_.end() || index >= it->second.size()) return false;
-  return shapes_equal(it->second[index].shape(), params_[index].value().shape());
+bool Optimizer<T>::holds_state(const xt::xarray<T>& buffer, std::size_t i) const {
+  return shapes_equal(buffer.shape(), params_[i].value().shape());
 }
 
 template <class T>
-xt::xarray<T>& Optimizer<T>::buffer(const std::string& name, std::size_t index) {
-  if (index >= params_.size()) {
-    throw IndexError("Optimizer::buffer: parameter index " + std::to_string(index) +
-                     " out of range for " + std::to_string(params_.size()) + " parameters");
-  }
-  auto it = buffers_.find(name);
-  if (it == buffers_.end()) {
-    declare_buffer(name);
-    it = buffers_.find(name);
-  }
-  xt::xarray<T>& b = it->second[index];
-  const auto& shape = params_[index].value().shape();
-  if (!shapes_equal(b.shape(), shape)) {
-    b = xt::xarray<T>::from_shape(shape);
-    std::fill(b.data(), b.data() + b.size(), T(0));
-  }
-  return b;
+bool Optimizer<T>::create_if_absent(xt::xarray<T>& buffer, std::size_t i, T fill) const {
+  if (holds_state(buffer, i)) return false;
+  buffer = xt::xarray<T>::from_shape(params_[i].value().shape());
+  std::fill(buffer.data(), buffer.data() + buffer.size(), fill);
+  return true;
+}
+
+// Only called for kinds below buffer_kinds(), which is 0 here.
+template <class T>
+const char* Optimizer<T>::buffer_name(std::size_t) const {
+  throw Error(std::string(name_) + ": has no per-parameter buffers");
+}
+
+template <class T>
+const xt::xarray<T>& Optimizer<T>::buffer(std::size_t, std::size_t) const {
+  throw Error(std::string(name_) + ": has no per-parameter buffers");
+}
+
+template <class T>
+void Optimizer<T>::set_buffer(std::size_t, std::size_t, xt::xarray<T>) {
+  throw Error(std::string(name_) + ": has no per-parameter buffers");
+}
+
+template <class T>
+std::size_t Optimizer<T>::find_kind(const std::string& name) const {
+  std::size_t kind = 0;
+  while (kind < buffer_kinds() && name != buffer_name(kind)) ++kind;
+  return kind;
 }
 
 template <class T>
@@ -231,9 +246,11 @@ StateDict<T> Optimizer<T>::state_dict() const {
   }
   state.emplace("lr", xt::xarray<T>(static_cast<T>(lr_)));
   state.emplace("iterations", xt::xarray<T>(static_cast<T>(iterations_)));
-  for (const auto& [name, entries] : buffers_) {
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (has_buffer(name, i)) state.emplace(name + "." + std::to_string(i), entries[i]);
+  for (std::size_t kind = 0; kind < buffer_kinds(); ++kind) {
+    const std::string prefix = std::string(buffer_name(kind)) + ".";
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      const xt::xarray<T>& b = buffer(kind, i);
+      if (holds_state(b, i)) state.emplace(prefix + std::to_string(i), b);
     }
   }
   return state;
@@ -251,10 +268,14 @@ ExpectedKeys Optimizer<T>::expected_keys() const {
   expected.optional = [this](const std::string& entry) {
     std::string name;
     std::size_t index = 0;
-    return split_entry(entry, name, index) && buffers_.count(name) && index < params_.size();
+    return split_entry(entry, name, index) && find_kind(name) < buffer_kinds() &&
+           index < params_.size();
   };
+  std::vector<std::string> names;
+  for (std::size_t kind = 0; kind < buffer_kinds(); ++kind) names.push_back(buffer_name(kind));
+  std::sort(names.begin(), names.end());
   expected.summary = "lr, iterations";
-  for (const auto& [name, entries] : buffers_) expected.summary += ", " + name + ".<i>";
+  for (const auto& name : names) expected.summary += ", " + name + ".<i>";
   expected.summary += " for i < " + std::to_string(params_.size()) + " (the parameters)";
   return expected;
 }
@@ -279,17 +300,14 @@ IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
   };
   const double lr = scalar_entry("lr", lr_);
   const double iterations = scalar_entry("iterations", static_cast<double>(iterations_));
-  if (!(lr >= 0) || !std::isfinite(lr)) {
-    throw DomainError(who + ": entry 'lr'" + source + " = " + detail::number_str(lr) +
-                      " is not a finite non-negative number");
-  }
+  detail::check_option<T>(who.c_str(), ("entry 'lr'" + source).c_str(), lr);
   if (!(iterations >= 0) || !std::isfinite(iterations) || std::floor(iterations) != iterations ||
       iterations > 9.007199254740992e15) {
     throw DomainError(who + ": entry 'iterations'" + source + " = " +
                       detail::number_str(iterations) + " is not a non-negative integer");
   }
   const std::set<std::string> skipped(keys.unexpected_keys.begin(), keys.unexpected_keys.end());
-  std::vector<std::pair<std::string, std::size_t>> targets;
+  std::vector<std::pair<std::size_t, std::size_t>> targets;  // (kind, parameter index)
   std::vector<const xt::xarray<T>*> sources;
   for (const auto& [entry, array] : state) {
     if (entry == "lr" || entry == "iterations" || skipped.count(entry)) continue;
@@ -302,14 +320,16 @@ IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
                        shape_str(array.shape()) + " but " +
                        detail::describe(params_[index], index) + " has shape " + shape_str(want));
     }
-    targets.emplace_back(std::move(name), index);
+    targets.emplace_back(find_kind(name), index);
     sources.push_back(&array);
   }
 
   // Everything fits: replace the whole state.
-  for (auto& [name, entries] : buffers_) entries.assign(params_.size(), not_created<T>());
+  for (std::size_t kind = 0; kind < buffer_kinds(); ++kind) {
+    for (std::size_t i = 0; i < params_.size(); ++i) set_buffer(kind, i, absent_buffer());
+  }
   for (std::size_t k = 0; k < targets.size(); ++k) {
-    buffers_[targets[k].first][targets[k].second] = *sources[k];
+    set_buffer(targets[k].first, targets[k].second, *sources[k]);
   }
   lr_ = lr;
   iterations_ = static_cast<std::size_t>(iterations);
