@@ -20,6 +20,19 @@
 
 namespace xg::optim {
 
+namespace {
+template <class S1, class S2>
+bool shapes_equal(const S1& a, const S2& b) {
+  // A plain loop: std::equal calls memcmp, a call that costs more than these few extents.
+  if (a.size() != b.size()) return false;
+  for (std::size_t d = 0; d < a.size(); ++d) {
+    if (a[d] != b[d]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 namespace detail {
 
 std::string number_str(double v) {
@@ -86,6 +99,15 @@ void check_option(const char* who, const char* option, double value, Range range
                                   number_str(std::numeric_limits<T>::max()) + ")"));
 }
 
+#define XG_INSTANTIATE_DETAIL(T) \
+  template void check_option<T>(const char*, const char*, double, Range);
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE_DETAIL)
+
+}  // namespace detail
+
+namespace {
+
+/// "parameter 3" or "parameter 3 ('weight')".
 template <class T>
 std::string describe(const Tensor<T>& p, std::size_t index) {
   std::string s = "parameter " + std::to_string(index);
@@ -94,33 +116,23 @@ std::string describe(const Tensor<T>& p, std::size_t index) {
 }
 
 template <class T>
+[[noreturn]] void throw_gradient_shape_error(const char* optimizer, const Tensor<T>& p,
+                                             std::size_t i) {
+  throw ShapeError(std::string(optimizer) + "::step: the gradient of " + describe(p, i) +
+                   " has shape " + shape_str(p.grad().value().shape()) +
+                   " but the parameter has shape " + shape_str(p.value().shape()));
+}
+
+/// ShapeError if a defined gradient's shape differs from its parameter's (checked for all
+/// parameters before any is updated).
+template <class T>
 void check_gradients(const char* optimizer, const std::vector<Tensor<T>>& params) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Tensor<T>& g = params[i].grad();
-    if (!g.defined()) continue;
-    const auto& gs = g.value().shape();
-    const auto& ps = params[i].value().shape();
-    if (gs.size() != ps.size() || !std::equal(gs.begin(), gs.end(), ps.begin())) {
-      throw ShapeError(std::string(optimizer) + "::step: the gradient of " +
-                       describe(params[i], i) + " has shape " + shape_str(gs) +
-                       " but the parameter has shape " + shape_str(ps));
+    if (g.defined() && !shapes_equal(g.value().shape(), params[i].value().shape())) {
+      throw_gradient_shape_error(optimizer, params[i], i);
     }
   }
-}
-
-#define XG_INSTANTIATE_DETAIL(T)                                          \
-  template void check_option<T>(const char*, const char*, double, Range); \
-  template std::string describe<T>(const Tensor<T>&, std::size_t);        \
-  template void check_gradients<T>(const char*, const std::vector<Tensor<T>>&);
-XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE_DETAIL)
-
-}  // namespace detail
-
-namespace {
-
-template <class S1, class S2>
-bool shapes_equal(const S1& a, const S2& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
 /// Splits "exp_avg.12" into ("exp_avg", 12); false if the name has no numeric suffix.
@@ -150,19 +162,18 @@ Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char
   std::unordered_set<const void*> seen;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor<T>& p = params_[i];
-    if (!p.defined())
-      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is undefined");
+    if (!p.defined()) throw GraphError(std::string(name) + ": " + describe(p, i) + " is undefined");
     if (!p.requires_grad()) {
-      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " of shape " +
+      throw GraphError(std::string(name) + ": " + describe(p, i) + " of shape " +
                        shape_str(p.shape()) +
                        " does not require grad (call requires_grad_() on it, or leave it out)");
     }
     if (!p.is_leaf()) {
-      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is the result of '" +
+      throw GraphError(std::string(name) + ": " + describe(p, i) + " is the result of '" +
                        p.op_name() + "', not a leaf; only leaves can be optimized");
     }
     if (!seen.insert(p.identity()).second) {
-      throw GraphError(std::string(name) + ": " + detail::describe(p, i) +
+      throw GraphError(std::string(name) + ": " + describe(p, i) +
                        " appears more than once in the parameter list");
     }
   }
@@ -171,12 +182,10 @@ Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char
 template <class T>
 void Optimizer<T>::step() {
   NoGradGuard no_grad;
-  detail::check_gradients(name_, params_);
+  check_gradients(name_, params_);
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    Tensor<T>& p = params_[i];
-    if (!p.has_grad()) continue;
-    const xt::xarray<T>& grad = p.grad().value();
-    update(i, p.mutable_value(), grad);
+    const Tensor<T>& grad = params_[i].grad();
+    if (grad.defined()) update(i, params_[i].mutable_value(), grad.value());
   }
   ++iterations_;
 }
@@ -190,11 +199,6 @@ template <class T>
 void Optimizer<T>::set_lr(double lr) {
   detail::check_option<T>("Optimizer::set_lr", "lr", lr);
   lr_ = lr;
-}
-
-template <class T>
-double Optimizer<T>::step_lr() const {
-  return detail::rounded<T>(lr_);
 }
 
 template <class T>
@@ -317,8 +321,8 @@ IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
     const auto& want = params_[index].value().shape();
     if (!shapes_equal(array.shape(), want)) {
       throw ShapeError(who + ": entry '" + entry + "'" + source + " has shape " +
-                       shape_str(array.shape()) + " but " +
-                       detail::describe(params_[index], index) + " has shape " + shape_str(want));
+                       shape_str(array.shape()) + " but " + describe(params_[index], index) +
+                       " has shape " + shape_str(want));
     }
     targets.emplace_back(find_kind(name), index);
     sources.push_back(&array);

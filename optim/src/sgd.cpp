@@ -39,8 +39,6 @@ void SGD<T>::update(std::size_t i, xt::xarray<T>& value, const xt::xarray<T>& gr
   const double t = static_cast<double>(this->iterations());
   const T lr = static_cast<T>(this->step_lr() / (1.0 + options_.decay * t));
   const T wd = static_cast<T>(options_.weight_decay);
-  const T mu = static_cast<T>(options_.momentum);
-  const T keep = static_cast<T>(1.0 - options_.dampening);
   T* w = value.data();
   const T* g = grad.data();
   const std::size_t n = value.size();
@@ -56,6 +54,8 @@ void SGD<T>::update(std::size_t i, xt::xarray<T>& value, const xt::xarray<T>& gr
         options_.weight_decay != 0);
     return;
   }
+  const T mu = static_cast<T>(options_.momentum);
+  const T keep = static_cast<T>(1.0 - options_.dampening);
   xt::xarray<T>& momentum_buffer = this->state_[i].momentum_buffer;
   const bool first = this->create_if_absent(momentum_buffer, i);
   T* v = momentum_buffer.data();

@@ -73,8 +73,8 @@ class Optimizer {
   /// Parameter i's update at this step: `w` is its value (updated in place), `g` its gradient
   /// (same shape, both contiguous). iterations() is the number of steps before this one.
   virtual void update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g) = 0;
-  /// lr() rounded to T, the value updates use.
-  double step_lr() const;
+  /// lr() rounded to T, the value updates use (so that a float state_dict restores it exactly).
+  double step_lr() const { return static_cast<double>(static_cast<T>(lr_)); }
   /// Unless `buffer` already holds parameter i's state (has its shape), makes it an array of
   /// the parameter's shape filled with `fill`; true if it did (the parameter's first update, or
   /// the first after a load without this buffer).
