@@ -20,8 +20,7 @@ template <class T>
 class HeavyBall : public xg::optim::StatefulOptimizer<T, HeavyBallState<T>> {
  public:
   HeavyBall(std::vector<xg::Tensor<T>> parameters, double lr, double momentum)
-      : xg::optim::StatefulOptimizer<T, HeavyBallState<T>>(std::move(parameters), lr,
-                                                           "HeavyBall"),
+      : xg::optim::StatefulOptimizer<T, HeavyBallState<T>>(std::move(parameters), lr, "HeavyBall"),
         momentum_(momentum) {
     this->declare_buffer("velocity", &HeavyBallState<T>::velocity);  // saved as "velocity.<i>"
   }
