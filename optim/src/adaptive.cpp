@@ -11,19 +11,10 @@
 #include "detail.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
-#include "xgrad/grad_mode.hpp"
 
 namespace xg::optim {
 
 namespace {
-
-constexpr const char* kSum = "sum";
-constexpr const char* kSquareAvg = "square_avg";
-constexpr const char* kGradAvg = "grad_avg";
-constexpr const char* kMomentum = "momentum_buffer";
-constexpr const char* kExpAvg = "exp_avg";
-constexpr const char* kExpAvgSq = "exp_avg_sq";
-constexpr const char* kMaxExpAvgSq = "max_exp_avg_sq";
 
 using detail::check_option;
 using detail::Range;
@@ -47,48 +38,35 @@ const AdagradOptions& checked(const AdagradOptions& options) {
 
 template <class T>
 Adagrad<T>::Adagrad(std::vector<Tensor<T>> parameters, AdagradOptions options)
-    : Optimizer<T>(std::move(parameters), checked<T>(options).lr, "Adagrad"), options_(options) {
-  this->declare_buffer(kSum);
+    : StatefulOptimizer<T, AdagradState<T>>(std::move(parameters), checked<T>(options).lr,
+                                            "Adagrad"),
+      options_(options) {
+  this->declare_buffer("sum", &AdagradState<T>::sum);
 }
 
 template <class T>
-void Adagrad<T>::step() {
-  NoGradGuard no_grad;
-  detail::check_gradients("Adagrad", this->params_);
-  const double t = static_cast<double>(this->iterations_ + 1);
-  const T clr =
-      static_cast<T>(detail::rounded<T>(this->lr_) / (1.0 + (t - 1.0) * options_.lr_decay));
+void Adagrad<T>::update(std::size_t i, xt::xarray<T>& value, const xt::xarray<T>& grad) {
+  const double t = static_cast<double>(this->iterations() + 1);
+  const T clr = static_cast<T>(this->step_lr() / (1.0 + (t - 1.0) * options_.lr_decay));
   const T wd = static_cast<T>(options_.weight_decay);
   const T eps = static_cast<T>(options_.eps);
-  const bool use_wd = options_.weight_decay != 0;
-
-  for (std::size_t i = 0; i < this->params_.size(); ++i) {
-    Tensor<T>& p = this->params_[i];
-    if (!p.has_grad()) continue;
-    const bool first = !this->has_buffer(kSum, i);
-    xt::xarray<T>& sum = this->buffer(kSum, i);
-    if (first) {
-      std::fill(sum.data(), sum.data() + sum.size(),
-                static_cast<T>(options_.initial_accumulator_value));
-    }
-    const T* g = p.grad().value().data();
-    xt::xarray<T>& value = p.mutable_value();
-    T* w = value.data();
-    T* s = sum.data();
-    const std::size_t n = value.size();
-    detail::with_flags(
-        [&](auto kDecay) {
-          for (std::size_t k = 0; k < n; ++k) {
-            T d = g[k];
-            if constexpr (kDecay) d += wd * w[k];
-            const T sk = s[k] + d * d;
-            s[k] = sk;
-            w[k] -= clr * d / (std::sqrt(sk) + eps);
-          }
-        },
-        use_wd);
-  }
-  ++this->iterations_;
+  xt::xarray<T>& sum = this->state_[i].sum;
+  this->create_if_absent(sum, i, static_cast<T>(options_.initial_accumulator_value));
+  T* w = value.data();
+  const T* g = grad.data();
+  T* s = sum.data();
+  const std::size_t n = value.size();
+  detail::with_flags(
+      [&](auto kDecay) {
+        for (std::size_t k = 0; k < n; ++k) {
+          T d = g[k];
+          if constexpr (kDecay) d += wd * w[k];
+          const T sk = s[k] + d * d;
+          s[k] = sk;
+          w[k] -= clr * d / (std::sqrt(sk) + eps);
+        }
+      },
+      options_.weight_decay != 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,63 +85,60 @@ const RMSpropOptions& checked(const RMSpropOptions& options) {
 
 template <class T>
 RMSprop<T>::RMSprop(std::vector<Tensor<T>> parameters, RMSpropOptions options)
-    : Optimizer<T>(std::move(parameters), checked<T>(options).lr, "RMSprop"), options_(options) {
-  this->declare_buffer(kSquareAvg);
-  if (options.centered) this->declare_buffer(kGradAvg);
-  if (options.momentum > 0) this->declare_buffer(kMomentum);
+    : StatefulOptimizer<T, RMSpropState<T>>(std::move(parameters), checked<T>(options).lr,
+                                            "RMSprop"),
+      options_(options) {
+  this->declare_buffer("square_avg", &RMSpropState<T>::square_avg);
+  if (options.centered) this->declare_buffer("grad_avg", &RMSpropState<T>::grad_avg);
+  if (options.momentum > 0)
+    this->declare_buffer("momentum_buffer", &RMSpropState<T>::momentum_buffer);
 }
 
 template <class T>
-void RMSprop<T>::step() {
-  NoGradGuard no_grad;
-  detail::check_gradients("RMSprop", this->params_);
-  const T lr = static_cast<T>(detail::rounded<T>(this->lr_));
+void RMSprop<T>::update(std::size_t i, xt::xarray<T>& value, const xt::xarray<T>& grad) {
+  const T lr = static_cast<T>(this->step_lr());
   const T alpha = static_cast<T>(options_.alpha);
   const T one_minus_alpha = static_cast<T>(1.0 - options_.alpha);
   const T eps = static_cast<T>(options_.eps);
   const T wd = static_cast<T>(options_.weight_decay);
   const T mu = static_cast<T>(options_.momentum);
-  const bool use_wd = options_.weight_decay != 0;
   const bool centered = options_.centered;
   const bool use_momentum = options_.momentum > 0;
-
-  for (std::size_t i = 0; i < this->params_.size(); ++i) {
-    Tensor<T>& p = this->params_[i];
-    if (!p.has_grad()) continue;
-    const T* g = p.grad().value().data();
-    xt::xarray<T>& value = p.mutable_value();
-    T* w = value.data();
-    T* v = this->buffer(kSquareAvg, i).data();
-    T* m = centered ? this->buffer(kGradAvg, i).data() : nullptr;
-    T* b = use_momentum ? this->buffer(kMomentum, i).data() : nullptr;
-    const std::size_t n = value.size();
-    detail::with_flags(
-        [&](auto kDecay, auto kCentered, auto kMomentum) {
-          for (std::size_t k = 0; k < n; ++k) {
-            T d = g[k];
-            if constexpr (kDecay) d += wd * w[k];
-            const T vk = alpha * v[k] + one_minus_alpha * d * d;
-            v[k] = vk;
-            T denom;
-            if constexpr (kCentered) {
-              const T mk = alpha * m[k] + one_minus_alpha * d;
-              m[k] = mk;
-              denom = std::sqrt(vk - mk * mk) + eps;
-            } else {
-              denom = std::sqrt(vk) + eps;
-            }
-            if constexpr (kMomentum) {
-              const T bk = mu * b[k] + d / denom;
-              b[k] = bk;
-              w[k] -= lr * bk;
-            } else {
-              w[k] -= lr * d / denom;
-            }
+  RMSpropState<T>& state = this->state_[i];
+  this->create_if_absent(state.square_avg, i);
+  if (centered) this->create_if_absent(state.grad_avg, i);
+  if (use_momentum) this->create_if_absent(state.momentum_buffer, i);
+  T* w = value.data();
+  const T* g = grad.data();
+  T* v = state.square_avg.data();
+  T* m = centered ? state.grad_avg.data() : nullptr;
+  T* b = use_momentum ? state.momentum_buffer.data() : nullptr;
+  const std::size_t n = value.size();
+  detail::with_flags(
+      [&](auto kDecay, auto kCentered, auto kMomentum) {
+        for (std::size_t k = 0; k < n; ++k) {
+          T d = g[k];
+          if constexpr (kDecay) d += wd * w[k];
+          const T vk = alpha * v[k] + one_minus_alpha * d * d;
+          v[k] = vk;
+          T denom;
+          if constexpr (kCentered) {
+            const T mk = alpha * m[k] + one_minus_alpha * d;
+            m[k] = mk;
+            denom = std::sqrt(vk - mk * mk) + eps;
+          } else {
+            denom = std::sqrt(vk) + eps;
           }
-        },
-        use_wd, centered, use_momentum);
-  }
-  ++this->iterations_;
+          if constexpr (kMomentum) {
+            const T bk = mu * b[k] + d / denom;
+            b[k] = bk;
+            w[k] -= lr * bk;
+          } else {
+            w[k] -= lr * d / denom;
+          }
+        }
+      },
+      options_.weight_decay != 0, centered, use_momentum);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,19 +161,20 @@ Adam<T>::Adam(std::vector<Tensor<T>> parameters, AdamOptions options)
 
 template <class T>
 Adam<T>::Adam(std::vector<Tensor<T>> parameters, AdamOptions options, const char* name)
-    : Optimizer<T>(std::move(parameters), checked<T>(options, name).lr, name), options_(options) {
-  this->declare_buffer(kExpAvg);
-  this->declare_buffer(kExpAvgSq);
-  if (options.amsgrad) this->declare_buffer(kMaxExpAvgSq);
+    : StatefulOptimizer<T, AdamState<T>>(std::move(parameters), checked<T>(options, name).lr, name),
+      options_(options) {
+  this->declare_buffer("exp_avg", &AdamState<T>::exp_avg);
+  this->declare_buffer("exp_avg_sq", &AdamState<T>::exp_avg_sq);
+  if (options.amsgrad) this->declare_buffer("max_exp_avg_sq", &AdamState<T>::max_exp_avg_sq);
 }
 
 template <class T>
 void Adam<T>::adam_update(std::size_t i, xt::xarray<T>& value, const xt::xarray<T>& grad, double l2,
                           double decoupled_scale) {
-  const double t = static_cast<double>(this->iterations_ + 1);
+  const double t = static_cast<double>(this->iterations() + 1);
   const double bias_correction1 = 1.0 - std::pow(options_.beta1, t);
   const double bias_correction2 = 1.0 - std::pow(options_.beta2, t);
-  const T step_size = static_cast<T>(detail::rounded<T>(this->lr_) / bias_correction1);
+  const T step_size = static_cast<T>(this->step_lr() / bias_correction1);
   const T inv_bc2_sqrt = static_cast<T>(1.0 / std::sqrt(bias_correction2));
   const T b1 = static_cast<T>(options_.beta1), one_minus_b1 = static_cast<T>(1.0 - options_.beta1);
   const T b2 = static_cast<T>(options_.beta2), one_minus_b2 = static_cast<T>(1.0 - options_.beta2);
@@ -207,9 +183,13 @@ void Adam<T>::adam_update(std::size_t i, xt::xarray<T>& value, const xt::xarray<
   const bool amsgrad = options_.amsgrad;
   T* w = value.data();
   const T* g = grad.data();
-  T* m = this->buffer(kExpAvg, i).data();
-  T* v = this->buffer(kExpAvgSq, i).data();
-  T* vmax = amsgrad ? this->buffer(kMaxExpAvgSq, i).data() : nullptr;
+  AdamState<T>& state = this->state_[i];
+  this->create_if_absent(state.exp_avg, i);
+  this->create_if_absent(state.exp_avg_sq, i);
+  if (amsgrad) this->create_if_absent(state.max_exp_avg_sq, i);
+  T* m = state.exp_avg.data();
+  T* v = state.exp_avg_sq.data();
+  T* vmax = amsgrad ? state.max_exp_avg_sq.data() : nullptr;
   const std::size_t n = value.size();
   detail::with_flags(
       [&](auto kDecay, auto kScale, auto kAmsgrad) {
@@ -233,15 +213,8 @@ void Adam<T>::adam_update(std::size_t i, xt::xarray<T>& value, const xt::xarray<
 }
 
 template <class T>
-void Adam<T>::step() {
-  NoGradGuard no_grad;
-  detail::check_gradients("Adam", this->params_);
-  for (std::size_t i = 0; i < this->params_.size(); ++i) {
-    Tensor<T>& p = this->params_[i];
-    if (!p.has_grad()) continue;
-    adam_update(i, p.mutable_value(), p.grad().value(), options_.weight_decay, 1.0);
-  }
-  ++this->iterations_;
+void Adam<T>::update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g) {
+  adam_update(i, w, g, options_.weight_decay, 1.0);
 }
 
 template <class T>
@@ -249,16 +222,8 @@ AdamW<T>::AdamW(std::vector<Tensor<T>> parameters, AdamOptions options)
     : Adam<T>(std::move(parameters), options, "AdamW") {}
 
 template <class T>
-void AdamW<T>::step() {
-  NoGradGuard no_grad;
-  detail::check_gradients("AdamW", this->params_);
-  const double scale = 1.0 - detail::rounded<T>(this->lr_) * this->options_.weight_decay;
-  for (std::size_t i = 0; i < this->params_.size(); ++i) {
-    Tensor<T>& p = this->params_[i];
-    if (!p.has_grad()) continue;
-    this->adam_update(i, p.mutable_value(), p.grad().value(), 0.0, scale);
-  }
-  ++this->iterations_;
+void AdamW<T>::update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g) {
+  this->adam_update(i, w, g, 0.0, 1.0 - this->step_lr() * this->options_.weight_decay);
 }
 
 #define XG_INSTANTIATE(T)    \

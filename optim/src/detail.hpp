@@ -4,9 +4,6 @@
 #include <cstddef>
 #include <string>
 #include <type_traits>
-#include <vector>
-
-#include "xgrad/tensor.hpp"
 
 namespace xg::optim::detail {
 
@@ -22,28 +19,12 @@ enum class Range {
 };
 
 /// The one check of every optimizer's and scheduler's hyper-parameters (lr included, also when
-/// a scheduler sets it): DomainError "<who>: <option> must be <range>, finite as <T>, got
-/// <value>" unless `value` is in range both as given and as the element type T holds it
-/// (1e300 is a finite double but an infinite float; 0.999999999 is a float 1).
+/// a scheduler sets it or a state dictionary loads it): DomainError "<who>: <option> must be
+/// <range>, finite as <T>, got <value>" unless `value` is in range both as given and as the element
+/// type T holds it (1e300 is a finite double but an infinite float; 0.999999999 is a float 1).
 template <class T>
 void check_option(const char* who, const char* option, double value,
                   Range range = Range::non_negative);
-
-/// "parameter 3" or "parameter 3 ('weight')".
-template <class T>
-std::string describe(const Tensor<T>& p, std::size_t index);
-
-/// ShapeError if a defined gradient's shape differs from its parameter's (checked for all
-/// parameters before any is updated).
-template <class T>
-void check_gradients(const char* optimizer, const std::vector<Tensor<T>>& params);
-
-/// `lr` as the element type sees it: updates and state dictionaries both use this value, so a
-/// float state_dict restores the learning rate exactly.
-template <class T>
-double rounded(double lr) {
-  return static_cast<double>(static_cast<T>(lr));
-}
 
 /// Calls f(std::bool_constant<flag>{}...) with each runtime flag turned into a compile-time
 /// one, so that an update loop's option branches (`if constexpr`) vanish from the loop and it

@@ -1,4 +1,4 @@
-// Optimizer base: parameter checks, lazily created per-parameter buffers, state dictionaries.
+// Optimizer base: parameter checks, the step loop, per-parameter buffers, state dictionaries.
 #include "xgrad/optim/optimizer.hpp"
 
 #include <algorithm>
@@ -15,9 +15,23 @@
 #include "detail.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/grad_mode.hpp"
 #include "xgrad/io/npy.hpp"
 
 namespace xg::optim {
+
+namespace {
+template <class S1, class S2>
+bool shapes_equal(const S1& a, const S2& b) {
+  // A plain loop: std::equal calls memcmp, a call that costs more than these few extents.
+  if (a.size() != b.size()) return false;
+  for (std::size_t d = 0; d < a.size(); ++d) {
+    if (a[d] != b[d]) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 namespace detail {
 
@@ -85,6 +99,15 @@ void check_option(const char* who, const char* option, double value, Range range
                                   number_str(std::numeric_limits<T>::max()) + ")"));
 }
 
+#define XG_INSTANTIATE_DETAIL(T) \
+  template void check_option<T>(const char*, const char*, double, Range);
+XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE_DETAIL)
+
+}  // namespace detail
+
+namespace {
+
+/// "parameter 3" or "parameter 3 ('weight')".
 template <class T>
 std::string describe(const Tensor<T>& p, std::size_t index) {
   std::string s = "parameter " + std::to_string(index);
@@ -93,40 +116,23 @@ std::string describe(const Tensor<T>& p, std::size_t index) {
 }
 
 template <class T>
+[[noreturn]] void throw_gradient_shape_error(const char* optimizer, const Tensor<T>& p,
+                                             std::size_t i) {
+  throw ShapeError(std::string(optimizer) + "::step: the gradient of " + describe(p, i) +
+                   " has shape " + shape_str(p.grad().value().shape()) +
+                   " but the parameter has shape " + shape_str(p.value().shape()));
+}
+
+/// ShapeError if a defined gradient's shape differs from its parameter's (checked for all
+/// parameters before any is updated).
+template <class T>
 void check_gradients(const char* optimizer, const std::vector<Tensor<T>>& params) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Tensor<T>& g = params[i].grad();
-    if (!g.defined()) continue;
-    const auto& gs = g.value().shape();
-    const auto& ps = params[i].value().shape();
-    if (gs.size() != ps.size() || !std::equal(gs.begin(), gs.end(), ps.begin())) {
-      throw ShapeError(std::string(optimizer) + "::step: the gradient of " +
-                       describe(params[i], i) + " has shape " + shape_str(gs) +
-                       " but the parameter has shape " + shape_str(ps));
+    if (g.defined() && !shapes_equal(g.value().shape(), params[i].value().shape())) {
+      throw_gradient_shape_error(optimizer, params[i], i);
     }
   }
-}
-
-#define XG_INSTANTIATE_DETAIL(T)                                          \
-  template void check_option<T>(const char*, const char*, double, Range); \
-  template std::string describe<T>(const Tensor<T>&, std::size_t);        \
-  template void check_gradients<T>(const char*, const std::vector<Tensor<T>>&);
-XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE_DETAIL)
-
-}  // namespace detail
-
-namespace {
-
-/// An entry of buffers_ that has not been created: shape (0,), which no created buffer of a
-/// parameter with a different shape can have.
-template <class T>
-xt::xarray<T> not_created() {
-  return xt::xarray<T>::from_shape({0});
-}
-
-template <class S1, class S2>
-bool shapes_equal(const S1& a, const S2& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
 /// Splits "exp_avg.12" into ("exp_avg", 12); false if the name has no numeric suffix.
@@ -147,7 +153,7 @@ bool split_entry(const std::string& entry, std::string& name, std::size_t& index
 
 template <class T>
 Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char* name)
-    : params_(std::move(parameters)), lr_(lr) {
+    : params_(std::move(parameters)), lr_(lr), name_(name) {
   detail::check_option<T>(name, "lr", lr);
   if (params_.empty()) {
     throw GraphError(std::string(name) +
@@ -156,22 +162,32 @@ Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, double lr, const char
   std::unordered_set<const void*> seen;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor<T>& p = params_[i];
-    if (!p.defined())
-      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is undefined");
+    if (!p.defined()) throw GraphError(std::string(name) + ": " + describe(p, i) + " is undefined");
     if (!p.requires_grad()) {
-      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " of shape " +
+      throw GraphError(std::string(name) + ": " + describe(p, i) + " of shape " +
                        shape_str(p.shape()) +
                        " does not require grad (call requires_grad_() on it, or leave it out)");
     }
     if (!p.is_leaf()) {
-      throw GraphError(std::string(name) + ": " + detail::describe(p, i) + " is the result of '" +
+      throw GraphError(std::string(name) + ": " + describe(p, i) + " is the result of '" +
                        p.op_name() + "', not a leaf; only leaves can be optimized");
     }
     if (!seen.insert(p.identity()).second) {
-      throw GraphError(std::string(name) + ": " + detail::describe(p, i) +
+      throw GraphError(std::string(name) + ": " + describe(p, i) +
                        " appears more than once in the parameter list");
     }
   }
+}
+
+template <class T>
+void Optimizer<T>::step() {
+  NoGradGuard no_grad;
+  check_gradients(name_, params_);
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Tensor<T>& grad = params_[i].grad();
+    if (grad.defined()) update(i, params_[i].mutable_value(), grad.value());
+  }
+  ++iterations_;
 }
 
 template <class T>
@@ -186,36 +202,39 @@ void Optimizer<T>::set_lr(double lr) {
 }
 
 template <class T>
-void Optimizer<T>::declare_buffer(const std::string& name) {
-  auto& entries = buffers_[name];
-  if (entries.size() != params_.size()) entries.assign(params_.size(), not_created<T>());
+bool Optimizer<T>::holds_state(const xt::xarray<T>& buffer, std::size_t i) const {
+  return shapes_equal(buffer.shape(), params_[i].value().shape());
 }
 
 template <class T>
-bool Optimizer<T>::has_buffer(const std::string& name, std::size_t index) const {
-  const auto it = buffers_.find(name);
-  if (it == buffers_.end() || index >= it->second.size()) return false;
-  return shapes_equal(it->second[index].shape(), params_[index].value().shape());
+bool Optimizer<T>::create_if_absent(xt::xarray<T>& buffer, std::size_t i, T fill) const {
+  if (holds_state(buffer, i)) return false;
+  buffer = xt::xarray<T>::from_shape(params_[i].value().shape());
+  std::fill(buffer.data(), buffer.data() + buffer.size(), fill);
+  return true;
+}
+
+// Only called for kinds below buffer_kinds(), which is 0 here.
+template <class T>
+const char* Optimizer<T>::buffer_name(std::size_t) const {
+  throw Error(std::string(name_) + ": has no per-parameter buffers");
 }
 
 template <class T>
-xt::xarray<T>& Optimizer<T>::buffer(const std::string& name, std::size_t index) {
-  if (index >= params_.size()) {
-    throw IndexError("Optimizer::buffer: parameter index " + std::to_string(index) +
-                     " out of range for " + std::to_string(params_.size()) + " parameters");
-  }
-  auto it = buffers_.find(name);
-  if (it == buffers_.end()) {
-    declare_buffer(name);
-    it = buffers_.find(name);
-  }
-  xt::xarray<T>& b = it->second[index];
-  const auto& shape = params_[index].value().shape();
-  if (!shapes_equal(b.shape(), shape)) {
-    b = xt::xarray<T>::from_shape(shape);
-    std::fill(b.data(), b.data() + b.size(), T(0));
-  }
-  return b;
+const xt::xarray<T>& Optimizer<T>::buffer(std::size_t, std::size_t) const {
+  throw Error(std::string(name_) + ": has no per-parameter buffers");
+}
+
+template <class T>
+void Optimizer<T>::set_buffer(std::size_t, std::size_t, xt::xarray<T>) {
+  throw Error(std::string(name_) + ": has no per-parameter buffers");
+}
+
+template <class T>
+std::size_t Optimizer<T>::find_kind(const std::string& name) const {
+  std::size_t kind = 0;
+  while (kind < buffer_kinds() && name != buffer_name(kind)) ++kind;
+  return kind;
 }
 
 template <class T>
@@ -231,9 +250,11 @@ StateDict<T> Optimizer<T>::state_dict() const {
   }
   state.emplace("lr", xt::xarray<T>(static_cast<T>(lr_)));
   state.emplace("iterations", xt::xarray<T>(static_cast<T>(iterations_)));
-  for (const auto& [name, entries] : buffers_) {
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (has_buffer(name, i)) state.emplace(name + "." + std::to_string(i), entries[i]);
+  for (std::size_t kind = 0; kind < buffer_kinds(); ++kind) {
+    const std::string prefix = std::string(buffer_name(kind)) + ".";
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      const xt::xarray<T>& b = buffer(kind, i);
+      if (holds_state(b, i)) state.emplace(prefix + std::to_string(i), b);
     }
   }
   return state;
@@ -251,10 +272,14 @@ ExpectedKeys Optimizer<T>::expected_keys() const {
   expected.optional = [this](const std::string& entry) {
     std::string name;
     std::size_t index = 0;
-    return split_entry(entry, name, index) && buffers_.count(name) && index < params_.size();
+    return split_entry(entry, name, index) && find_kind(name) < buffer_kinds() &&
+           index < params_.size();
   };
+  std::vector<std::string> names;
+  for (std::size_t kind = 0; kind < buffer_kinds(); ++kind) names.push_back(buffer_name(kind));
+  std::sort(names.begin(), names.end());
   expected.summary = "lr, iterations";
-  for (const auto& [name, entries] : buffers_) expected.summary += ", " + name + ".<i>";
+  for (const auto& name : names) expected.summary += ", " + name + ".<i>";
   expected.summary += " for i < " + std::to_string(params_.size()) + " (the parameters)";
   return expected;
 }
@@ -279,17 +304,14 @@ IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
   };
   const double lr = scalar_entry("lr", lr_);
   const double iterations = scalar_entry("iterations", static_cast<double>(iterations_));
-  if (!(lr >= 0) || !std::isfinite(lr)) {
-    throw DomainError(who + ": entry 'lr'" + source + " = " + detail::number_str(lr) +
-                      " is not a finite non-negative number");
-  }
+  detail::check_option<T>(who.c_str(), ("entry 'lr'" + source).c_str(), lr);
   if (!(iterations >= 0) || !std::isfinite(iterations) || std::floor(iterations) != iterations ||
       iterations > 9.007199254740992e15) {
     throw DomainError(who + ": entry 'iterations'" + source + " = " +
                       detail::number_str(iterations) + " is not a non-negative integer");
   }
   const std::set<std::string> skipped(keys.unexpected_keys.begin(), keys.unexpected_keys.end());
-  std::vector<std::pair<std::string, std::size_t>> targets;
+  std::vector<std::pair<std::size_t, std::size_t>> targets;  // (kind, parameter index)
   std::vector<const xt::xarray<T>*> sources;
   for (const auto& [entry, array] : state) {
     if (entry == "lr" || entry == "iterations" || skipped.count(entry)) continue;
@@ -299,17 +321,19 @@ IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
     const auto& want = params_[index].value().shape();
     if (!shapes_equal(array.shape(), want)) {
       throw ShapeError(who + ": entry '" + entry + "'" + source + " has shape " +
-                       shape_str(array.shape()) + " but " +
-                       detail::describe(params_[index], index) + " has shape " + shape_str(want));
+                       shape_str(array.shape()) + " but " + describe(params_[index], index) +
+                       " has shape " + shape_str(want));
     }
-    targets.emplace_back(std::move(name), index);
+    targets.emplace_back(find_kind(name), index);
     sources.push_back(&array);
   }
 
   // Everything fits: replace the whole state.
-  for (auto& [name, entries] : buffers_) entries.assign(params_.size(), not_created<T>());
+  for (std::size_t kind = 0; kind < buffer_kinds(); ++kind) {
+    for (std::size_t i = 0; i < params_.size(); ++i) set_buffer(kind, i, absent_buffer());
+  }
   for (std::size_t k = 0; k < targets.size(); ++k) {
-    buffers_[targets[k].first][targets[k].second] = *sources[k];
+    set_buffer(targets[k].first, targets[k].second, *sources[k]);
   }
   lr_ = lr;
   iterations_ = static_cast<std::size_t>(iterations);

@@ -17,8 +17,9 @@
 // t is the optimizer's step count (iterations() + 1), shared by all parameters. PyTorch counts
 // steps per parameter instead; the two agree unless a parameter misses some steps (no
 // gradient), where this follows Keras. Parameters without a gradient are skipped entirely.
-// Buffers (state_dict names): Adagrad "sum"; RMSprop "square_avg", "grad_avg" (centered),
-// "momentum_buffer" (momentum > 0); Adam "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (amsgrad).
+// Per-parameter state (the members of *State below, saved under the same names): Adagrad
+// "sum"; RMSprop "square_avg", "grad_avg" (centered), "momentum_buffer" (momentum > 0); Adam and
+// AdamW "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (amsgrad).
 #pragma once
 
 #include "xgrad/optim/optimizer.hpp"
@@ -34,10 +35,17 @@ struct AdagradOptions {
 };
 
 template <class T>
-class Adagrad : public Optimizer<T> {
+struct AdagradState {
+  xt::xarray<T> sum;
+};
+
+template <class T>
+class Adagrad : public StatefulOptimizer<T, AdagradState<T>> {
  public:
   Adagrad(std::vector<Tensor<T>> parameters, AdagradOptions options = {});
-  void step() override;
+
+ protected:
+  void update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g) override;
 
  private:
   AdagradOptions options_;
@@ -53,10 +61,19 @@ struct RMSpropOptions {
 };
 
 template <class T>
-class RMSprop : public Optimizer<T> {
+struct RMSpropState {
+  xt::xarray<T> square_avg;
+  xt::xarray<T> grad_avg;         ///< centered only
+  xt::xarray<T> momentum_buffer;  ///< momentum > 0 only
+};
+
+template <class T>
+class RMSprop : public StatefulOptimizer<T, RMSpropState<T>> {
  public:
   RMSprop(std::vector<Tensor<T>> parameters, RMSpropOptions options = {});
-  void step() override;
+
+ protected:
+  void update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g) override;
 
  private:
   RMSpropOptions options_;
@@ -72,14 +89,21 @@ struct AdamOptions {
 };
 
 template <class T>
-class Adam : public Optimizer<T> {
+struct AdamState {
+  xt::xarray<T> exp_avg;
+  xt::xarray<T> exp_avg_sq;
+  xt::xarray<T> max_exp_avg_sq;  ///< amsgrad only
+};
+
+template <class T>
+class Adam : public StatefulOptimizer<T, AdamState<T>> {
  public:
   Adam(std::vector<Tensor<T>> parameters, AdamOptions options = {});
-  void step() override;
 
  protected:
   /// For AdamW: `name` starts the messages of the option checks.
   Adam(std::vector<Tensor<T>> parameters, AdamOptions options, const char* name);
+  void update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g) override;
   /// Shared by Adam and AdamW: for parameter i, w *= decoupled_scale (AdamW), g + l2 w as the
   /// gradient (Adam's weight_decay), the moment updates and the step; t = iterations() + 1.
   void adam_update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g, double l2,
@@ -97,7 +121,9 @@ class AdamW : public Adam<T> {
                                                                   .eps = 1e-8,
                                                                   .weight_decay = 1e-2,
                                                                   .amsgrad = false});
-  void step() override;
+
+ protected:
+  void update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g) override;
 };
 
 }  // namespace xg::optim

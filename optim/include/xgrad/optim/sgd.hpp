@@ -16,7 +16,7 @@
 // Keras' own momentum (v = mu v - lr_t g; w += mu v - lr_t g for Nesterov) is the same update
 // while lr_t is constant. With decay, Keras weights a past gradient in v by the lr of its own
 // step, this form by the current lr_t: a relative difference of about decay * (steps since
-// then), ~1e-5 for seed 004's decay = 1e-6 and momentum 0.9.
+// then), ~1e-5 for decay = 1e-6 and momentum 0.9.
 #pragma once
 
 #include "xgrad/optim/optimizer.hpp"
@@ -34,13 +34,20 @@ struct SGDOptions {
 };
 
 template <class T>
-class SGD : public Optimizer<T> {
+struct SGDState {
+  xt::xarray<T> momentum_buffer;  ///< v (with momentum only)
+};
+
+template <class T>
+class SGD : public StatefulOptimizer<T, SGDState<T>> {
  public:
   /// DomainError naming the option and value for a negative (or non-finite) option, and for
   /// nesterov without momentum or with dampening (as PyTorch).
   SGD(std::vector<Tensor<T>> parameters, SGDOptions options = {});
-  void step() override;
   const SGDOptions& options() const { return options_; }
+
+ protected:
+  void update(std::size_t i, xt::xarray<T>& w, const xt::xarray<T>& g) override;
 
  private:
   SGDOptions options_;
