@@ -28,6 +28,7 @@
 
 #include "compare.hpp"
 #include "report.hpp"
+#include "xgrad/memory.hpp"
 
 namespace compare {
 namespace {
@@ -301,6 +302,7 @@ std::string machine_line() {
 int main(int argc, char** argv) {
   using namespace compare;
   const Options opt = parse(argc, argv);
+  xg::tune_allocator();  // for both libraries' runs, as a training program would
   Budget budget;
   budget.seconds = opt.budget.value_or(opt.quick ? 0.25 : 1.0);
   if (opt.quick) budget.min_steps = 3;

@@ -65,21 +65,21 @@ Tensor<T> sum(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   detail::require_defined("sum", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("sum", axis, s.size(), s);
-  xt::xarray<T> out;
-  if (a.size() == 0) {  // zeros of the reduced shape (see sum above)
-    array_shape r(s);
-    r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
-    out = xt::zeros<T>(r);
-  } else {
-    array_shape r(s);
-    r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
-    out = detail::uninitialized_array<T>("sum", r);
-    std::size_t outer = 1, inner = 1;
-    for (std::size_t d = 0; d < ax; ++d) outer *= s[d];
-    for (std::size_t d = ax + 1; d < s.size(); ++d) inner *= s[d];
-    kernels::axis_sums(a.value().data(), outer, s[ax], inner, out.data());
+  // The result's shape: the axis dropped, or kept with size 1. Either way the sums lie in the
+  // order (outer, inner) of the axes around it.
+  array_shape r(keepdims ? s.size() : s.size() - 1);
+  for (std::size_t d = 0, j = 0; d < s.size(); ++d) {
+    if (d != ax) {
+      r[j++] = s[d];
+    } else if (keepdims) {
+      r[j++] = 1;
+    }
   }
-  if (keepdims) out = keep_axis(std::move(out), s, ax);
+  xt::xarray<T> out = detail::uninitialized_array<T>("sum", r);
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < ax; ++d) outer *= s[d];
+  for (std::size_t d = ax + 1; d < s.size(); ++d) inner *= s[d];
+  kernels::axis_sums(a.value().data(), outer, s[ax], inner, out.data());  // 0 where s[ax] is 0
   return record<T>("sum_axis", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
     c.input_grads[0] = broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape());
   });
