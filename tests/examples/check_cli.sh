@@ -44,7 +44,8 @@ if [ "$mode" = expect ]; then
   failure="exited with $status, not $want_status"
   [ "$status" -eq "$want_status" ] || fail "$@"
   failure="output does not match '$pattern'"
-  { cat stdout; echo "$created"; } | grep -Eq -- "$pattern" || fail "$@"
+  { cat stdout; echo "$created"; } >seen  # a file, not a pipe: grep -q may stop reading early
+  grep -Eq -- "$pattern" seen || fail "$@"
   echo "check_cli: $(basename "$program") $*: ok"
   exit 0
 fi
