@@ -105,7 +105,8 @@ esac
 # Coverage: every option and positional the --help lists was used above.
 help=$("$program" --help)
 listed=$(echo "$help" | grep -oE -- '--[a-z][a-z-]*' | sort -u)
-listed+=" $(echo "$help" | sed -n '/^Positionals:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')"
+# A positional's line starts with two spaces and its name (continuation lines are deeper).
+listed+=" $(echo "$help" | sed -n '/^Positionals:/,/^$/p' | awk '/^  [^ ]/ { print $1 }')"
 for item in $listed; do
   case $used in
     *" $item "*) ;;
