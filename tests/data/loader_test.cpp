@@ -288,7 +288,9 @@ TEST(DataLoaderLazy, TheIteratorHoldsOneBatchNotAnEpoch) {
     EXPECT_EQ(&*it, slot);
     ASSERT_EQ(it->size(), batch);
     for (std::size_t r = 0; r < batch; ++r) seen.insert(std::size_t(it->inputs.value()(r, 0)));
-    if (steps == 1) EXPECT_NE(it->inputs.value()(0, 0), first_row);
+    if (steps == 1) {
+      EXPECT_NE(it->inputs.value()(0, 0), first_row) << "the slot holds the next batch";
+    }
   }
   EXPECT_EQ(steps, rows / batch);
   EXPECT_EQ(seen.size(), rows);
