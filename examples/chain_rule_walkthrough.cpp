@@ -1,4 +1,4 @@
-// Watch the chain rule happen on seed 003's ice-cream network: only the output bias b is
+// Watch the chain rule happen on the ice-cream network: only the output bias b is
 // trained, so backward walks mse_loss <- relu <- (h W2 + b) and ends in
 // dMSE/db = Σ_i dMSE/dr̂_i · dr̂_i/dz_i · dz_i/db. The program prints the engine's trace, the
 // same product computed by hand, and writes the tape as a Graphviz picture.

@@ -1,4 +1,4 @@
-// The main job: seed 004's MNIST recipe on Fashion-MNIST (Debian's dataset-fashion-mnist).
+// An MLP on Fashion-MNIST (Debian's dataset-fashion-mnist):
 //
 //   784 -> Dense(500) sigmoid -> Dropout(0.5) -> Dense(500) sigmoid -> Dropout(0.5) -> Dense(10)
 //   softmax, categorical cross-entropy, SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True),
@@ -28,7 +28,6 @@
 
 namespace {
 
-using Tn = xg::Tensor<float>;
 namespace nn = xg::nn;
 
 struct Config {
@@ -44,8 +43,8 @@ struct Config {
   double min_accuracy = 0;
   bool gate = false;  ///< --min-accuracy was given
   bool standardize = true;
-  double dropout = -1;   ///< < 0: the model's default (sigmoid 0.5, relu 0.3)
-  double lr_gamma = -1;  ///< per-epoch ExponentialLR factor; < 0: the model's default
+  double dropout = -1;   ///< < 0 until parsed: the model's default (sigmoid 0.5, relu 0.3)
+  double lr_gamma = -1;  ///< per-epoch ExponentialLR factor; the model's default (1, 0.9)
 };
 
 /// Reads the command line into `c`; returns the status to exit with when the program should
@@ -67,27 +66,31 @@ std::optional<int> parse(int argc, char** argv, Config& c) {
       ->check(examples::kCount)
       ->capture_default_str();
   app.add_option("--val-split", c.val_split, "fraction of the training images held out")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(examples::kFraction)
       ->capture_default_str();
-  app.add_option("--seed", c.seed, "seed of the first run")->capture_default_str();
+  app.add_option("--seed", c.seed, "seed of the first run")
+      ->check(examples::kWhole)
+      ->capture_default_str();
   app.add_option("--runs", c.runs, "train N times with seeds seed..seed+N-1 and report the mean")
       ->check(examples::kCount)
       ->capture_default_str();
   app.add_option("--limit", c.limit, "use only the first N images of each split (0: all)")
+      ->check(examples::kWhole)
       ->capture_default_str();
   app.add_option("--data", c.data, "directory of the Fashion-MNIST IDX files")
+      ->check(CLI::ExistingDirectory)
       ->capture_default_str();
   app.add_option("--out", c.out, "directory for logs, checkpoints and curves")
       ->capture_default_str();
   app.add_option("--min-accuracy", c.min_accuracy,
                  "exit with status 1 unless the mean test accuracy is at least F (0..1)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(examples::kUnit);
   bool no_standardize = false;
   app.add_flag("--no-standardize", no_standardize,
                "feed pixels scaled to [0, 1] instead of standardised per pixel");
   app.add_option("--dropout", c.dropout,
-                 "dropout rate (default: sigmoid 0.5 as in the seed, relu 0.3)")
-      ->check(CLI::Range(0.0, 1.0));
+                 "dropout rate in [0, 1) (default: sigmoid 0.5 as in the seed, relu 0.3)")
+      ->check(examples::kFraction);
   app.add_option("--lr-gamma", c.lr_gamma,
                  "multiply the learning rate by G after every epoch (default: sigmoid 1, the "
                  "seed's Keras decay only; relu 0.9)")
@@ -95,47 +98,35 @@ std::optional<int> parse(int argc, char** argv, Config& c) {
   if (auto status = examples::parse_command_line(app, argc, argv)) return status;
   c.standardize = !no_standardize;
   c.gate = app.count("--min-accuracy") > 0;
-  if (c.epochs == 0) c.epochs = c.model == "relu" ? 30 : 300;
+  const bool relu = c.model == "relu";
+  if (c.epochs == 0) c.epochs = relu ? 30 : 300;
+  if (c.dropout < 0) c.dropout = relu ? 0.3 : 0.5;
+  if (c.lr_gamma < 0) c.lr_gamma = relu ? 0.9 : 1.0;
   return std::nullopt;
 }
 
-std::shared_ptr<nn::Sequential<float>> build_model(const std::string& kind, double dropout) {
-  auto model = std::make_shared<nn::Sequential<float>>();
+nn::Sequential<> build_model(const std::string& kind, double drop) {
   const bool relu = kind == "relu";
-  auto activation = [&]() -> std::shared_ptr<nn::Module<float>> {
-    if (relu) return nn::make<nn::ReLU<float>>();
-    return nn::make<nn::Sigmoid<float>>();
-  };
-  const double drop = dropout >= 0 ? dropout : (relu ? 0.3 : 0.5);
-  const nn::Init init = relu ? nn::Init::he_uniform : nn::Init::glorot_uniform;
-  model->add(nn::make<nn::Linear<float>>(784, 500, nn::LinearOptions{.weight_init = init}))
-      .add(activation())
-      .add(nn::make<nn::Dropout<float>>(drop))
-      .add(nn::make<nn::Linear<float>>(500, 500, nn::LinearOptions{.weight_init = init}))
-      .add(activation())
-      .add(nn::make<nn::Dropout<float>>(drop))
-      .add(nn::make<nn::Linear<float>>(500, 10));  // softmax is folded into the loss
-  return model;
-}
-
-std::unique_ptr<xg::optim::Optimizer<float>> build_optimizer(const std::string& kind,
-                                                             std::vector<Tn> params) {
-  if (kind == "relu") {
-    return std::make_unique<xg::optim::Adam<float>>(std::move(params),
-                                                    xg::optim::AdamOptions{.lr = 1e-3});
+  const nn::LinearOptions hidden{.weight_init =
+                                     relu ? nn::Init::he_uniform : nn::Init::glorot_uniform};
+  // The last layer gives logits: softmax is folded into the loss.
+  if (relu) {
+    return nn::Sequential{nn::Linear(784, 500, hidden), nn::ReLU(), nn::Dropout(drop),
+                          nn::Linear(500, 500, hidden), nn::ReLU(), nn::Dropout(drop),
+                          nn::Linear(500, 10)};
   }
-  return std::make_unique<xg::optim::SGD<float>>(
-      std::move(params),
-      xg::optim::SGDOptions{.lr = 0.01, .momentum = 0.9, .nesterov = true, .decay = 1e-6});
+  return nn::Sequential{nn::Linear(784, 500, hidden), nn::Sigmoid(), nn::Dropout(drop),
+                        nn::Linear(500, 500, hidden), nn::Sigmoid(), nn::Dropout(drop),
+                        nn::Linear(500, 10)};
 }
 
-std::size_t count_correct(const Tn& logits, const std::vector<std::size_t>& labels,
+std::size_t count_correct(const auto& logits, const std::vector<std::size_t>& labels,
                           std::size_t offset) {
   const auto& v = logits.value();
   const std::size_t rows = v.shape()[0], cols = v.shape()[1];
   std::size_t correct = 0;
   for (std::size_t r = 0; r < rows; ++r) {
-    const float* row = v.data() + r * cols;
+    const auto* row = v.data() + r * cols;
     std::size_t best = 0;
     for (std::size_t c = 1; c < cols; ++c) best = row[c] > row[best] ? c : best;
     correct += best == labels[offset + r];
@@ -148,7 +139,7 @@ struct Score {
 };
 
 /// Loss and accuracy in eval mode, without recording, in chunks.
-Score evaluate(nn::Module<float>& model, const Tn& images, const std::vector<std::size_t>& labels) {
+Score evaluate(nn::Module<>& model, const auto& images, const std::vector<std::size_t>& labels) {
   xg::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -157,7 +148,7 @@ Score evaluate(nn::Module<float>& model, const Tn& images, const std::vector<std
   std::size_t correct = 0;
   for (std::size_t begin = 0; begin < n; begin += chunk) {
     const std::size_t end = std::min(n, begin + chunk);
-    const Tn logits = model(xg::slice_rows(images, begin, end));
+    const auto logits = model(xg::slice_rows(images, begin, end));
     const std::vector<std::size_t> part(labels.begin() + begin, labels.begin() + end);
     loss_sum += xg::cross_entropy(logits, part, xg::Reduction::sum).item();
     correct += count_correct(logits, labels, begin);
@@ -175,53 +166,66 @@ void progress(std::size_t epoch, std::size_t epochs, std::size_t done, std::size
   std::fflush(stdout);
 }
 
-double train_once(const Config& cfg, std::uint64_t seed, const xg::data::FashionMnist<float>& data,
-                  const std::string& out_dir) {
-  nn::manual_seed(seed);
-  std::filesystem::create_directories(out_dir);
-  auto split = xg::data::train_val_split(data.train.images, data.train.labels, cfg.val_split, seed);
-  Tn test_images = data.test.images;
+/// The data of one run: the training images split into training and validation parts, and the
+/// test images, standardised with the statistics of the training part.
+struct RunData {
+  xg::data::Split<> split;
+  xg::data::LabelledImages<> test;
+};
+
+RunData prepare(const Config& cfg, std::uint64_t seed, const xg::data::FashionMnist<>& data) {
+  RunData out{xg::data::train_val_split(data.train.images, data.train.labels, cfg.val_split, seed),
+              data.test};
+  auto& split = out.split;
   if (cfg.standardize) {
     // Per-pixel mean and deviation of the training part (as in the Fashion-MNIST paper's
     // benchmarks): sigmoid units then start in their steep region and SGD learns much faster.
-    xg::data::Standardizer<float> scale;
+    xg::data::Standardizer scale;
     split.train_inputs = scale.fit_transform(split.train_inputs);
     if (!split.val_labels.empty()) split.val_inputs = scale.transform(split.val_inputs);
-    test_images = scale.transform(test_images);
+    out.test.images = scale.transform(out.test.images);
   }
-  auto model = build_model(cfg.model, cfg.dropout);
-  auto optimizer = build_optimizer(cfg.model, model->parameters());
-  const double gamma = cfg.lr_gamma >= 0 ? cfg.lr_gamma : (cfg.model == "relu" ? 0.9 : 1.0);
-  xg::optim::ExponentialLR<float> schedule(*optimizer, gamma);
-  xg::data::DataLoader<float> loader(split.train_inputs, split.train_labels,
-                                     {.batch_size = cfg.batch, .shuffle = true, .seed = seed});
+  return out;
+}
+
+/// Trains `model` with `optimizer` for cfg.epochs epochs, keeps the weights of the best
+/// validation epoch, and writes the log, the checkpoint and the curves; returns the test
+/// accuracy.
+double fit(const Config& cfg, std::uint64_t seed, const RunData& run, nn::Sequential<>& model,
+           auto& optimizer, const std::string& out_dir) {
+  const auto& split = run.split;
+  xg::optim::ExponentialLR schedule(optimizer, cfg.lr_gamma);
+  xg::data::DataLoader loader(split.train_inputs, split.train_labels,
+                              {.batch_size = cfg.batch, .shuffle = true, .seed = seed});
   const bool tty = isatty(fileno(stdout));
 
   std::printf("\n== run with seed %llu: model %s, %zu train / %zu validation / %zu test images\n",
               static_cast<unsigned long long>(seed), cfg.model.c_str(), split.train_labels.size(),
-              split.val_labels.size(), data.test.labels.size());
-  if (seed == cfg.seed) std::printf("%s\n", model->summary({784}).c_str());
+              split.val_labels.size(), run.test.labels.size());
+  std::printf("   batch %zu, dropout %g, learning rate x%g per epoch, %s pixels\n", cfg.batch,
+              cfg.dropout, cfg.lr_gamma, cfg.standardize ? "standardised" : "[0, 1]");
+  if (seed == cfg.seed) std::printf("%s\n", model.summary({784}).c_str());
 
   std::ofstream csv(out_dir + "/log.csv");
   csv << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,samples_per_second\n";
   std::vector<double> train_loss, val_loss, train_acc, val_acc;
-  // The weights of the epoch with the best validation accuracy are kept and restored at the end
-  // (Keras' ModelCheckpoint(save_best_only=True)).
-  std::vector<xt::xarray<float>> best_weights;
+  // The weights of the epoch with the best validation accuracy are kept (detached copies) and
+  // restored at the end (Keras' ModelCheckpoint(save_best_only=True)).
+  auto best_weights = model.parameters();
   double best_val = -1;
   std::size_t best_epoch = 0;
   for (std::size_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
-    model->train();
+    model.train();
     double loss_sum = 0;
     std::size_t correct = 0, seen = 0, step = 0;
-    auto batches = loader.epoch();
+    const auto batches = loader.epoch();
     for (const auto& batch : batches) {
-      const Tn logits = (*model)(batch.inputs);
-      const Tn loss = xg::cross_entropy(logits, batch.labels);
-      optimizer->zero_grad();
+      const auto logits = model(batch.inputs);
+      const auto loss = xg::cross_entropy(logits, batch.labels);
+      optimizer.zero_grad();
       loss.backward();
-      optimizer->step();
+      optimizer.step();
       loss_sum += double(loss.item()) * batch.size();
       correct += count_correct(logits, batch.labels, 0);
       seen += batch.size();
@@ -231,7 +235,7 @@ double train_once(const Config& cfg, std::uint64_t seed, const xg::data::Fashion
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const Score val =
-        split.val_labels.empty() ? Score{} : evaluate(*model, split.val_inputs, split.val_labels);
+        split.val_labels.empty() ? Score{} : evaluate(model, split.val_inputs, split.val_labels);
     train_loss.push_back(loss_sum / seen);
     train_acc.push_back(double(correct) / seen);
     val_loss.push_back(val.loss);
@@ -246,24 +250,24 @@ double train_once(const Config& cfg, std::uint64_t seed, const xg::data::Fashion
     if (split.val_labels.empty() || val.accuracy > best_val) {
       best_val = val.accuracy;
       best_epoch = epoch;
-      best_weights.clear();
-      for (const auto& p : model->parameters()) best_weights.push_back(p.value());
+      best_weights = model.parameters();
+      for (auto& w : best_weights) w = w.detach();
     }
     csv << epoch << ',' << train_loss.back() << ',' << train_acc.back() << ',' << val.loss << ','
         << val.accuracy << ',' << seconds << ',' << seen / seconds << '\n';
   }
   {
-    auto params = model->parameters();
-    for (std::size_t i = 0; i < params.size(); ++i) params[i].mutable_value() = best_weights[i];
+    auto params = model.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].set_value(best_weights[i].value());
   }
   if (!split.val_labels.empty()) {
     std::printf("restored the weights of epoch %zu (best validation accuracy %.2f%%)\n", best_epoch,
                 100 * best_val);
   }
-  const Score test = evaluate(*model, test_images, data.test.labels);
+  const Score test = evaluate(model, run.test.images, run.test.labels);
   std::printf("test loss %.4f, test accuracy %.2f%%\n", test.loss, 100 * test.accuracy);
 
-  nn::save_parameters(*model, out_dir + "/checkpoint");
+  nn::save_parameters(model, out_dir + "/checkpoint");
   examples::write_svg_chart(
       out_dir + "/curves.svg",
       "Fashion-MNIST, " + cfg.model + " model, seed " + std::to_string(seed),
@@ -275,6 +279,21 @@ double train_once(const Config& cfg, std::uint64_t seed, const xg::data::Fashion
   return test.accuracy;
 }
 
+double train_once(const Config& cfg, std::uint64_t seed, const xg::data::FashionMnist<>& data,
+                  const std::string& out_dir) {
+  nn::manual_seed(seed);
+  std::filesystem::create_directories(out_dir);
+  const RunData run = prepare(cfg, seed, data);
+  auto model = build_model(cfg.model, cfg.dropout);
+  if (cfg.model == "relu") {
+    xg::optim::Adam adam(model.parameters(), {.lr = 1e-3});
+    return fit(cfg, seed, run, model, adam, out_dir);
+  }
+  xg::optim::SGD sgd(model.parameters(),
+                     {.lr = 0.01, .momentum = 0.9, .nesterov = true, .decay = 1e-6});
+  return fit(cfg, seed, run, model, sgd, out_dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -282,7 +301,7 @@ int main(int argc, char** argv) {
   if (auto status = parse(argc, argv, cfg)) return *status;
   try {
     const auto t0 = std::chrono::steady_clock::now();
-    const auto data = xg::data::load_fashion_mnist<float>(cfg.data, cfg.limit);
+    const auto data = xg::data::load_fashion_mnist(cfg.data, cfg.limit);
     std::printf("loaded Fashion-MNIST from %s in %.2fs\n", cfg.data.c_str(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     std::vector<double> accuracies;

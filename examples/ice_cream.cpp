@@ -1,6 +1,6 @@
-// Seed 003, step by step on the tape: scan the output bias, find it by gradient descent with the
-// chain rule, then the bias and a weight together, then all 9 parameters of the 2-2-1 ReLU
-// network, and finally full-batch vs stochastic vs mini-batch gradient descent.
+// The ice-cream network step by step on the tape: scan the output bias, find it by gradient
+// descent with the chain rule, then the bias and a weight together, then all 9 parameters of the
+// 2-2-1 ReLU network, and finally full-batch vs stochastic vs mini-batch gradient descent.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -118,10 +118,10 @@ int main(int argc, char** argv) {
   std::printf("\n5) Full batch vs stochastic vs mini-batch (same start, 300 epochs, lr 0.1)\n");
   for (std::size_t batch : {std::size_t(0), std::size_t(1), std::size_t(4)}) {
     auto q = random_params(2);
-    xg::data::DataLoader<double> loader(x, y, {.batch_size = batch, .shuffle = true, .seed = 5});
+    xg::data::DataLoader loader(x, y, {.batch_size = batch, .shuffle = true, .seed = 5});
     std::size_t steps = 0;
     for (int epoch = 0; epoch < 300; ++epoch) {
-      for (const auto& b : loader.epoch()) {
+      for (const auto& b : loader) {  // one epoch
         xg::mse_loss(ice_cream::predict(q, b.inputs), b.targets).backward();
         sgd_step({&q.w_hidden, &q.b_hidden, &q.w_out, &q.b_out}, 0.1);
         ++steps;

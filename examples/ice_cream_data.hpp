@@ -1,7 +1,7 @@
-// The seed-003 ice-cream shop: predict daily revenue from temperature and day of the week with
-// a 2-2-1 ReLU network (9 parameters). The seed's table is a picture, so the rows here are made
-// by a "true" network whose output bias is 0.3 (the optimum the seed finds by brute force),
-// plus a little noise. Inputs and revenue are scaled to [0, 1].
+// The ice-cream shop: predict daily revenue from temperature and day of the week with a 2-2-1
+// ReLU network (9 parameters). The rows are made by a "true" network whose output bias is 0.3
+// (the optimum a brute-force scan finds), plus a little noise. Inputs and revenue are scaled to [0,
+// 1].
 #pragma once
 
 #include <array>
@@ -27,7 +27,7 @@ struct Params {
   xg::Tensor<T> w_hidden, b_hidden, w_out, b_out;
 };
 
-/// The parameters the data were generated with (the "optimal values" of the seed).
+/// The parameters the data were generated with (the optimal values).
 template <class T>
 Params<T> true_params(bool requires_grad = false) {
   using Tn = xg::Tensor<T>;

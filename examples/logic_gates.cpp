@@ -1,4 +1,4 @@
-// Seed 004: a perceptron with a step activation, trained with the perceptron rule
+// A perceptron with a step activation, trained with the perceptron rule
 //   w += lr (target - output) x,   b += lr (target - output)
 // learns AND, OR and NOT. The forward pass runs on the tape's step operation.
 #include <cstdio>

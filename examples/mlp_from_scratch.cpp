@@ -1,6 +1,6 @@
-// Seed 001's one-hidden-layer sigmoid network, twice: once with the seed's explicit delta
-// formulas, once on the tape. Both start from the same weights; each epoch the program checks
-// that the tape's gradients give exactly the seed's updates.
+// A one-hidden-layer sigmoid network, twice: once with explicit delta formulas (backpropagation
+// by hand), once on the tape. Both start from the same weights; each epoch the program checks
+// that the tape's gradients give exactly the hand-written updates.
 //
 //   hidden = sigmoid(X wh + bh)          output = sigmoid(hidden wout + bout)
 //   E = y - output                       d_output = E * output (1 - output)
@@ -24,7 +24,7 @@ using Arr = xt::xarray<double>;
 namespace {
 
 Arr dot(const Arr& a, const Arr& b) {
-  // Plain loops: the seed's matrices are 3x4 at most.
+  // Plain loops: the matrices are 3x4 at most.
   Arr out = xt::zeros<double>({a.shape()[0], b.shape()[1]});
   for (std::size_t i = 0; i < a.shape()[0]; ++i)
     for (std::size_t k = 0; k < a.shape()[1]; ++k)
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     for (auto& v : a) v = uniform(rng);
     return a;
   };
-  // The seed's shapes: 4 inputs, 3 hidden neurons, 1 output.
+  // 4 inputs, 3 hidden neurons, 1 output.
   Arr wh = random(4, 3), bh = random(1, 3), wout = random(3, 1), bout = random(1, 1);
   Tn t_wh(Arr(wh), true), t_bh(Arr(bh), true), t_wout(Arr(wout), true), t_bout(Arr(bout), true);
   const Tn tX(X), ty(y);
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   double worst = 0;
   for (int epoch = 0; epoch < epochs; ++epoch) {
     // snippet-begin: by_hand
-    // By hand, the seed's recipe.
+    // By hand, with the delta formulas above.
     const Arr hidden = sigmoid(dot(X, wh) + bh);
     const Arr output = sigmoid(dot(hidden, wout) + bout);
     const Arr E = y - output;

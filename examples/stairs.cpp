@@ -1,6 +1,6 @@
-// Seed 000: spot the "stairs" pattern in 2x2 grayscale images (pixels 0 = white .. 255 =
+// Spot the "stairs" pattern in 2x2 grayscale images (pixels 0 = white .. 255 =
 // black, x1 x2 on top, x3 x4 at the bottom). Stairs: a dark bottom row and exactly one dark
-// pixel on top. Three model iterations of the seed:
+// pixel on top. Three models, each a step further:
 //   0) linear perceptron with a threshold, 1) sigmoid perceptron (logistic regression),
 //   2) multi-layer perceptron with a sigmoid hidden layer.
 #include <cstdio>
@@ -64,7 +64,7 @@ double accuracy(const Tn& scores, const Tn& y, double threshold) {
 template <class Loss>
 double fit(nn::Module<double>& model, Loss loss_fn, const Images& train, const Images& test,
            double threshold, std::size_t epochs) {
-  xg::optim::Adam<double> opt(model.parameters(), {.lr = 0.05});
+  xg::optim::Adam opt(model.parameters(), {.lr = 0.05});
   for (std::size_t e = 0; e < epochs; ++e) {
     auto loss = loss_fn(model(train.x), train.y);
     opt.zero_grad();
@@ -89,19 +89,19 @@ int main(int argc, char** argv) {
   auto mse = [](const Tn& p, const Tn& y) { return xg::mse_loss(p, y); };
   auto bce = [](const Tn& p, const Tn& y) { return xg::bce_loss(p, y); };
 
-  nn::Sequential<double> linear{nn::make<nn::Linear<double>>(4, 1)};
+  // Double precision throughout: the first layer's type decides the Sequential's.
+  nn::Sequential linear{nn::Linear<double>(4, 1)};
   const double acc0 = fit(linear, mse, train, test, 0.5, 2000);
   std::printf("model 0, linear perceptron (score > 0.5):        test accuracy %.1f%%\n",
               100 * acc0);
 
-  nn::Sequential<double> logistic{nn::make<nn::Linear<double>>(4, 1),
-                                  nn::make<nn::Sigmoid<double>>()};
+  nn::Sequential logistic{nn::Linear<double>(4, 1), nn::Sigmoid<double>()};
   const double acc1 = fit(logistic, bce, train, test, 0.5, 2000);
   std::printf("model 1, sigmoid perceptron (logistic):          test accuracy %.1f%%\n",
               100 * acc1);
 
-  nn::Sequential<double> mlp{nn::make<nn::Linear<double>>(4, 8), nn::make<nn::Sigmoid<double>>(),
-                             nn::make<nn::Linear<double>>(8, 1), nn::make<nn::Sigmoid<double>>()};
+  nn::Sequential mlp{nn::Linear<double>(4, 8), nn::Sigmoid<double>(), nn::Linear<double>(8, 1),
+                     nn::Sigmoid<double>()};
   const double acc2 = fit(mlp, bce, train, test, 0.5, 2000);
   std::printf("model 2, MLP with a sigmoid hidden layer (4-8-1): test accuracy %.1f%%\n",
               100 * acc2);

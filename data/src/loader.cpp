@@ -201,25 +201,24 @@ std::size_t DataLoader<T>::batches_per_epoch() const {
 }
 
 template <class T>
-std::vector<Batch<T>> DataLoader<T>::epoch() {
-  std::vector<std::size_t> order = iota_vector(rows_);
-  if (options_.shuffle) shuffle_in_place(order, rng_);
-  const std::size_t bs = options_.batch_size == 0 ? rows_ : options_.batch_size;
-  std::vector<Batch<T>> batches;
-  batches.reserve(batches_per_epoch());
-  for (std::size_t start = 0; start < rows_; start += bs) {
-    const std::size_t end = std::min(rows_, start + bs);
-    if (options_.drop_last && end - start < bs) break;
-    batches.push_back(
-        gather_rows(std::vector<std::size_t>(order.begin() + start, order.begin() + end)));
-  }
-  return batches;
+typename DataLoader<T>::Epoch DataLoader<T>::epoch() {
+  auto order = std::make_shared<std::vector<std::size_t>>(iota_vector(rows_));
+  if (options_.shuffle) shuffle_in_place(*order, rng_);
+  return Epoch(this, std::move(order));
 }
 
 template <class T>
-Batch<T> DataLoader<T>::gather_rows(const std::vector<std::size_t>& rows) const {
-  const std::size_t* b = rows.data();
-  const std::size_t* e = b + rows.size();
+typename DataLoader<T>::Iterator DataLoader<T>::begin() {
+  return epoch().begin();
+}
+
+template <class T>
+Batch<T> DataLoader<T>::gather_batch(const std::vector<std::size_t>& order,
+                                     std::size_t index) const {
+  const std::size_t bs = options_.batch_size == 0 ? rows_ : options_.batch_size;
+  const std::size_t start = index * bs;
+  const std::size_t* b = order.data() + start;
+  const std::size_t* e = order.data() + std::min(rows_, start + bs);
   Batch<T> batch;
   batch.inputs = Tensor<T>(copy_rows(inputs_.value(), b, e));
   if (targets_.defined()) batch.targets = Tensor<T>(copy_rows(targets_.value(), b, e));

@@ -18,9 +18,8 @@ int main() {
 
   const Tn x = Tn::from({4, 2}, {0, 0, 0, 1, 1, 0, 1, 1});
   const Tn y = Tn::from({4, 1}, {0, 1, 1, 0});
-  nn::Sequential<float> model{nn::make<nn::Linear<float>>(2, 8), nn::make<nn::Tanh<float>>(),
-                              nn::make<nn::Linear<float>>(8, 1), nn::make<nn::Sigmoid<float>>()};
-  xg::optim::Adam<float> opt(model.parameters(), {.lr = 0.05});
+  nn::Sequential model{nn::Linear(2, 8), nn::Tanh(), nn::Linear(8, 1), nn::Sigmoid()};
+  xg::optim::Adam opt(model.parameters(), {.lr = 0.05});
 
   for (int step = 0; step < 500; ++step) {
     Tn loss = xg::bce_loss(model(x), y);

@@ -50,22 +50,17 @@ int main() {
   const std::size_t epochs = 3;
 
   // snippet-begin: fashion_loop
-  nn::Sequential<float> model;
-  model.add(nn::make<nn::Linear<float>>(784, 500))
-      .add(nn::make<nn::Sigmoid<float>>())
-      .add(nn::make<nn::Dropout<float>>(0.5))
-      .add(nn::make<nn::Linear<float>>(500, 500))
-      .add(nn::make<nn::Sigmoid<float>>())
-      .add(nn::make<nn::Dropout<float>>(0.5))
-      .add(nn::make<nn::Linear<float>>(500, 10));
+  nn::Sequential model{nn::Linear(784, 500), nn::Sigmoid(), nn::Dropout(0.5),
+                       nn::Linear(500, 500), nn::Sigmoid(), nn::Dropout(0.5),
+                       nn::Linear(500, 10)};
 
-  xg::optim::SGD<float> sgd(model.parameters(),
-                            {.lr = 0.01, .momentum = 0.9, .nesterov = true, .decay = 1e-6});
-  xg::data::DataLoader<float> loader(train_images, train_labels, {.batch_size = 200, .seed = 1});
+  xg::optim::SGD sgd(model.parameters(),
+                     {.lr = 0.01, .momentum = 0.9, .nesterov = true, .decay = 1e-6});
+  xg::data::DataLoader loader(train_images, train_labels, {.batch_size = 200, .seed = 1});
 
   for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {  // the seed trains 50 epochs
     model.train();
-    for (const auto& batch : loader.epoch()) {
+    for (const auto& batch : loader) {  // one epoch, reshuffled, a batch at a time
       auto loss = xg::cross_entropy(model(batch.inputs), batch.labels);
       sgd.zero_grad();
       loss.backward();

@@ -4,28 +4,30 @@
 #include <memory>
 #include <string>
 
+#include "xgrad/data.hpp"
 #include "xgrad/nn.hpp"
+#include "xgrad/optim.hpp"
 
 // snippet-begin: mlp
 #include <xgrad/nn.hpp>
 namespace nn = xg::nn;
 using Tn = xg::Tensor<float>;
 
-class Mlp : public nn::Module<float> {
+class Mlp : public nn::Module<> {  // Module<> is Module<float>
  public:
   Mlp(std::size_t in, std::size_t hidden, std::size_t out) {
-    fc1_ = register_module("fc1", nn::make<nn::Linear<float>>(in, hidden));
-    fc2_ = register_module("fc2", nn::make<nn::Linear<float>>(hidden, out));
-    gain_ = register_parameter("gain", Tn::ones({out}));  // marked requires_grad, named "gain"
+    fc1_ = register_module("fc1", nn::Linear(in, hidden));  // moved into a shared_ptr
+    fc2_ = register_module("fc2", nn::Linear(hidden, out));
+    register_parameter("gain", Tn::ones({out}));  // marked requires_grad, named "gain"
   }
   Tn forward(const Tn& x) override {
-    return xg::mul(fc2_->forward(xg::tanh(fc1_->forward(x))), gain_);
+    return xg::mul(fc2_->forward(xg::tanh(fc1_->forward(x))), gain());
   }
   std::string type_name() const override { return "Mlp"; }
+  Tn& gain() { return own_parameter(0); }  // the registered tensor itself
 
  private:
-  std::shared_ptr<nn::Linear<float>> fc1_, fc2_;
-  Tn gain_;
+  std::shared_ptr<nn::Linear<>> fc1_, fc2_;
 };
 // snippet-end: mlp
 
@@ -39,16 +41,14 @@ int main() {
 
   const Tn x = Tn::ones({4, 10});
   // snippet-begin: sequential
-  nn::Sequential<float> model{nn::make<nn::Linear<float>>(10, 10), nn::make<nn::Tanh<float>>(),
-                              nn::make<nn::Linear<float>>(10, 1)};
-  model.add(nn::make<nn::Sigmoid<float>>());  // add() returns *this, so calls chain
-  Tn y = model(x);                            // = model.forward(x)
+  nn::Sequential model{nn::Linear(10, 10), nn::Tanh(), nn::Linear(10, 1)};
+  model.add(nn::Sigmoid());  // add() returns *this, so calls chain
+  Tn y = model(x);           // = model.forward(x)
   // snippet-end: sequential
   if (y.shape() != xg::Shape{4, 1}) return 1;
   {
     // snippet-begin: summary
-    nn::Sequential<float> model{nn::make<nn::Linear<float>>(10, 10), nn::make<nn::Tanh<float>>(),
-                                nn::make<nn::Linear<float>>(10, 1)};
+    nn::Sequential model{nn::Linear(10, 10), nn::Tanh(), nn::Linear(10, 1)};
     std::printf("%s", model.summary({10}).c_str());
     // snippet-end: summary
     if (model.summary({10}).find("Total params: 121") == std::string::npos) return 1;
@@ -60,7 +60,7 @@ int main() {
   nn::load_parameters(model, "ckpt");
   // snippet-end: checkpoint
   // snippet-begin: checkpoint_partial
-  nn::Sequential<float> first_layer{nn::make<nn::Linear<float>>(10, 10)};
+  nn::Sequential first_layer{nn::Linear(10, 10)};
   // nn::load_parameters(first_layer, "ckpt") throws: unexpected entries '2.bias', '2.weight'
   const xg::IncompatibleKeys skipped = nn::load_parameters(first_layer, "ckpt", /*strict=*/false);
   // skipped.unexpected_keys == {"2.bias", "2.weight"}, skipped.missing_keys is empty
@@ -71,5 +71,32 @@ int main() {
   const bool same = partial && model.parameters()[0].value() == before &&
                     std::filesystem::exists("ckpt/2.weight.npy");
   std::filesystem::remove_all("ckpt");
-  return same ? 0 : 1;
+  if (!same) return 1;
+
+  const Tn inputs = Tn::ones({100, 4});
+  const std::vector<std::size_t> labels(100, 1);
+  std::size_t steps = 0;
+  // snippet-begin: loader
+  xg::data::DataLoader loader(inputs, labels, {.batch_size = 32, .shuffle = true, .seed = 1});
+  for (const auto& batch : loader) {  // one epoch: 3 batches of 32 rows, then one of 4
+    steps += batch.size();            // batch.inputs, batch.labels (or batch.targets)
+  }
+  const auto epoch = loader.epoch();  // the next epoch: its order is drawn here
+  std::printf("%zu batches\n", epoch.size());
+  // snippet-end: loader
+  if (steps != 100 || epoch.size() != 4) return 1;
+
+  {
+    // snippet-begin: readme
+    nn::Sequential model{nn::Linear(4, 8), nn::Sigmoid(), nn::Linear(8, 2)};
+    xg::optim::SGD sgd(model.parameters(), {.lr = 0.1});
+    for (const auto& batch : loader) {  // one epoch, reshuffled, a batch at a time
+      auto loss = xg::cross_entropy(model(batch.inputs), batch.labels);
+      sgd.zero_grad();
+      loss.backward();
+      sgd.step();
+    }
+    // snippet-end: readme
+    return model.parameters()[0].has_grad() ? 0 : 1;
+  }
 }

@@ -106,19 +106,20 @@ std::string LogSoftmax<T>::extra_repr() const {
 // --- PReLU -----------------------------------------------------------------------------------
 
 template <class T>
-PReLU<T>::PReLU(std::size_t num_parameters, T init) {
+PReLU<T>::PReLU(std::size_t num_parameters, std::type_identity_t<T> init) {
   if (num_parameters == 0) {
     throw DomainError("PReLU: num_parameters must be at least 1 (one shared slope), got 0");
   }
-  slope_ = this->register_parameter("slope", Tensor<T>::full({num_parameters}, init));
+  this->register_parameter("slope", Tensor<T>::full({num_parameters}, init));
 }
 
 template <class T>
 Tensor<T> PReLU<T>::forward(const Tensor<T>& x) {
   require_input("PReLU", x);
-  const std::size_t channels = slope_.size();
+  const Tensor<T>& slope = this->own_parameters()[0].second;
+  const std::size_t channels = slope.size();
   const Shape s = x.shape();
-  Tensor<T> a = slope_;
+  Tensor<T> a = slope;
   if (channels > 1) {
     if (s.empty() || s.back() != channels) {
       throw ShapeError("PReLU(num_parameters=" + std::to_string(channels) + "): input of shape " +
@@ -126,7 +127,7 @@ Tensor<T> PReLU<T>::forward(const Tensor<T>& x) {
                        " channels on its last axis; expected " + std::to_string(channels));
     }
   } else if (s.empty()) {
-    a = reshape(slope_, {});  // a 0-d input keeps its shape
+    a = reshape(slope, {});  // a 0-d input keeps its shape
   }
   // x where x > 0, a x elsewhere: d/dx is 1 or a, d/da is x on the negative side (summed over
   // the broadcast axes by the engine).
@@ -136,13 +137,13 @@ Tensor<T> PReLU<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string PReLU<T>::extra_repr() const {
-  return "num_parameters=" + std::to_string(slope_.size());
+  return "num_parameters=" + std::to_string(this->own_parameters()[0].second.size());
 }
 
 // --- RReLU -----------------------------------------------------------------------------------
 
 template <class T>
-RReLU<T>::RReLU(T lower, T upper, Generator* generator)
+RReLU<T>::RReLU(std::type_identity_t<T> lower, std::type_identity_t<T> upper, Generator* generator)
     : lower_(lower), upper_(upper), generator_(generator) {
   if (!(std::isfinite(lower) && std::isfinite(upper) && lower <= upper)) {
     throw DomainError("RReLU: need finite bounds with lower <= upper, got lower=" + num_str(lower) +

@@ -46,7 +46,7 @@ IncompatibleKeys load_parameters(Module<T>& module, const std::string& directory
   NoGradGuard no_grad;
   for (auto [name, p] : named) {
     const auto it = arrays.find(name);
-    if (it != arrays.end()) p.mutable_value() = std::move(it->second);
+    if (it != arrays.end()) p.set_value(std::move(it->second));
   }
   return keys;
 }

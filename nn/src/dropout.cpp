@@ -25,8 +25,8 @@ Tensor<T> Dropout<T>::forward(const Tensor<T>& x) {
   // Keep each element with probability 1 - p and scale it by 1 / (1 - p), so the expected
   // output equals the input; the mask is a constant, so gradients flow through kept elements
   // only (scaled the same way).
-  // One raw 64-bit draw per element, dropped when below p * 2^64 (exact to 2^-64; a few times
-  // faster than a uniform double per element on a 784-500 layer).
+  // One raw 64-bit draw per element, dropped when below p * 2^64: exact to 2^-64 and cheaper
+  // than a uniform double per element.
   Generator& gen = generator_ ? *generator_ : default_generator();
   static_assert(Generator::min() == 0 && Generator::max() == ~std::uint64_t(0));
   const auto cut = static_cast<std::uint64_t>(p_ * 18446744073709551616.0);  // p * 2^64 < 2^64

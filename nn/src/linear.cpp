@@ -17,18 +17,18 @@ std::string layer_str(std::size_t in, std::size_t out) {
 
 template <class T>
 Linear<T>::Linear(std::size_t in_features, std::size_t out_features, LinearOptions options)
-    : in_(in_features), out_(out_features) {
+    : in_(in_features), out_(out_features), has_bias_(options.bias) {
   if (in_ == 0 || out_ == 0) {
     throw DomainError(layer_str(in_, out_) + ": in and out must be positive");
   }
   Generator& gen = options.generator ? *options.generator : default_generator();
   Tensor<T> w = Tensor<T>::zeros({in_, out_});
   initialize(w, options.weight_init, in_, out_, gen, options.weight_value);
-  weight_ = this->register_parameter("weight", std::move(w));
-  if (options.bias) {
+  this->register_parameter("weight", std::move(w));  // own_parameter(0)
+  if (has_bias_) {
     Tensor<T> b = Tensor<T>::zeros({out_});
     initialize(b, options.bias_init, in_, out_, gen, options.bias_value);
-    bias_ = this->register_parameter("bias", std::move(b));
+    this->register_parameter("bias", std::move(b));  // own_parameter(1)
   }
 }
 
@@ -41,13 +41,14 @@ Tensor<T> Linear<T>::forward(const Tensor<T>& x) {
                      " does not end in " + std::to_string(in_) + " features; expected (batch, " +
                      std::to_string(in_) + ") or (" + std::to_string(in_) + ")");
   }
-  return linear(x, weight_, bias_);
+  const auto& params = this->own_parameters();
+  return linear(x, params[0].second, has_bias_ ? params[1].second : no_bias_);
 }
 
 template <class T>
 std::string Linear<T>::extra_repr() const {
   return "in=" + std::to_string(in_) + ", out=" + std::to_string(out_) +
-         ", bias=" + detail::bool_str(bias_.defined());
+         ", bias=" + detail::bool_str(has_bias_);
 }
 
 #define XG_INSTANTIATE(T) template class Linear<T>;

@@ -75,6 +75,25 @@ Module<T>::~Module() {
 }
 
 template <class T>
+Module<T>::Module(Module&& other) {
+  if (!other.parents_.empty()) {
+    throw GraphError(other.type_name() +
+                     ": a module registered as a child cannot be moved (its parents hold it)");
+  }
+  params_ = std::move(other.params_);
+  children_ = std::move(other.children_);
+  member_names_ = std::move(other.member_names_);
+  training_ = other.training_;
+  other.params_.clear();
+  other.children_.clear();
+  other.member_names_.clear();
+  for (auto& [name, child] : children_) {
+    if (!child) continue;
+    std::replace(child->parents_.begin(), child->parents_.end(), &other, this);
+  }
+}
+
+template <class T>
 std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() const {
   // Depth first: own parameters in registration order, then each child's, names joined by '.'.
   // A tensor reached twice (one module used in two places of the tree, or a tensor shared by

@@ -1,10 +1,15 @@
 // DataLoader, train_val_split, Standardizer and make_regression.
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
+#include <ranges>
 #include <set>
+#include <type_traits>
 
 #include "data/data_test_util.hpp"
 #include "xgrad/data/loader.hpp"
@@ -35,8 +40,9 @@ std::vector<std::size_t> label_of_rows(std::size_t n) {
 }
 
 /// Row ids of one epoch's batches, checking that every row's columns and targets belong together.
-template <class T>
-std::vector<std::size_t> row_ids(const std::vector<xg::data::Batch<T>>& batches) {
+template <class Batches>
+std::vector<std::size_t> row_ids(const Batches& batches) {
+  using T = typename std::decay_t<decltype(batches.begin()->inputs)>::value_type;
   std::vector<std::size_t> ids;
   for (const auto& b : batches) {
     const auto& x = b.inputs.value();
@@ -147,11 +153,12 @@ TEST(DataLoader, BatchesAreCopiesOffTheTape) {
   DataLoader<float> loader(x, y, {.batch_size = 0, .shuffle = false});
   auto batches = loader.epoch();
   ASSERT_EQ(batches.size(), 1u);
-  EXPECT_FALSE(batches[0].inputs.requires_grad());
-  EXPECT_TRUE(batches[0].inputs.is_leaf());
-  batches[0].inputs.mutable_value()(0, 0) = -5;
+  auto first = *batches.begin();
+  EXPECT_FALSE(first.inputs.requires_grad());
+  EXPECT_TRUE(first.inputs.is_leaf());
+  first.inputs.mutable_value()(0, 0) = -5;
   EXPECT_EQ(x.value()(0, 0), 0.0f) << "the batch must not alias the data";
-  EXPECT_EQ(loader.epoch()[0].inputs.value()(0, 0), 0.0f);
+  EXPECT_EQ((*loader.epoch().begin()).inputs.value()(0, 0), 0.0f);
 }
 
 TEST(DataLoader, HigherRankRowsAreCopiedWhole) {
@@ -179,6 +186,115 @@ TEST(DataLoader, EmptyData) {
   DataLoader<float> loader(x, std::vector<std::size_t>{}, {.batch_size = 0});
   EXPECT_EQ(loader.batches_per_epoch(), 0u);
   EXPECT_TRUE(loader.epoch().empty());
+}
+
+/// The epochs DataLoader gave when epoch() returned a vector: the row ids of every batch,
+/// from a Fisher-Yates shuffle with Lemire's index draws on mt19937_64(seed), cut into
+/// batch_size rows.
+std::vector<std::vector<std::size_t>> eager_epoch(std::mt19937_64& rng, std::size_t rows,
+                                                  const LoaderOptions& o) {
+  std::vector<std::size_t> order = iota(rows);
+  if (o.shuffle) {
+    for (std::size_t i = order.size(); i > 1; --i) {
+      const auto j = static_cast<std::size_t>((static_cast<unsigned __int128>(rng()) * i) >> 64);
+      std::swap(order[i - 1], order[j]);
+    }
+  }
+  const std::size_t bs = o.batch_size == 0 ? rows : o.batch_size;
+  std::vector<std::vector<std::size_t>> batches;
+  for (std::size_t start = 0; start < rows; start += bs) {
+    const std::size_t end = std::min(rows, start + bs);
+    if (o.drop_last && end - start < bs) break;
+    batches.emplace_back(order.begin() + start, order.begin() + end);
+  }
+  return batches;
+}
+
+TEST(DataLoaderLazy, SameBatchesAsTheEagerEpochs) {
+  auto [x, y] = numbered<float>(23);
+  for (const LoaderOptions& o :
+       {LoaderOptions{.batch_size = 5, .shuffle = true, .seed = 42},
+        LoaderOptions{.batch_size = 5, .shuffle = true, .seed = 42, .drop_last = true},
+        LoaderOptions{.batch_size = 1, .shuffle = true, .seed = 7},
+        LoaderOptions{.batch_size = 0, .shuffle = true, .seed = 3},
+        LoaderOptions{.batch_size = 4, .shuffle = false}}) {
+    DataLoader<float> loader(x, y, o);
+    std::mt19937_64 reference(o.seed);
+    for (int epoch = 0; epoch < 3; ++epoch) {
+      const auto expected = eager_epoch(reference, 23, o);
+      std::vector<std::vector<std::size_t>> got;
+      // Alternate the two spellings: epoch() and a range-for over the loader itself.
+      if (epoch == 1) {
+        for (const auto& b : loader) got.push_back(row_ids(std::vector{b}));
+      } else {
+        for (const auto& b : loader.epoch()) got.push_back(row_ids(std::vector{b}));
+      }
+      EXPECT_EQ(got, expected) << "batch " << o.batch_size << " epoch " << epoch;
+    }
+  }
+}
+
+TEST(DataLoaderLazy, AnEpochCanBeWalkedTwiceAndCountsItsBatches) {
+  auto [x, y] = numbered<double>(10);
+  DataLoader<double> loader(x, y, {.batch_size = 4, .shuffle = true, .seed = 5});
+  const auto epoch = loader.epoch();
+  EXPECT_EQ(epoch.size(), 3u);
+  EXPECT_FALSE(epoch.empty());
+  EXPECT_EQ(row_ids(epoch), row_ids(epoch)) << "the order is drawn once, by epoch()";
+  EXPECT_NE(row_ids(epoch), row_ids(loader.epoch())) << "the next epoch reshuffles";
+  std::size_t n = 0;
+  for (auto it = epoch.begin(); it != epoch.end(); it++) EXPECT_EQ(it.index(), n++);
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(std::ranges::distance(epoch), 3);
+}
+
+TEST(DataLoaderLazy, IsAnInputRangeOfBatches) {
+  using Loader = DataLoader<float>;
+  static_assert(std::input_iterator<Loader::Iterator>);
+  static_assert(std::ranges::input_range<Loader::Epoch>);
+  static_assert(std::ranges::input_range<Loader>);
+  static_assert(std::is_same_v<std::ranges::range_value_t<Loader>, xg::data::Batch<float>>);
+  // T defaults to float and is deduced from the tensors.
+  static_assert(std::is_same_v<DataLoader<>, DataLoader<float>>);
+  auto [x, y] = numbered<float>(4);
+  DataLoader deduced(x, y, {.batch_size = 2});
+  static_assert(std::is_same_v<decltype(deduced), DataLoader<float>>);
+  EXPECT_EQ(deduced.batches_per_epoch(), 2u);
+}
+
+TEST(DataLoaderLazy, TheIteratorHoldsOneBatchNotAnEpoch) {
+  // 20,000 rows of 250 floats: an epoch of copies would be 20 MB, one batch of 100 rows 100 kB.
+  const std::size_t rows = 20000, cols = 250, batch = 100;
+  auto x = Tensor<float>::zeros({rows, cols});
+  for (std::size_t r = 0; r < rows; ++r) x.mutable_value()(r, 0) = static_cast<float>(r);
+  DataLoader<float> loader(x, std::vector<std::size_t>(rows, 0),
+                           {.batch_size = batch, .shuffle = true, .seed = 9});
+  auto heap_in_use = [] {
+    const auto m = mallinfo2();
+    return m.uordblks + m.hblkhd;  // small chunks and mmap'd ones
+  };
+  const std::size_t before = heap_in_use();
+  auto it = loader.begin();
+  const std::size_t held = heap_in_use() - before;
+  // The order (8 bytes a row) and one batch; an epoch of copies would be rows * cols * 4.
+  EXPECT_LT(held, rows * sizeof(std::size_t) + 4 * batch * cols * sizeof(float) + 65536)
+      << "bytes held after begin()";
+  // One batch slot, refilled in place: the batch of the previous step is gone from it.
+  const xg::data::Batch<float>* slot = &*it;
+  const float first_row = it->inputs.value()(0, 0);
+  std::set<std::size_t> seen;
+  std::size_t steps = 0;
+  for (; it != loader.end(); ++it, ++steps) {
+    EXPECT_EQ(&*it, slot);
+    ASSERT_EQ(it->size(), batch);
+    for (std::size_t r = 0; r < batch; ++r) seen.insert(std::size_t(it->inputs.value()(r, 0)));
+    if (steps == 1) {
+      EXPECT_NE(it->inputs.value()(0, 0), first_row) << "the slot holds the next batch";
+    }
+  }
+  EXPECT_EQ(steps, rows / batch);
+  EXPECT_EQ(seen.size(), rows);
+  EXPECT_FALSE(it->inputs.defined()) << "the end holds no batch";
 }
 
 TEST(DataLoader, MismatchedRowsThrow) {

@@ -14,13 +14,13 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 /// The 10 class names, by label.
 const std::vector<std::string>& fashion_mnist_classes();
 
-template <class T>
+template <class T = float>
 struct LabelledImages {
   Tensor<T> images;                 ///< (N, 784), pixels scaled to [0, 1]
   std::vector<std::size_t> labels;  ///< N labels in 0..9
 };
 
-template <class T>
+template <class T = float>
 struct FashionMnist {
   LabelledImages<T> train;  ///< 60,000 images
   LabelledImages<T> test;   ///< 10,000 images
@@ -33,8 +33,8 @@ struct FashionMnist {
 /// The files are train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
 /// t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (an uncompressed twin without ".gz"
 /// is used when only that one exists). Checked: images of shape (N, 28, 28), N labels, labels
-/// below 10. Pixels become k / 255. All 70,000 images load in about half a second.
-template <class T>
+/// below 10. Pixels become k / 255.
+template <class T = float>
 FashionMnist<T> load_fashion_mnist(const std::string& directory = kFashionMnistDir,
                                    std::size_t limit = 0);
 

@@ -7,7 +7,7 @@
 
 namespace xg::nn {
 
-template <class T>
+template <class T = float>
 class Dropout : public Module<T> {
  public:
   /// DomainError unless 0 <= p < 1.

@@ -1,5 +1,5 @@
-// Linear (Dense) layer: y = x W + b with W of shape (in, out) — the layout of seed 001's
-// `X·wh + bh` and of Keras' Dense kernel.
+// Linear (Dense) layer: y = x W + b with W of shape (in, out), the layout of Keras' Dense
+// kernel (x W reads in the order the data flows).
 #pragma once
 
 #include <cstddef>
@@ -20,7 +20,7 @@ struct LinearOptions {
   Generator* generator = nullptr;
 };
 
-template <class T>
+template <class T = float>
 class Linear : public Module<T> {
  public:
   Linear(std::size_t in_features, std::size_t out_features, LinearOptions options = {});
@@ -29,14 +29,20 @@ class Linear : public Module<T> {
   std::string type_name() const override { return "Linear"; }
   std::string extra_repr() const override;
 
-  Tensor<T>& weight() { return weight_; }
-  Tensor<T>& bias() { return bias_; }  ///< undefined when bias = false
+  /// The registered parameters themselves: assigning a tensor through them replaces what
+  /// parameters(), optimizers built afterwards and checkpoints see.
+  Tensor<T>& weight() { return this->own_parameter(0); }
+  const Tensor<T>& weight() const { return this->own_parameter(0); }
+  /// Undefined when bias = false (then there is no parameter to replace).
+  Tensor<T>& bias() { return has_bias_ ? this->own_parameter(1) : no_bias_; }
+  const Tensor<T>& bias() const { return has_bias_ ? this->own_parameter(1) : no_bias_; }
   std::size_t in_features() const { return in_; }
   std::size_t out_features() const { return out_; }
 
  private:
   std::size_t in_, out_;
-  Tensor<T> weight_, bias_;
+  bool has_bias_;
+  Tensor<T> no_bias_;
 };
 
 }  // namespace xg::nn

@@ -24,20 +24,27 @@ class Loss {
   Reduction reduction_;
 };
 
+// Each loss is a class (not an alias of Loss) so that `nn::MSELoss loss;` deduces the default
+// float type with every compiler: deduction through alias templates is too recent for some.
+#define XG_NN_LOSS(Name, Target, function)               \
+  template <class T = float>                             \
+  class Name : public Loss<T, Target, &function<T>> {    \
+   public:                                               \
+    explicit Name(Reduction reduction = Reduction::mean) \
+        : Loss<T, Target, &function<T>>(reduction) {}    \
+  }
+
 /// (pred - target)^2.
-template <class T>
-using MSELoss = Loss<T, Tensor<T>, &mse_loss<T>>;
+XG_NN_LOSS(MSELoss, Tensor<T>, mse_loss);
 /// Binary cross-entropy on probabilities.
-template <class T>
-using BCELoss = Loss<T, Tensor<T>, &bce_loss<T>>;
+XG_NN_LOSS(BCELoss, Tensor<T>, bce_loss);
 /// Binary cross-entropy on logits (stable).
-template <class T>
-using BCEWithLogitsLoss = Loss<T, Tensor<T>, &bce_with_logits<T>>;
+XG_NN_LOSS(BCEWithLogitsLoss, Tensor<T>, bce_with_logits);
 /// Cross-entropy of (N, C) logits against class labels.
-template <class T>
-using CrossEntropyLoss = Loss<T, std::vector<std::size_t>, &cross_entropy<T>>;
+XG_NN_LOSS(CrossEntropyLoss, std::vector<std::size_t>, cross_entropy);
 /// Negative log-likelihood of (N, C) log-probabilities against class labels.
-template <class T>
-using NLLLoss = Loss<T, std::vector<std::size_t>, &nll_loss<T>>;
+XG_NN_LOSS(NLLLoss, std::vector<std::size_t>, nll_loss);
+
+#undef XG_NN_LOSS
 
 }  // namespace xg::nn

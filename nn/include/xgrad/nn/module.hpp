@@ -3,11 +3,13 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -22,15 +24,53 @@ namespace detail {
 inline std::atomic<std::uint64_t> module_registrations{0};
 }  // namespace detail
 
+/// T is the scalar type of the parameters. It defaults to float, so `nn::Linear(784, 500)`,
+/// `nn::Sequential model{...}` and `nn::Module<>&` name float modules (class template argument
+/// deduction; docs/nn.md says why this and not libtorch's holders).
+template <class T = float>
+class Module;
+
+/// A module passed by value: a temporary (or std::move'd) object of a class derived from
+/// Module<T>. Containers move it into a shared_ptr of its own type and register that.
+template <class M, class T>
+concept ModuleValue =
+    !std::is_lvalue_reference_v<M> && !std::is_const_v<std::remove_reference_t<M>> &&
+    std::derived_from<std::remove_cvref_t<M>, Module<T>>;
+
+/// What a container accepts as a child: a module value or a shared_ptr to a module.
+template <class M, class T>
+concept ModuleArgument =
+    ModuleValue<M, T> || std::convertible_to<std::remove_cvref_t<M>, std::shared_ptr<Module<T>>>;
+
+namespace detail {
+template <class M>
+struct module_scalar {
+  using type = typename M::value_type;
+};
+template <class M>
+struct module_scalar<std::shared_ptr<M>> {
+  using type = typename M::value_type;
+};
+template <class T>
+inline constexpr bool always_false = false;
+}  // namespace detail
+
+/// The scalar type of a module value or of a shared_ptr to a module (deduction guides).
+template <class M>
+using module_scalar_t = typename detail::module_scalar<std::remove_cvref_t<M>>::type;
+
 template <class T>
 class Module {
  public:
+  using value_type = T;
+
   /// Releases the children without recursion, so a model nested thousands deep cannot
   /// overflow the stack when it goes.
   virtual ~Module();
   Module() = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
+  Module& operator=(Module&&) = delete;
 
   /// The layer's computation, recorded on the tape.
   virtual Tensor<T> forward(const Tensor<T>& input) = 0;
@@ -79,7 +119,14 @@ class Module {
   static constexpr std::size_t max_print_indent() { return 32; }
 
  protected:
-  /// Registers (and returns) a parameter; it is marked requires_grad and named.
+  /// Moving hands the parameters and children to the new object, so a module built as a value
+  /// (`nn::Linear(784, 500)`) can be moved once into the shared_ptr a container registers. A
+  /// module that is already a child somewhere is refused (GraphError): its parents point at it.
+  Module(Module&& other);
+
+  /// Registers (and returns) a parameter; it is marked requires_grad and named. The reference
+  /// is the registered tensor itself (valid until the next registration here): assigning
+  /// through it replaces the parameter that parameters() and checkpoints see.
   Tensor<T>& register_parameter(std::string name, Tensor<T> parameter);
   /// Registers a child module (null is allowed and printed as None). The name follows the
   /// rules of register_parameter and must be new here; a module that would contain itself,
@@ -89,8 +136,21 @@ class Module {
     add_child(std::move(name), module);
     return module;
   }
+  /// The same for a module passed by value (`register_module("fc1", nn::Linear(784, 500))`):
+  /// it is moved into a new shared_ptr, which is registered and returned.
+  template <class M>
+  requires ModuleValue<M, T> std::shared_ptr<std::remove_cvref_t<M>> register_module(
+      std::string name, M&& module) {
+    return register_module(std::move(name),
+                           std::make_shared<std::remove_cvref_t<M>>(std::move(module)));
+  }
   /// Parameters registered by this module itself (not its children).
   std::vector<std::pair<std::string, Tensor<T>>>& own_parameters() { return params_; }
+  const std::vector<std::pair<std::string, Tensor<T>>>& own_parameters() const { return params_; }
+  /// The index-th parameter registered here, itself: what layer accessors such as
+  /// Linear::weight() return.
+  Tensor<T>& own_parameter(std::size_t index) { return params_.at(index).second; }
+  const Tensor<T>& own_parameter(std::size_t index) const { return params_.at(index).second; }
 
  private:
   void add_child(std::string name, std::shared_ptr<Module<T>> child);
