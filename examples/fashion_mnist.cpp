@@ -23,6 +23,7 @@
 #include "cli.hpp"
 #include "svg_plot.hpp"
 #include "xgrad/data.hpp"
+#include "xgrad/memory.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
 
@@ -297,6 +298,7 @@ double train_once(const Config& cfg, std::uint64_t seed, const xg::data::Fashion
 }  // namespace
 
 int main(int argc, char** argv) {
+  xg::tune_allocator();  // a training loop: keep freed step buffers for the next step
   Config cfg;
   if (auto status = parse(argc, argv, cfg)) return *status;
   try {

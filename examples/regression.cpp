@@ -7,6 +7,7 @@
 
 #include "cli.hpp"
 #include "xgrad/data.hpp"
+#include "xgrad/memory.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
 
@@ -36,6 +37,7 @@ double mse_of(nn::Module<>& model, const auto& x, const auto& y) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  xg::tune_allocator();  // a training loop: keep freed step buffers for the next step
   std::size_t max_epochs = 1000;
   CLI::App app{
       "Seed 004's Keras regression on the tape: Dense(10, tanh) + Dense(1), SGD, MSE, early "
