@@ -13,6 +13,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "kernels/buffer.hpp"
+#include "kernels/elementwise.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
@@ -28,17 +29,6 @@ using detail::num_str;
 using detail::require_all;
 using detail::require_defined;
 
-/// f of every value of a, as one loop into a buffer of a's shape (xtensor's expression
-/// machinery costs more than the arithmetic for the small tensors of a scalar chain).
-template <class T, class F>
-xt::xarray<T> map_values(const char* op, const xt::xarray<T>& a, F f) {
-  xt::xarray<T> out = detail::uninitialized_array<T>(op, a.shape());
-  const T* in = a.data();
-  T* o = out.data();
-  for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = f(in[i]);
-  return out;
-}
-
 /// The shared check of a binary elementwise op: both defined, and shapes that broadcast to a
 /// shape that can exist (checked before anything is allocated).
 template <class T>
@@ -49,47 +39,6 @@ void check_binary(const char* op, const Tensor<T>& a, const Tensor<T>& b) {
     detail::checked_element_count(op, broadcast_shape(op, a.value().shape(), b.value().shape()),
                                   sizeof(T));
   }
-}
-
-/// a (op) b with NumPy broadcasting. Equal shapes and the common "repeat over the leading axes"
-/// case (bias adds, scalars) run as plain loops over the contiguous buffers; xtensor's general
-/// broadcasting is many times slower there. Shapes are already checked.
-template <class T, class Op>
-xt::xarray<T> broadcast_apply(const char* name, const xt::xarray<T>& a, const xt::xarray<T>& b,
-                              Op op) {
-  const auto& sa = a.shape();
-  const auto& sb = b.shape();
-  if (sa == sb) {
-    xt::xarray<T> out = detail::uninitialized_array<T>(name, sa);
-    std::transform(a.data(), a.data() + a.size(), b.data(), out.data(), op);
-    return out;
-  }
-  if (sa.size() >= sb.size() && detail::repeats_over_leading_axes(sb, sa)) {
-    xt::xarray<T> out = detail::uninitialized_array<T>(name, sa);
-    const std::size_t inner = b.size();
-    const T* pa = a.data();
-    T* po = out.data();
-    for (std::size_t r = 0; inner != 0 && r < a.size() / inner; ++r) {
-      for (std::size_t j = 0; j < inner; ++j)
-        po[r * inner + j] = op(pa[r * inner + j], b.data()[j]);
-    }
-    return out;
-  }
-  if (sb.size() >= sa.size() && detail::repeats_over_leading_axes(sa, sb)) {
-    xt::xarray<T> out = detail::uninitialized_array<T>(name, sb);
-    const std::size_t inner = a.size();
-    const T* pb = b.data();
-    T* po = out.data();
-    for (std::size_t r = 0; inner != 0 && r < b.size() / inner; ++r) {
-      for (std::size_t j = 0; j < inner; ++j)
-        po[r * inner + j] = op(a.data()[j], pb[r * inner + j]);
-    }
-    return out;
-  }
-  xt::xarray<T> out = detail::uninitialized_array<T>(name, broadcast_shape(name, sa, sb));
-  xt::noalias(out) =
-      xt::make_lambda_xfunction([op](const T& x, const T& y) { return op(x, y); }, a, b);
-  return out;
 }
 
 /// Why a^p is not a real number, or nullptr: a negative base needs an integer exponent, a zero
@@ -123,8 +72,8 @@ XG_RULE_TEXT(add, "out = a + b; da = g, db = g");
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("add", a, b);
-  return record<T>("add", broadcast_apply("add", a.value(), b.value(), std::plus<T>()), {a, b},
-                   [](BackwardContext<T>& c) {
+  return record<T>("add", kernels::broadcast_apply("add", a.value(), b.value(), std::plus<T>()),
+                   {a, b}, [](BackwardContext<T>& c) {
                      if (c.needs(0)) c.input_grads[0] = c.grad;
                      if (c.needs(1)) c.input_grads[1] = c.grad;
                    });
@@ -134,8 +83,8 @@ XG_RULE_TEXT(sub, "out = a - b; da = g, db = -g");
 template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("sub", a, b);
-  return record<T>("sub", broadcast_apply("sub", a.value(), b.value(), std::minus<T>()), {a, b},
-                   [](BackwardContext<T>& c) {
+  return record<T>("sub", kernels::broadcast_apply("sub", a.value(), b.value(), std::minus<T>()),
+                   {a, b}, [](BackwardContext<T>& c) {
                      if (c.needs(0)) c.input_grads[0] = c.grad;
                      if (c.needs(1)) c.input_grads[1] = neg(c.grad);
                    });
@@ -145,7 +94,8 @@ XG_RULE_TEXT(mul, "out = a * b; da = g * b, db = g * a");
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("mul", a, b);
-  return record<T>("mul", broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()),
+  return record<T>("mul",
+                   kernels::broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()),
                    {a, b}, [](BackwardContext<T>& c) {
                      if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
                      if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
@@ -158,8 +108,8 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("div", a, b);
   require_all(
       "div", b.value(), [](T x) { return x != T(0); }, "division by zero");
-  return record<T>("div", broadcast_apply("div", a.value(), b.value(), std::divides<T>()), {a, b},
-                   [](BackwardContext<T>& c) {
+  return record<T>("div", kernels::broadcast_apply("div", a.value(), b.value(), std::divides<T>()),
+                   {a, b}, [](BackwardContext<T>& c) {
                      const auto& b = c.inputs[1];
                      if (c.needs(0)) c.input_grads[0] = div(c.grad, b);
                      if (c.needs(1)) c.input_grads[1] = neg(div(mul(c.grad, c.output), b));
@@ -170,7 +120,7 @@ XG_RULE_TEXT(neg, "out = -a; da = -g");
 template <class T>
 Tensor<T> neg(const Tensor<T>& a) {
   require_defined("neg", a);
-  return record<T>("neg", map_values("neg", a.value(), [](T x) { return -x; }), {a},
+  return record<T>("neg", kernels::map_values("neg", a.value(), [](T x) { return -x; }), {a},
                    [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
 }
 
@@ -181,32 +131,36 @@ Tensor<T> div(const Tensor<T>& a, scalar_t<T> s) {
     throw DomainError("div: division by zero (a tensor of shape " + shape_str(a.value().shape()) +
                       " divided by the scalar " + num_str(s) + ")");
   }
-  return record<T>("div_scalar", map_values("div_scalar", a.value(), [s](T x) { return x / s; }),
-                   {a}, [s](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, s); });
+  return record<T>("div_scalar",
+                   kernels::map_values("div_scalar", a.value(), [s](T x) { return x / s; }), {a},
+                   [s](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, s); });
 }
 
 XG_RULE_TEXT(add_scalar, "out = a + c; da = g");
 template <class T>
 Tensor<T> add(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("add", a);
-  return record<T>("add_scalar", map_values("add_scalar", a.value(), [s](T x) { return x + s; }),
-                   {a}, [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
+  return record<T>("add_scalar",
+                   kernels::map_values("add_scalar", a.value(), [s](T x) { return x + s; }), {a},
+                   [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
 }
 
 XG_RULE_TEXT(mul_scalar, "out = c * a; da = c * g");
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("mul", a);
-  return record<T>("mul_scalar", map_values("mul_scalar", a.value(), [s](T x) { return x * s; }),
-                   {a}, [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); });
+  return record<T>("mul_scalar",
+                   kernels::map_values("mul_scalar", a.value(), [s](T x) { return x * s; }), {a},
+                   [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); });
 }
 
 XG_RULE_TEXT(rsub_scalar, "out = c - a; da = -g");
 template <class T>
 Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rsub", a);
-  return record<T>("rsub_scalar", map_values("rsub_scalar", a.value(), [s](T x) { return s - x; }),
-                   {a}, [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
+  return record<T>("rsub_scalar",
+                   kernels::map_values("rsub_scalar", a.value(), [s](T x) { return s - x; }), {a},
+                   [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
 }
 
 XG_RULE_TEXT(rdiv_scalar, "out = c / a; da = -g * c / a^2");
@@ -215,7 +169,8 @@ Tensor<T> rdiv(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rdiv", a);
   require_all(
       "rdiv", a.value(), [](T x) { return x != T(0); }, "division by zero");
-  return record<T>("rdiv_scalar", map_values("rdiv", a.value(), [s](T x) { return s / x; }), {a},
+  return record<T>("rdiv_scalar",
+                   kernels::map_values("rdiv", a.value(), [s](T x) { return s / x; }), {a},
                    [](BackwardContext<T>& c) {
                      // d(s/a)/da = -s/a^2 = -out/a
                      c.input_grads[0] = neg(div(mul(c.grad, c.output), c.inputs[0]));
@@ -227,7 +182,7 @@ template <class T>
 Tensor<T> pow(const Tensor<T>& a, scalar_t<T> p) {
   require_defined("pow", a);
   const auto& sa = a.value().shape();
-  xt::xarray<T> out = map_values("pow_scalar", a.value(), [&](T x) {
+  xt::xarray<T> out = kernels::map_values("pow_scalar", a.value(), [&](T x) {
     if (const char* why = pow_domain_error(x, p)) {
       throw_pow_error("pow", why, x, p, sa, detail::array_shape{});
     }
@@ -260,7 +215,7 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("pow", a, b);
   const auto& sa = a.value().shape();
   const auto& sb = b.value().shape();
-  xt::xarray<T> out = broadcast_apply("pow", a.value(), b.value(), [&](T x, T y) {
+  xt::xarray<T> out = kernels::broadcast_apply("pow", a.value(), b.value(), [&](T x, T y) {
     if (const char* why = pow_domain_error(x, y)) throw_pow_error("pow", why, x, y, sa, sb);
     return std::pow(x, y);
   });
@@ -272,13 +227,14 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
     if (c.needs(0)) {
       // b a^(b-1), with a^(b-1) taken of a base moved off 0 (where it may be infinite) and the
       // exact value at a = 0 restored by a mask: 0 for b > 1 or b = 0, 1 for b = 1.
-      const xt::xarray<T> off_zero = broadcast_apply("pow backward", av, bv, [&](T x, T y) {
-        if (pow_base_derivative_infinite(x, y)) {
-          throw_pow_error("pow backward", "the derivative b a^(b-1) is infinite at a zero base", x,
-                          y, av.shape(), bv.shape());
-        }
-        return x == 0 && y > 1 ? T(0) : T(1);
-      });
+      const xt::xarray<T> off_zero =
+          kernels::broadcast_apply("pow backward", av, bv, [&](T x, T y) {
+            if (pow_base_derivative_infinite(x, y)) {
+              throw_pow_error("pow backward", "the derivative b a^(b-1) is infinite at a zero base",
+                              x, y, av.shape(), bv.shape());
+            }
+            return x == 0 && y > 1 ? T(0) : T(1);
+          });
       xt::xarray<bool> zero_base = xt::equal(av, T(0));
       const Tensor<T> safe_a = xg::where(zero_base, Tensor<T>::scalar(1), a);
       c.input_grads[0] = mul(c.grad, mul(constant<T>(xt::xarray<T>(off_zero)),
@@ -301,8 +257,8 @@ XG_RULE_TEXT(exp, "out = e^a; da = g * out");
 template <class T>
 Tensor<T> exp(const Tensor<T>& a) {
   require_defined("exp", a);
-  return record<T>("exp", map_values("exp", a.value(), [](T x) { return std::exp(x); }), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); });
+  return record<T>("exp", kernels::map_values("exp", a.value(), [](T x) { return std::exp(x); }),
+                   {a}, [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); });
 }
 
 XG_RULE_TEXT(log, "out = ln(a); da = g / a");
@@ -311,8 +267,8 @@ Tensor<T> log(const Tensor<T>& a) {
   require_defined("log", a);
   require_all(
       "log", a.value(), [](T x) { return !(x <= T(0)); }, "log needs positive values");
-  return record<T>("log", map_values("log", a.value(), [](T x) { return std::log(x); }), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
+  return record<T>("log", kernels::map_values("log", a.value(), [](T x) { return std::log(x); }),
+                   {a}, [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
 }
 
 XG_RULE_TEXT(sqrt, "out = sqrt(a); da = sqrt_backward(g, out) = g / (2 * out)");
@@ -322,7 +278,7 @@ Tensor<T> sqrt(const Tensor<T>& a) {
   require_all(
       "sqrt", a.value(), [](T x) { return !(x < T(0)); }, "sqrt needs non-negative values");
   return record<T>(
-      "sqrt", map_values("sqrt", a.value(), [](T x) { return std::sqrt(x); }), {a},
+      "sqrt", kernels::map_values("sqrt", a.value(), [](T x) { return std::sqrt(x); }), {a},
       [](BackwardContext<T>& c) { c.input_grads[0] = sqrt_backward(c.grad, c.output); });
 }
 
@@ -330,8 +286,8 @@ XG_RULE_TEXT(abs, "out = |a|; da = g * sign(a)");
 template <class T>
 Tensor<T> abs(const Tensor<T>& a) {
   require_defined("abs", a);
-  return record<T>("abs", map_values("abs", a.value(), [](T x) { return std::abs(x); }), {a},
-                   [](BackwardContext<T>& c) {
+  return record<T>("abs", kernels::map_values("abs", a.value(), [](T x) { return std::abs(x); }),
+                   {a}, [](BackwardContext<T>& c) {
                      c.input_grads[0] = mul(c.grad, constant<T>(xt::sign(c.inputs[0].value())));
                    });
 }
@@ -346,7 +302,7 @@ Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   }
   // NaN stays NaN: both comparisons are false for it.
   auto clamp_one = [lo, hi](T x) { return x < lo ? T(lo) : (x > hi ? T(hi) : x); };
-  return record<T>("clamp", map_values("clamp", a.value(), clamp_one), {a},
+  return record<T>("clamp", kernels::map_values("clamp", a.value(), clamp_one), {a},
                    [lo, hi](BackwardContext<T>& c) {
                      const auto& x = c.inputs[0].value();
                      xt::xarray<T> inside = xt::cast<T>(x >= lo && x <= hi);
@@ -366,7 +322,8 @@ Tensor<T> select_extreme(const char* op, const Tensor<T>& a, const Tensor<T>& b)
     return (kMax ? x < y : y < x) ? y : x;
   };
   return record<T>(
-      op, broadcast_apply(op, a.value(), b.value(), pick), {a, b}, [op](BackwardContext<T>& c) {
+      op, kernels::broadcast_apply(op, a.value(), b.value(), pick), {a, b},
+      [op](BackwardContext<T>& c) {
         // Share of the gradient of the input `first` against `other`.
         auto share = [](T first, T other) {
           if (kMax ? first < other : first > other) return T(0);
@@ -375,12 +332,11 @@ Tensor<T> select_extreme(const char* op, const Tensor<T>& a, const Tensor<T>& b)
         const auto& av = c.inputs[0].value();
         const auto& bv = c.inputs[1].value();
         if (c.needs(0)) {
-          c.input_grads[0] = mul(c.grad, constant<T>(broadcast_apply(op, av, bv, share)));
+          c.input_grads[0] = mul(c.grad, constant<T>(kernels::broadcast_apply(op, av, bv, share)));
         }
         if (c.needs(1)) {
-          c.input_grads[1] =
-              mul(c.grad,
-                  constant<T>(broadcast_apply(op, av, bv, [&](T x, T y) { return share(y, x); })));
+          c.input_grads[1] = mul(c.grad, constant<T>(kernels::broadcast_apply(
+                                             op, av, bv, [&](T x, T y) { return share(y, x); })));
         }
       });
 }

@@ -125,13 +125,14 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction red
   if (reduction == Reduction::mean && n == 0) reduce("mse_loss", pred, reduction);  // throws
   const T* p = pred.value().data();
   const T* t = target.value().data();
-  xt::xarray<T> out;
+  // The elementwise losses, or their sum (scaled for the mean) as a 0-d array.
+  xt::xarray<T> out = reduction == Reduction::none
+                          ? detail::uninitialized_array<T>("mse_loss", pred.value().shape())
+                          : detail::scalar_array<T>("mse_loss", 0);
   if (reduction == Reduction::none) {
-    out = detail::uninitialized_array<T>("mse_loss", pred.value().shape());
     for (std::size_t i = 0; i < n; ++i) out.data()[i] = (p[i] - t[i]) * (p[i] - t[i]);
   } else {
-    const T total = kernels::squared_error_sum(p, t, n);
-    out = detail::scalar_array<T>("mse_loss", total * reduction_scale<T>(reduction, n));
+    out.data()[0] = kernels::squared_error_sum(p, t, n) * reduction_scale<T>(reduction, n);
   }
   const T scale = reduction_scale<T>(reduction, n);
   return record<T>("mse_loss", std::move(out), {pred, target}, [scale](BackwardContext<T>& c) {
@@ -159,13 +160,13 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
   const std::size_t n = prob.size();
   if (reduction == Reduction::mean && n == 0) reduce("bce_loss", prob, reduction);  // throws
   const T scale = reduction_scale<T>(reduction, n);
-  xt::xarray<T> out;
+  xt::xarray<T> out = reduction == Reduction::none
+                          ? detail::uninitialized_array<T>("bce_loss", p.shape())
+                          : detail::scalar_array<T>("bce_loss", 0);
   if (reduction == Reduction::none) {
-    out = detail::uninitialized_array<T>("bce_loss", p.shape());
     kernels::binary_cross_entropy(p.data(), target.value().data(), out.data(), n);
   } else {
-    const T total = kernels::binary_cross_entropy_sum(p.data(), target.value().data(), n);
-    out = detail::scalar_array<T>("bce_loss", total * scale);
+    out.data()[0] = kernels::binary_cross_entropy_sum(p.data(), target.value().data(), n) * scale;
   }
   return record<T>("bce_loss", std::move(out), {prob, target}, [scale](BackwardContext<T>& c) {
     const Tensor<T>& p = c.inputs[0];
