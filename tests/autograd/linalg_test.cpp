@@ -12,7 +12,7 @@
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
 
-#include "../../autograd/src/blas.hpp"  // internal wrappers, tested directly below
+#include "kernels/blas.hpp"  // internal wrappers, tested directly below
 #include "test_support.hpp"
 
 namespace xg {
