@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "heap_counter.hpp"
-#include "xgrad/detail/node.hpp"  // white-box: the size of a tape node
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
+
+// White-box: the size of a tape node (the detail header needs xgrad/tensor.hpp first).
+#include "xgrad/detail/node.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)  // clang's spelling of __SANITIZE_ADDRESS__
