@@ -199,14 +199,13 @@ Tn apply(FuzzedDataProvider& in, const Tn& a, const Tn& b) {
 
 /// XGRAD_FUZZ_TRACE=1 prints each operation, to turn a crash file into a test case.
 struct Trace : xg::TapeObserver<T> {
-  void on_forward(const char* op, const xg::InputList<T>& inputs, const Tn& result) override {
+  void on_forward(const char* op, xg::InputSpan<T> inputs, const Tn& result) override {
     std::fprintf(stderr, "%s(", op);
     for (const auto& x : inputs) {
-      std::fprintf(stderr, "%p:%s%s ", static_cast<void*>(x.node().get()),
-                   xg::shape_str(x.shape()).c_str(), x.requires_grad() ? "g" : "");
+      std::fprintf(stderr, "%p:%s%s ", x.identity(), xg::shape_str(x.shape()).c_str(),
+                   x.requires_grad() ? "g" : "");
     }
-    std::fprintf(stderr, ") -> %p:%s\n", static_cast<void*>(result.node().get()),
-                 xg::shape_str(result.shape()).c_str());
+    std::fprintf(stderr, ") -> %p:%s\n", result.identity(), xg::shape_str(result.shape()).c_str());
   }
 };
 
@@ -240,10 +239,9 @@ bool run(FuzzedDataProvider& in) {
   const bool create_graph = in.ConsumeBool();
   try {
     if (trace) {
-      std::fprintf(stderr, "backward from %p, create_graph %d\n",
-                   static_cast<void*>(out.node().get()), create_graph);
+      std::fprintf(stderr, "backward from %p, create_graph %d\n", out.identity(), create_graph);
       for (const auto& x : inputs) {
-        std::fprintf(stderr, "leaf %p:", static_cast<void*>(x.node().get()));
+        std::fprintf(stderr, "leaf %p:", x.identity());
         for (T v : x.value()) std::fprintf(stderr, " %.17g", v);
         std::fprintf(stderr, "\n");
       }

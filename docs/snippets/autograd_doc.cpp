@@ -1,6 +1,7 @@
 // The code of docs/autograd.md, compiled and run by ctest (docs.snippet.autograd_doc).
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include <xtensor/xmath.hpp>
@@ -49,6 +50,20 @@ int main() {
     }
     // snippet-end: tensors
     CHECK(values(1, 0) == 3 && (shape == xg::Shape{2, 2}) && s.item() == 0.5);
+  }
+  {
+    using Tn = xg::Tensor<double>;
+    Tn x = Tn::ones({5, 3}), w = Tn::ones({3, 2}, true).set_name("w"), b = Tn::zeros({2}, true);
+    // snippet-begin: node_view
+    Tn y = xg::linear(x, w, b);
+    xg::NodeView<double> node(y);  // read-only; valid while y holds the node
+    std::printf("%s of %zu inputs, the second named '%s'\n", node.op_name(), node.inputs().size(),
+                node.inputs()[1].name().c_str());
+    // linear of 3 inputs, the second named 'w'
+    bool same = node.identity() == y.identity();  // a key for maps of nodes
+    // also: node.value(), grad(), name(), is_leaf(), requires_grad(), retains_grad(), released()
+    // snippet-end: node_view
+    CHECK(same && std::string(node.op_name()) == "linear" && !node.is_leaf());
   }
   {
     using Tn = xg::Tensor<double>;

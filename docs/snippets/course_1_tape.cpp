@@ -14,13 +14,15 @@ int main() {
   Tn b = Tn::scalar(3.0, true).set_name("b");
   Tn c = Tn::scalar(10.0).set_name("c");  // data: no gradient wanted
 
-  Tn m = a * b;      // records a "mul" node with inputs (a, b)
-  Tn f = m + a * c;  // "mul" (a, c), then "add" (m, a*c)
-  std::printf("f = %g, recorded by '%s' from '%s' and '%s'\n", f.item(), f.op_name(),
-              f.node()->inputs[0].op_name(), f.node()->inputs[1].op_name());
+  Tn m = a * b;                        // records a "mul" node with inputs (a, b)
+  Tn f = m + a * c;                    // "mul" (a, c), then "add" (m, a*c)
+  const xg::NodeView<double> node(f);  // a read-only look at the recorded operation
+  std::printf("f = %g, recorded by '%s' from '%s' and '%s'\n", f.item(), node.op_name(),
+              node.inputs()[0].op_name(), node.inputs()[1].op_name());
   // f = 26, recorded by 'add' from 'mul' and 'mul'
   // snippet-end: leaves
-  CHECK(f.item() == 26 && std::string(f.op_name()) == "add" && m.node()->inputs.size() == 2);
+  CHECK(f.item() == 26 && std::string(f.op_name()) == "add" &&
+        xg::NodeView<double>(m).inputs().size() == 2);
   CHECK(a.is_leaf() && !f.is_leaf() && f.requires_grad() && !c.requires_grad());
 
   // snippet-begin: picture

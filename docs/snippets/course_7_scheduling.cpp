@@ -10,8 +10,8 @@
 // snippet-begin: observer
 struct Order : xg::TapeObserver<double> {
   std::vector<std::string> ran;
-  void on_backward_begin(const xg::Node<double>& node, const xg::Tensor<double>& g) override {
-    const std::string label = node.name.empty() ? node.op : node.name;
+  void on_backward_begin(xg::NodeView<double> node, const xg::Tensor<double>& g) override {
+    const std::string label = node.name().empty() ? node.op_name() : node.name();
     ran.push_back(label + " (g = " + std::to_string(g.item()) + ")");
   }
 };

@@ -123,7 +123,7 @@ TEST(ConcurrentBackward, TwoThreadsTrainingOneModelSumTheirGradientsBitForBit) {
 struct OnFirstRule : xg::TapeObserver<double> {
   std::function<void()> during;
   bool done = false;
-  void on_backward_begin(const xg::Node<double>&, const Tensor<double>&) override {
+  void on_backward_begin(xg::NodeView<double>, const Tensor<double>&) override {
     if (!std::exchange(done, true)) during();
   }
 };

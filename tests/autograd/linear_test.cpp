@@ -52,8 +52,8 @@ TEST(Linear, IsOneRecordedOperation) {
   D b = uniform<double>({4}, -1, 1, 3);
   D y = linear(x, w, b);
   EXPECT_STREQ(y.op_name(), "linear");
-  ASSERT_EQ(y.node()->inputs.size(), 3u);
-  EXPECT_EQ(linear(x, w).node()->inputs.size(), 2u);
+  ASSERT_EQ(xg::NodeView<double>(y).inputs().size(), 3u);
+  EXPECT_EQ(xg::NodeView<double>(linear(x, w)).inputs().size(), 2u);
   // Batched input: matmul + add, so the gradients still come from recorded rules.
   EXPECT_STREQ(linear(uniform<double>({2, 5, 3}), w, b).op_name(), "add");
 }

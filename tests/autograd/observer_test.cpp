@@ -12,27 +12,27 @@ namespace {
 
 struct Recorder : xg::TapeObserver<double> {
   std::vector<std::string> events;
-  void on_forward(const char* op, const xg::InputList<double>& inputs,
+  void on_forward(const char* op, xg::InputSpan<double> inputs,
                   const xg::Tensor<double>& result) override {
     std::ostringstream s;
     s << "fwd " << op << " " << inputs.size() << " " << xg::shape_str(result.shape());
     events.push_back(s.str());
   }
-  void on_backward_begin(const xg::Node<double>& n, const xg::Tensor<double>& g) override {
+  void on_backward_begin(xg::NodeView<double> n, const xg::Tensor<double>& g) override {
     std::ostringstream s;
-    s << "begin " << n.op << " " << xg::shape_str(g.shape());
+    s << "begin " << n.op_name() << " " << xg::shape_str(g.shape());
     events.push_back(s.str());
   }
-  void on_backward_end(const xg::Node<double>& n, const xg::Tensor<double>&,
+  void on_backward_end(xg::NodeView<double> n, const xg::Tensor<double>&,
                        const std::vector<xg::Tensor<double>>& grads) override {
     std::ostringstream s;
-    s << "end " << n.op;
+    s << "end " << n.op_name();
     for (const auto& g : grads) s << " " << (g.defined() ? xg::shape_str(g.shape()) : "-");
     events.push_back(s.str());
   }
-  void on_gradient(const xg::Node<double>& n, const xg::Tensor<double>& g) override {
+  void on_gradient(xg::NodeView<double> n, const xg::Tensor<double>& g) override {
     std::ostringstream s;
-    s << "grad " << n.name << " " << g.value()(0);
+    s << "grad " << n.name() << " " << g.value()(0);
     events.push_back(s.str());
   }
 };

@@ -13,6 +13,9 @@
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
 
+// White-box: the size of a tape node (the detail header needs xgrad/tensor.hpp first).
+#include "xgrad/detail/node.hpp"
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)  // clang's spelling of __SANITIZE_ADDRESS__
 #define XG_HAS_ASAN 1
@@ -128,7 +131,7 @@ TEST(MemoryFlat, OneLeakedNodePerStepIsCaught) {
   EXPECT_GE(g.blocks, steps) << describe(g);
   // AddressSanitizer replaces malloc, and its mallinfo2() reports nothing.
 #if !defined(__SANITIZE_ADDRESS__) && !XG_HAS_ASAN
-  EXPECT_GE(g.bytes, steps * static_cast<long>(sizeof(xg::Node<float>))) << describe(g);
+  EXPECT_GE(g.bytes, steps * static_cast<long>(sizeof(xg::detail::Node<float>))) << describe(g);
 #endif
 }
 

@@ -148,8 +148,9 @@ TEST(OptimSGD, GradientShapeMismatchThrowsBeforeAnyUpdate) {
   auto a = parameter<double>({1.0, 2.0});
   auto b = parameter<double>({3.0, 4.0, 5.0});
   SGD<double> opt({a, b}, {.lr = 0.1});
-  a.node()->grad = Tensor<double>::from({2}, {1.0, 1.0});
-  b.node()->grad = Tensor<double>::from({2}, {1.0, 1.0});  // wrong shape
+  a.set_grad(Tensor<double>::from({2}, {1.0, 1.0}));
+  b.set_grad(Tensor<double>::from({3}, {1.0, 1.0, 1.0}));
+  Tensor<double>(b.grad()).mutable_value() = xt::xarray<double>{1.0, 1.0};  // wrong shape
   EXPECT_THROW_WITH(opt.step(), ShapeError, "SGD", "parameter 1", "(2)", "(3)");
   EXPECT_EQ(values_of(a), (std::vector<double>{1.0, 2.0}));
   EXPECT_EQ(opt.iterations(), 0u);

@@ -2,17 +2,17 @@
 //
 // A node holds the value (an xt::xarray<T>), the accumulated gradient, requires_grad, and, for
 // the result of an operation, the inputs it was computed from and its backward rule. Operations
-// record as they run (define-by-run); backward() walks the recorded nodes in reverse.
+// record as they run (define-by-run); backward() walks the recorded nodes in reverse. The node is
+// the engine's own (xgrad/detail/node.hpp); xg::NodeView (xgrad/node_view.hpp) reads it, and
+// xg::record with xg::BackwardContext below is the one way to add an operation.
 //
 // T is float or double; the engine is compiled for both (explicit instantiation), so user code
 // only includes these headers and links xgrad::autograd.
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <initializer_list>
 #include <memory>
-#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -20,12 +20,14 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "xgrad/detail/node_pool.hpp"
-
 namespace xg {
 
+namespace detail {
 template <class T>
 class Node;
+template <class T>
+struct NodeAccess;
+}  // namespace detail
 
 using Shape = std::vector<std::size_t>;
 
@@ -52,9 +54,6 @@ class Tensor {
   /// A leaf holding `value`.
   explicit Tensor(array_type&& value, bool requires_grad = false);
   explicit Tensor(const array_type& value, bool requires_grad = false);
-  /// Wraps an existing node (used by operations and the engine).
-  explicit Tensor(std::shared_ptr<Node<T>> node) : node_(std::move(node)) {}
-
   // Factories. `from` copies values given in row-major order into the shape.
   static Tensor scalar(T value, bool requires_grad = false);
   static Tensor zeros(const Shape& shape, bool requires_grad = false);
@@ -92,6 +91,10 @@ class Tensor {
   /// Accumulated gradient (undefined until a backward pass reaches this tensor).
   const Tensor& grad() const;
   bool has_grad() const { return grad().defined(); }
+  /// Replaces the accumulated gradient, as PyTorch's `p.grad = g` does (an undefined `grad`
+  /// forgets it, like zero_grad). A gradient of another shape than the tensor's is a ShapeError
+  /// naming the tensor and both shapes.
+  void set_grad(Tensor grad);
   /// Forgets the accumulated gradient (also breaks the leaf <-> gradient cycle that
   /// backward(create_graph) leaves behind).
   void zero_grad();
@@ -110,86 +113,33 @@ class Tensor {
   /// (even with equal values). For sets of tensors, such as the parameters of a model.
   const void* identity() const { return node_.get(); }
 
-  /// The node itself: for the engine, custom operations and tests.
-  const std::shared_ptr<Node<T>>& node() const { return node_; }
-
  private:
-  std::shared_ptr<Node<T>> node_;
+  // The node is the engine's: the library reaches it through detail::NodeAccess, users through
+  // NodeView.
+  friend struct detail::NodeAccess<T>;
+  explicit Tensor(std::shared_ptr<detail::Node<T>> node) : node_(std::move(node)) {}
+
+  std::shared_ptr<detail::Node<T>> node_;
 };
 
-/// The inputs of a recorded operation. Almost every operation has one or two, so up to two are
-/// kept inside the node itself (no allocation per operation, one pointer less to follow when
-/// backward walks the tape); more (x W + b has three) go to one array from the node pool, which
-/// a training step after the first gets back without allocating. Reads like a std::vector.
+/// A read-only view of a list of tensors: the inputs of an operation as its backward rule and
+/// observers see them (`c.inputs[i]`). It does not own the tensors; it is valid while the list
+/// it was made from is.
 template <class T>
-class InputList {
+class InputSpan {
  public:
-  InputList() = default;
-  InputList(std::initializer_list<Tensor<T>> list) { assign(list.begin(), list.size()); }
-  /// Implicit, so a std::vector of tensors can be passed wherever a list is expected.
-  InputList(const std::vector<Tensor<T>>& list) { assign(list.data(), list.size()); }
-  InputList(const InputList& other) { assign(other.begin(), other.size()); }
-  InputList(InputList&& other) noexcept { take(other); }
-  InputList& operator=(const InputList& other) {
-    if (this != &other) *this = InputList(other);
-    return *this;
-  }
-  InputList& operator=(InputList&& other) noexcept {
-    if (this != &other) {
-      clear();
-      take(other);
-    }
-    return *this;
-  }
-  ~InputList() { clear(); }
+  InputSpan() = default;
+  InputSpan(const std::vector<Tensor<T>>& list) : data_(list.data()), size_(list.size()) {}
+  InputSpan(const Tensor<T>* data, std::size_t size) : data_(data), size_(size) {}
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  Tensor<T>* data() { return heap_ ? heap_ : inline_; }
-  const Tensor<T>* data() const { return heap_ ? heap_ : inline_; }
-  Tensor<T>& operator[](std::size_t i) { return data()[i]; }
-  const Tensor<T>& operator[](std::size_t i) const { return data()[i]; }
-  Tensor<T>* begin() { return data(); }
-  Tensor<T>* end() { return data() + size_; }
-  const Tensor<T>* begin() const { return data(); }
-  const Tensor<T>* end() const { return data() + size_; }
-  std::vector<Tensor<T>> to_vector() const { return std::vector<Tensor<T>>(begin(), end()); }
-  void clear() noexcept {
-    if (heap_) {
-      for (std::size_t i = 0; i < size_; ++i) heap_[i].~Tensor<T>();
-      detail::node_deallocate(heap_, size_ * sizeof(Tensor<T>), detail::NodeFamily::op);
-      heap_ = nullptr;
-    } else {
-      // Inline slots past size_ are always empty.
-      for (std::size_t i = 0; i < size_; ++i) inline_[i] = Tensor<T>();
-    }
-    size_ = 0;
-  }
+  const Tensor<T>& operator[](std::size_t i) const { return data_[i]; }
+  const Tensor<T>* begin() const { return data_; }
+  const Tensor<T>* end() const { return data_ + size_; }
 
  private:
-  static constexpr std::size_t kInline = 2;
-
-  void assign(const Tensor<T>* from, std::size_t n) {
-    if (n <= kInline) {
-      for (std::size_t i = 0; i < n; ++i) inline_[i] = from[i];
-    } else {
-      void* raw = detail::node_allocate(n * sizeof(Tensor<T>), detail::NodeFamily::op);
-      heap_ = static_cast<Tensor<T>*>(raw);
-      for (std::size_t i = 0; i < n; ++i) new (heap_ + i) Tensor<T>(from[i]);  // cannot throw
-    }
-    size_ = n;
-  }
-  void take(InputList& other) noexcept {
-    if (other.heap_) {
-      heap_ = std::exchange(other.heap_, nullptr);
-    } else {
-      for (std::size_t i = 0; i < other.size_; ++i) inline_[i] = std::move(other.inline_[i]);
-    }
-    size_ = std::exchange(other.size_, 0);
-  }
-
-  Tensor<T> inline_[kInline];
-  Tensor<T>* heap_ = nullptr;
+  const Tensor<T>* data_ = nullptr;
   std::size_t size_ = 0;
 };
 
@@ -201,7 +151,7 @@ template <class T>
 struct BackwardContext {
   const Tensor<T>& output;
   const Tensor<T>& grad;
-  const InputList<T>& inputs;
+  InputSpan<T> inputs;
   std::vector<Tensor<T>>& input_grads;
   /// True when the backward pass is itself being recorded (create_graph).
   bool create_graph;
@@ -209,57 +159,11 @@ struct BackwardContext {
   bool needs(std::size_t i) const { return inputs[i].requires_grad(); }
 };
 
-template <class T>
-class Node {
- public:
-  using array_type = xt::xarray<T>;
+}  // namespace xg
 
-  Node(array_type&& v, bool rg);
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
-  /// Iterative: releasing a chain of a million nodes does not recurse.
-  virtual ~Node();
+#include "xgrad/detail/node.hpp"
 
-  /// Runs this node's backward rule; leaves have none.
-  virtual void apply_backward(BackwardContext<T>& ctx);
-  /// Drops what the backward rule saved (called when the tape is released).
-  virtual void release_saved() {}
-
-  bool is_leaf() const { return op == nullptr; }
-
-  // The fields the engine reads for every node come first: a backward walk over a tape too
-  // long for the caches then touches one or two cache lines per node.
-  InputList<T> inputs;
-  /// Operation name, nullptr for leaves (a string literal owned by the operation).
-  const char* op = nullptr;
-  // Engine scratch (see engine.cpp): one pass's at a time; of a leaf only visit_mark, a hint.
-  std::uint64_t visit_mark = 0;
-  std::uint32_t pending_deps = 0;
-  bool requires_grad = false;
-  bool retains_grad = false;
-  /// Set when backward has released this node's saved state and inputs.
-  bool released = false;
-  Tensor<T> pending_grad;
-
-  Tensor<T> grad;
-  array_type value;
-  std::string name;
-};
-
-/// A recorded operation whose backward rule is the callable F (usually a lambda capturing plain
-/// data such as masks or axes, never tensors: inputs come from the context, the output is the
-/// node itself). One allocation per operation, no std::function.
-template <class T, class F>
-class FnNode final : public Node<T> {
- public:
-  FnNode(typename Node<T>::array_type&& v, F&& fn)
-      : Node<T>(std::move(v), true), fn_(std::move(fn)) {}
-  void apply_backward(BackwardContext<T>& ctx) override { (*fn_)(ctx); }
-  void release_saved() override { fn_.reset(); }
-
- private:
-  std::optional<F> fn_;
-};
+namespace xg {
 
 namespace detail {
 /// Throws GraphError "<what>: the tensor is undefined"; out of line, so that the accessors below
@@ -300,9 +204,15 @@ long live_node_count();
 /// Wraps a freshly computed value as an operation result. When grad mode is on and some input
 /// requires grad, the node records `op`, the inputs and the backward rule; otherwise it is a
 /// plain leaf and the rule is dropped. This is how every built-in operation records, and the
-/// way to add custom ones.
+/// way to add custom ones. `inputs` is a braced list `{a, b}` or a std::vector of tensors.
 template <class T, class F>
-Tensor<T> record(const char* op, xt::xarray<T>&& value, InputList<T> inputs, F&& backward_rule);
+Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule);
+template <class T, class F>
+Tensor<T> record(const char* op, xt::xarray<T>&& value, std::initializer_list<Tensor<T>> inputs,
+                 F&& backward_rule) {
+  return record<T>(op, std::move(value), InputSpan<T>(inputs.begin(), inputs.size()),
+                   std::forward<F>(backward_rule));
+}
 
 }  // namespace xg
 

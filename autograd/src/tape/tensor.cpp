@@ -72,7 +72,7 @@ class LiveNodes {
 };
 
 template <class T>
-const Node<T>& checked(const std::shared_ptr<Node<T>>& node, const char* what) {
+const detail::Node<T>& checked(const std::shared_ptr<detail::Node<T>>& node, const char* what) {
   if (!node) throw GraphError(std::string(what) + ": the tensor is undefined");
   return *node;
 }
@@ -89,6 +89,8 @@ long live_node_count() {
   return LiveNodes<T>::total();
 }
 
+namespace detail {
+
 template <class T>
 Node<T>::Node(array_type&& v, bool rg) : requires_grad(rg), value(std::move(v)) {
   LiveNodes<T>::add(1);
@@ -103,9 +105,8 @@ Node<T>::~Node() {
   std::vector<std::shared_ptr<Node<T>>> stack;
   auto harvest = [&stack](Node<T>& n) {
     auto take = [&stack](Tensor<T>& t) {
-      if (t.defined() && t.node().use_count() == 1) {
-        stack.push_back(t.node());
-      }
+      const auto& node = NodeAccess<T>::node(t);
+      if (node && node.use_count() == 1) stack.push_back(node);
       t = Tensor<T>();
     };
     for (auto& in : n.inputs) take(in);
@@ -127,6 +128,8 @@ void Node<T>::apply_backward(BackwardContext<T>&) {
   throw GraphError("backward: a leaf has no backward rule");
 }
 
+}  // namespace detail
+
 namespace {
 template <class T>
 xt::xarray<T> filled(const char* op, const Shape& shape, T value) {
@@ -138,9 +141,9 @@ xt::xarray<T> filled(const char* op, const Shape& shape, T value) {
 
 template <class T>
 Tensor<T>::Tensor(array_type&& value, bool requires_grad)
-    : node_(
-          std::allocate_shared<Node<T>>(detail::NodeAllocator<Node<T>, detail::NodeFamily::leaf>(),
-                                        std::move(value), requires_grad)) {}
+    : node_(std::allocate_shared<detail::Node<T>>(
+          detail::NodeAllocator<detail::Node<T>, detail::NodeFamily::leaf>(), std::move(value),
+          requires_grad)) {}
 
 template <class T>
 Tensor<T>::Tensor(const array_type& value, bool requires_grad)
@@ -250,6 +253,18 @@ Tensor<T>& Tensor<T>::set_name(std::string name) {
 }
 
 template <class T>
+void Tensor<T>::set_grad(Tensor grad) {
+  const auto& n = checked(node_, "set_grad");
+  if (grad.defined() && !std::equal(n.value.shape().begin(), n.value.shape().end(),
+                                    grad.value().shape().begin(), grad.value().shape().end())) {
+    const std::string who = n.name.empty() ? "the tensor" : "'" + n.name + "'";
+    throw ShapeError("set_grad: " + who + " has shape " + shape_str(n.value.shape()) +
+                     ", the gradient " + shape_str(grad.value().shape()));
+  }
+  node_->grad = std::move(grad);
+}
+
+template <class T>
 void Tensor<T>::zero_grad() {
   checked(node_, "zero_grad");
   node_->grad = Tensor();
@@ -282,9 +297,9 @@ Tensor<T> Tensor<T>::detach() const {
   return Tensor(array_type(n.value));
 }
 
-#define XG_INSTANTIATE(T)   \
-  template class Node<T>;   \
-  template class Tensor<T>; \
+#define XG_INSTANTIATE(T)         \
+  template class detail::Node<T>; \
+  template class Tensor<T>;       \
   template long live_node_count<T>();
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

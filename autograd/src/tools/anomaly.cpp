@@ -45,7 +45,7 @@ std::string non_finite(const Tensor<T>& t) {
 }
 
 template <class T>
-std::string shapes_of(const InputList<T>& ts) {
+std::string shapes_of(InputSpan<T> ts) {
   std::string s;
   for (std::size_t i = 0; i < ts.size(); ++i) {
     if (i) s += ", ";
@@ -59,7 +59,7 @@ template <class T>
 std::string describe(const Tensor<T>& t, std::size_t depth);
 
 template <class T>
-std::string describe_call(const char* op, const InputList<T>& inputs, std::size_t depth) {
+std::string describe_call(const char* op, InputSpan<T> inputs, std::size_t depth) {
   std::string s = std::string(op) + "(";
   if (depth == 0) return s + "...)";
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -76,10 +76,10 @@ std::string describe_call(const char* op, const InputList<T>& inputs, std::size_
 template <class T>
 std::string describe(const Tensor<T>& t, std::size_t depth) {
   if (!t.defined()) return "undefined";
-  const auto& n = *t.node();
-  if (!n.name.empty()) return n.name;
-  if (n.is_leaf()) return (n.requires_grad ? "leaf" : "tensor") + shape_str(n.value.shape());
-  return describe_call<T>(n.op, n.inputs, depth);
+  const NodeView<T> n(t);
+  if (!n.name().empty()) return n.name();
+  if (n.is_leaf()) return (n.requires_grad() ? "leaf" : "tensor") + shape_str(n.value().shape());
+  return describe_call<T>(n.op_name(), n.inputs(), depth);
 }
 
 /// The caller's stack without the observer machinery (on_forward and notify_forward): it starts
@@ -130,10 +130,10 @@ void DetectAnomaly<T>::prune() {
 }
 
 template <class T>
-std::string DetectAnomaly<T>::origin(const Node<T>& node) const {
-  auto it = origins_.find(&node);
+std::string DetectAnomaly<T>::origin(NodeView<T> node) const {
+  auto it = origins_.find(node.identity());
   // The address of a dead node may be reused: the record counts only if it is this node's.
-  if (it == origins_.end() || it->second.node.lock().get() != &node) {
+  if (it == origins_.end() || it->second.node.lock().get() != node.identity()) {
     return "(created before anomaly mode)";
   }
   std::string s = "#";
@@ -145,8 +145,7 @@ std::string DetectAnomaly<T>::origin(const Node<T>& node) const {
 }
 
 template <class T>
-void DetectAnomaly<T>::on_forward(const char* op, const InputList<T>& inputs,
-                                  const Tensor<T>& result) {
+void DetectAnomaly<T>::on_forward(const char* op, InputSpan<T> inputs, const Tensor<T>& result) {
   const std::uint64_t seq = next_seq_++;
   const std::string bad = non_finite(result);
   if (!bad.empty()) {
@@ -164,49 +163,50 @@ void DetectAnomaly<T>::on_forward(const char* op, const InputList<T>& inputs,
     }
     throw AnomalyError(msg);
   }
-  const auto& node = result.node();
+  const auto& node = detail::NodeAccess<T>::node(result);
   if (node == nullptr || node->is_leaf()) return;  // not on the tape: backward never sees it
   Origin o;
   o.node = node;
   o.seq = seq;
   o.expression = describe_call<T>(op, inputs, options_.depth);
   if (options_.backtrace) o.frames = call_stack();
-  origins_[node.get()] = std::move(o);
+  origins_[result.identity()] = std::move(o);
   if (origins_.size() >= prune_at_) prune();
 }
 
 template <class T>
-void DetectAnomaly<T>::on_backward_begin(const Node<T>& node, const Tensor<T>& grad) {
+void DetectAnomaly<T>::on_backward_begin(NodeView<T> node, const Tensor<T>& grad) {
   const std::string bad = non_finite(grad);
   if (bad.empty()) return;
-  throw AnomalyError("anomaly: the gradient arriving at '" + std::string(node.op) + "' (output " +
-                     shape_str(node.value.shape()) + ", input shapes " + shapes_of(node.inputs) +
-                     ") holds " + bad + ", before its backward ran; node " + origin(node));
+  throw AnomalyError("anomaly: the gradient arriving at '" + std::string(node.op_name()) +
+                     "' (output " + shape_str(node.value().shape()) + ", input shapes " +
+                     shapes_of(node.inputs()) + ") holds " + bad +
+                     ", before its backward ran; node " + origin(node));
 }
 
 template <class T>
-void DetectAnomaly<T>::on_backward_end(const Node<T>& node, const Tensor<T>& grad,
+void DetectAnomaly<T>::on_backward_end(NodeView<T> node, const Tensor<T>& grad,
                                        const std::vector<Tensor<T>>& input_grads) {
   for (std::size_t i = 0; i < input_grads.size(); ++i) {
     const std::string bad = non_finite(input_grads[i]);
     if (bad.empty()) continue;
     const std::string in_name =
-        i < node.inputs.size() ? describe(node.inputs[i], 0) : std::string("?");
-    throw AnomalyError("anomaly: backward of '" + std::string(node.op) + "' produced " + bad +
-                       " in the gradient of input " + std::to_string(i) + " (" + in_name +
-                       "); input shapes " + shapes_of(node.inputs) + " -> output " +
-                       shape_str(node.value.shape()) + ", incoming gradient " +
+        i < node.inputs().size() ? describe(node.inputs()[i], 0) : std::string("?");
+    throw AnomalyError("anomaly: backward of '" + std::string(node.op_name()) + "' produced " +
+                       bad + " in the gradient of input " + std::to_string(i) + " (" + in_name +
+                       "); input shapes " + shapes_of(node.inputs()) + " -> output " +
+                       shape_str(node.value().shape()) + ", incoming gradient " +
                        (non_finite(grad).empty() ? "finite" : non_finite(grad)) + "; node " +
                        origin(node));
   }
 }
 
 template <class T>
-void DetectAnomaly<T>::on_gradient(const Node<T>& node, const Tensor<T>& grad) {
+void DetectAnomaly<T>::on_gradient(NodeView<T> node, const Tensor<T>& grad) {
   const std::string bad = non_finite(grad);
   if (bad.empty()) return;
-  const std::string who = node.name.empty() ? "a leaf of shape " + shape_str(node.value.shape())
-                                            : "'" + node.name + "'";
+  const std::string who = node.name().empty() ? "a leaf of shape " + shape_str(node.value().shape())
+                                              : "'" + node.name() + "'";
   throw AnomalyError(
       "anomaly: the total gradient of " + who + " holds " + bad +
       " (no single contribution checked so far was: their sum overflowed, or the seed was not "

@@ -152,7 +152,7 @@ GradcheckResult gradcheck(const TensorFunction<T>& f, const std::vector<Tensor<T
     std::vector<xt::xarray<T>> before;
     for (auto& w : wrt) {
       before.push_back(random_like(w.value(), rng));
-      w.node()->grad = Tensor<T>(xt::xarray<T>(before.back()));
+      w.set_grad(Tensor<T>(xt::xarray<T>(before.back())));
     }
     call_checked(f, x).backward(Tensor<T>(xt::xarray<T>(u)));
     for (std::size_t k = 0; k < wrt.size(); ++k) {

@@ -11,6 +11,7 @@
 #include "tools/value_text.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/node_view.hpp"
 
 namespace xg {
 
@@ -30,25 +31,26 @@ std::string path_operand(const std::string& path) {
 }
 
 template <class T>
-std::string node_label(const Node<T>& n, const DotOptions& o) {
+std::string node_label(NodeView<T> n, const DotOptions& o) {
   // Appends only: GCC 12 warns (-Wrestrict, a false positive) on "literal" + std::string temps.
   std::string label;
   if (n.is_leaf()) {
-    label = !n.name.empty() ? n.name : n.requires_grad ? "parameter" : "constant";
+    label = !n.name().empty() ? n.name() : n.requires_grad() ? "parameter" : "constant";
   } else {
-    label = n.op;
-    if (!n.name.empty()) label.append(" '").append(n.name).append("'");
+    label = n.op_name();
+    if (!n.name().empty()) label.append(" '").append(n.name()).append("'");
   }
-  label.append("\n").append(shape_str(n.value.shape()));
-  const bool small = o.max_values > 0 && n.value.size() <= o.max_values;
+  label.append("\n").append(shape_str(n.value().shape()));
+  const bool small = o.max_values > 0 && n.value().size() <= o.max_values;
   if (small) {
     label.append(n.is_leaf() ? "\nvalue " : "\n= ");
-    label.append(detail::values_text(n.value, o.max_values, o.precision));
+    label.append(detail::values_text(n.value(), o.max_values, o.precision));
   }
-  if (o.show_grad && n.grad.defined() && (n.is_leaf() || n.retains_grad)) {
+  const Tensor<T>& grad = n.grad();
+  if (o.show_grad && grad.defined() && (n.is_leaf() || n.retains_grad())) {
     label.append("\ngrad ");
-    label.append(small ? detail::values_text(n.grad.value(), o.max_values, o.precision)
-                       : shape_str(n.grad.value().shape()));
+    label.append(small ? detail::values_text(grad.value(), o.max_values, o.precision)
+                       : shape_str(grad.value().shape()));
   }
   return label;
 }
@@ -81,26 +83,25 @@ std::string dot_escape(const std::string& text) {
 template <class T>
 std::string to_dot(const Tensor<T>& root, const DotOptions& options) {
   if (!root.defined()) throw GraphError("to_dot: undefined tensor (nothing to draw)");
-  std::unordered_map<const Node<T>*, std::size_t> ids;
-  std::vector<const Node<T>*> order;
-  std::vector<const Node<T>*> stack{root.node().get()};
-  ids.emplace(root.node().get(), 0);
-  order.push_back(root.node().get());
+  // Views stay valid during the walk: root holds every node reachable from it.
+  std::unordered_map<const void*, std::size_t> ids;  // by NodeView::identity()
+  std::vector<NodeView<T>> order{NodeView<T>(root)};
+  std::vector<NodeView<T>> stack = order;
+  ids.emplace(root.identity(), 0);
   while (!stack.empty()) {
-    const Node<T>* n = stack.back();
+    const NodeView<T> n = stack.back();
     stack.pop_back();
-    if (n->is_leaf()) continue;
-    if (n->released) {
-      throw GraphError(std::string("to_dot: the result of '") + n->op + "' of shape " +
-                       shape_str(n->value.shape()) +
+    if (n.is_leaf()) continue;
+    if (n.released()) {
+      throw GraphError(std::string("to_dot: the result of '") + n.op_name() + "' of shape " +
+                       shape_str(n.value().shape()) +
                        " was released by backward(), which frees the tape's inputs; call "
                        "to_dot before backward or pass BackwardOptions{.retain_graph = true}");
     }
-    for (const auto& in : n->inputs) {
-      const Node<T>* c = in.node().get();
-      if (ids.emplace(c, order.size()).second) {
-        order.push_back(c);
-        stack.push_back(c);
+    for (const auto& in : n.inputs()) {
+      if (ids.emplace(in.identity(), order.size()).second) {
+        order.emplace_back(in);
+        stack.emplace_back(in);
       }
     }
   }
@@ -113,18 +114,18 @@ std::string to_dot(const Tensor<T>& root, const DotOptions& options) {
       "  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", "
       "fontsize=9];\n";
   for (std::size_t i = 0; i < order.size(); ++i) {
-    const Node<T>& n = *order[i];
-    const char* style = !n.is_leaf()      ? "shape=box, style=rounded"
-                        : n.requires_grad ? "shape=ellipse, style=filled, fillcolor=lightblue"
-                                          : "shape=ellipse, style=filled, fillcolor=gray92";
+    const NodeView<T> n = order[i];
+    const char* style = !n.is_leaf()        ? "shape=box, style=rounded"
+                        : n.requires_grad() ? "shape=ellipse, style=filled, fillcolor=lightblue"
+                                            : "shape=ellipse, style=filled, fillcolor=gray92";
     out += "  n" + std::to_string(i) + " [" + style + ", label=\"" +
            dot_escape(node_label(n, options)) + "\"];\n";
   }
   for (std::size_t i = 0; i < order.size(); ++i) {
-    const Node<T>& n = *order[i];
-    for (std::size_t k = 0; k < n.inputs.size(); ++k) {
-      out += "  n" + std::to_string(ids.at(n.inputs[k].node().get())) + " -> n" + std::to_string(i);
-      if (n.inputs.size() > 1) out += " [label=\"" + std::to_string(k) + "\"]";
+    const InputSpan<T> inputs = order[i].inputs();
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+      out += "  n" + std::to_string(ids.at(inputs[k].identity())) + " -> n" + std::to_string(i);
+      if (inputs.size() > 1) out += " [label=\"" + std::to_string(k) + "\"]";
       out += ";\n";
     }
   }

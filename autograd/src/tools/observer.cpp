@@ -37,7 +37,7 @@ void pop_observer(TapeObserver<T>* observer) {
 }
 
 template <class T>
-void notify_forward(const char* op, const InputList<T>& inputs, const Tensor<T>& result) {
+void notify_forward(const char* op, InputSpan<T> inputs, const Tensor<T>& result) {
   if (in_backward) return;
   // Copy: an observer may install or remove observers while it runs.
   const auto list = observer_list<T>();
@@ -48,7 +48,7 @@ void notify_forward(const char* op, const InputList<T>& inputs, const Tensor<T>&
   template const std::vector<TapeObserver<T>*>& observers<T>(); \
   template void push_observer<T>(TapeObserver<T>*);             \
   template void pop_observer<T>(TapeObserver<T>*);              \
-  template void notify_forward<T>(const char*, const InputList<T>&, const Tensor<T>&);
+  template void notify_forward<T>(const char*, InputSpan<T>, const Tensor<T>&);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 
 }  // namespace xg::detail

@@ -78,16 +78,15 @@ std::string json_shape(const S& shape) {
 }
 
 template <class T>
-std::string label_of(const Node<T>& n) {
-  if (!n.name.empty()) return n.name;
-  return n.is_leaf() ? "leaf" : n.op;
+std::string label_of(NodeView<T> n) {
+  return n.name().empty() ? n.op_name() : n.name();
 }
 
 /// For the text report: the operation and, when it has one, the tensor's name.
 template <class T>
-std::string display_of(const Node<T>& n) {
-  if (n.is_leaf() || n.name.empty()) return label_of(n);
-  return std::string(n.op) + " '" + n.name + "'";
+std::string display_of(NodeView<T> n) {
+  if (n.is_leaf() || n.name().empty()) return label_of(n);
+  return std::string(n.op_name()) + " '" + n.name() + "'";
 }
 
 }  // namespace
@@ -97,8 +96,8 @@ BackwardTrace<T>::BackwardTrace(TraceOptions options)
     : options_(std::move(options)), guard_(*this) {}
 
 template <class T>
-std::size_t BackwardTrace<T>::id_of(const Node<T>& node) {
-  return ids_.emplace(&node, ids_.size()).first->second;
+std::size_t BackwardTrace<T>::id_of(NodeView<T> node) {
+  return ids_.emplace(node.identity(), ids_.size()).first->second;
 }
 
 template <class T>
@@ -110,29 +109,29 @@ std::string BackwardTrace<T>::rule_of(const std::string& op) const {
 }
 
 template <class T>
-void BackwardTrace<T>::on_backward_begin(const Node<T>& node, const Tensor<T>&) {
+void BackwardTrace<T>::on_backward_begin(NodeView<T> node, const Tensor<T>&) {
   id_of(node);  // number the node before its inputs, in the order backward reaches it
 }
 
 template <class T>
-void BackwardTrace<T>::on_backward_end(const Node<T>& node, const Tensor<T>& grad,
+void BackwardTrace<T>::on_backward_end(NodeView<T> node, const Tensor<T>& grad,
                                        const std::vector<Tensor<T>>& input_grads) {
   const std::size_t step = step_++;
   const std::size_t id = id_of(node);
-  const std::string rule = rule_of(node.op);
+  const std::string rule = rule_of(node.op_name());
   const auto values = [&](const xt::xarray<T>& a) {
     return detail::values_text(a, options_.max_values, options_.precision);
   };
   if (options_.text != nullptr) {
     auto& os = *options_.text;
     os << "[" << step << "] backward of #" << id << " " << display_of(node) << " "
-       << shape_str(node.value.shape()) << "\n"
+       << shape_str(node.value().shape()) << "\n"
        << "    incoming gradient g = dL/d(out) = " << values(grad.value()) << "\n"
        << "    rule  " << rule << "\n";
-    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
-      const Node<T>& in = *node.inputs[i].node();
+    for (std::size_t i = 0; i < node.inputs().size(); ++i) {
+      const NodeView<T> in(node.inputs()[i]);
       os << "    -> input " << i << " (#" << id_of(in) << " " << display_of(in) << " "
-         << shape_str(in.value.shape()) << "): ";
+         << shape_str(in.value().shape()) << "): ";
       if (i < input_grads.size() && input_grads[i].defined()) {
         os << values(input_grads[i].value()) << "\n";
       } else {
@@ -142,19 +141,19 @@ void BackwardTrace<T>::on_backward_end(const Node<T>& node, const Tensor<T>& gra
   }
   if (options_.json != nullptr) {
     std::string line = "{\"event\":\"backward\",\"step\":" + std::to_string(step) +
-                       ",\"node\":" + std::to_string(id) + ",\"op\":" + json_string(node.op) +
+                       ",\"node\":" + std::to_string(id) +
+                       ",\"op\":" + json_string(node.op_name()) +
                        ",\"label\":" + json_string(label_of(node)) +
-                       ",\"shape\":" + json_shape(node.value.shape()) +
+                       ",\"shape\":" + json_shape(node.value().shape()) +
                        ",\"grad\":" + json_values(grad.value()) + ",\"rule\":" + json_string(rule) +
                        ",\"inputs\":[";
-    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
-      const Node<T>& in = *node.inputs[i].node();
+    for (std::size_t i = 0; i < node.inputs().size(); ++i) {
+      const NodeView<T> in(node.inputs()[i]);
       if (i > 0) line += ",";
       line +=
           "{\"index\":" + std::to_string(i) + ",\"node\":" + std::to_string(id_of(in)) +
-          ",\"label\":" + json_string(label_of(in)) +
-          ",\"op\":" + json_string(in.is_leaf() ? "leaf" : in.op) +
-          ",\"shape\":" + json_shape(in.value.shape()) + ",\"contribution\":" +
+          ",\"label\":" + json_string(label_of(in)) + ",\"op\":" + json_string(in.op_name()) +
+          ",\"shape\":" + json_shape(in.value().shape()) + ",\"contribution\":" +
           (i < input_grads.size() && input_grads[i].defined() ? json_values(input_grads[i].value())
                                                               : std::string("null")) +
           "}";
@@ -164,20 +163,20 @@ void BackwardTrace<T>::on_backward_end(const Node<T>& node, const Tensor<T>& gra
 }
 
 template <class T>
-void BackwardTrace<T>::on_gradient(const Node<T>& node, const Tensor<T>& grad) {
+void BackwardTrace<T>::on_gradient(NodeView<T> node, const Tensor<T>& grad) {
   const std::size_t step = step_++;
   const std::size_t id = id_of(node);
   if (options_.text != nullptr) {
     *options_.text << "[" << step << "] gradient of #" << id << " " << display_of(node) << " "
-                   << shape_str(node.value.shape()) << " = "
+                   << shape_str(node.value().shape()) << " = "
                    << detail::values_text(grad.value(), options_.max_values, options_.precision)
                    << "\n";
   }
   if (options_.json != nullptr) {
     *options_.json << "{\"event\":\"gradient\",\"step\":" << step << ",\"node\":" << id
                    << ",\"label\":" << json_string(label_of(node))
-                   << ",\"op\":" << json_string(node.is_leaf() ? "leaf" : node.op)
-                   << ",\"shape\":" << json_shape(node.value.shape())
+                   << ",\"op\":" << json_string(node.op_name())
+                   << ",\"shape\":" << json_shape(node.value().shape())
                    << ",\"grad\":" << json_values(grad.value()) << "}\n";
   }
 }

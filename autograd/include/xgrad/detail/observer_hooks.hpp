@@ -1,4 +1,4 @@
-// The observer hooks the hot path calls (see xgrad/observer.hpp); only declarations, so that
+// The observer hooks the hot path calls (see xgrad/tools/observer.hpp); only declarations, so that
 // record_impl.hpp can include it before Tensor is complete.
 #pragma once
 
@@ -9,7 +9,7 @@ namespace xg {
 template <class T>
 class Tensor;
 template <class T>
-class InputList;
+class InputSpan;
 template <class T>
 class TapeObserver;
 
@@ -28,7 +28,7 @@ template <class T>
 void pop_observer(TapeObserver<T>* observer);
 
 template <class T>
-void notify_forward(const char* op, const InputList<T>& inputs, const Tensor<T>& result);
+void notify_forward(const char* op, InputSpan<T> inputs, const Tensor<T>& result);
 }  // namespace detail
 
 }  // namespace xg

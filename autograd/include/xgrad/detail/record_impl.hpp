@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "xgrad/detail/node.hpp"
 #include "xgrad/detail/node_pool.hpp"
 #include "xgrad/detail/observer_hooks.hpp"
 #include "xgrad/grad_mode.hpp"
@@ -10,7 +11,7 @@
 namespace xg {
 
 template <class T, class F>
-Tensor<T> record(const char* op, xt::xarray<T>&& value, InputList<T> inputs, F&& backward_rule) {
+Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule) {
   bool needs_grad = false;
   if (is_grad_enabled()) {
     for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
@@ -20,13 +21,13 @@ Tensor<T> record(const char* op, xt::xarray<T>&& value, InputList<T> inputs, F&&
     if (detail::observer_count != 0) detail::notify_forward(op, inputs, result);
     return result;
   }
-  using NodeType = FnNode<T, std::decay_t<F>>;
+  using NodeType = detail::FnNode<T, std::decay_t<F>>;
   auto node = std::allocate_shared<NodeType>(detail::NodeAllocator<NodeType>(), std::move(value),
                                              std::forward<F>(backward_rule));
   node->op = op;
-  node->inputs = std::move(inputs);
-  Tensor<T> result(std::shared_ptr<Node<T>>(std::move(node)));
-  if (detail::observer_count != 0) detail::notify_forward(op, result.node()->inputs, result);
+  node->inputs.assign_to_empty(inputs);
+  Tensor<T> result = detail::NodeAccess<T>::wrap(std::move(node));
+  if (detail::observer_count != 0) detail::notify_forward(op, inputs, result);
   return result;
 }
 

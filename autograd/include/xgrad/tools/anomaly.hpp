@@ -46,21 +46,21 @@ class DetectAnomaly final : public TapeObserver<T> {
   DetectAnomaly(const DetectAnomaly&) = delete;
   DetectAnomaly& operator=(const DetectAnomaly&) = delete;
 
-  void on_forward(const char* op, const InputList<T>& inputs, const Tensor<T>& result) override;
-  void on_backward_begin(const Node<T>& node, const Tensor<T>& grad) override;
-  void on_backward_end(const Node<T>& node, const Tensor<T>& grad,
+  void on_forward(const char* op, InputSpan<T> inputs, const Tensor<T>& result) override;
+  void on_backward_begin(NodeView<T> node, const Tensor<T>& grad) override;
+  void on_backward_end(NodeView<T> node, const Tensor<T>& grad,
                        const std::vector<Tensor<T>>& input_grads) override;
-  void on_gradient(const Node<T>& node, const Tensor<T>& grad) override;
+  void on_gradient(NodeView<T> node, const Tensor<T>& grad) override;
 
   /// "#12 sigmoid(add(matmul(input, 0.weight), 0.bias))" plus the call stack when recorded, for
   /// a node recorded while this guard was alive; "(created before anomaly mode)" otherwise.
-  std::string origin(const Node<T>& node) const;
+  std::string origin(NodeView<T> node) const;
   /// Creation records held for live nodes (dead nodes' records are pruned as the tape grows).
   std::size_t tracked() const { return origins_.size(); }
 
  private:
   struct Origin {
-    std::weak_ptr<Node<T>> node;  // weak: anomaly mode must not keep graphs alive
+    std::weak_ptr<const void> node;  // weak: anomaly mode must not keep graphs alive
     std::uint64_t seq = 0;
     std::string expression;
     std::vector<void*> frames;
@@ -68,7 +68,7 @@ class DetectAnomaly final : public TapeObserver<T> {
   void prune();
 
   AnomalyOptions options_;
-  std::unordered_map<const Node<T>*, Origin> origins_;
+  std::unordered_map<const void*, Origin> origins_;  // by NodeView::identity()
   std::uint64_t next_seq_ = 0;
   std::size_t prune_at_ = 1024;
   ObserverGuard<T> guard_;  // last: installed once everything above is ready

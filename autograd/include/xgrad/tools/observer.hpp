@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "xgrad/detail/observer_hooks.hpp"
+#include "xgrad/node_view.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg {
 
-/// Base class of everything that watches the tape. Override the events you need.
+/// Base class of everything that watches the tape. Override the events you need. A NodeView
+/// passed to an event is valid during that call.
 template <class T>
 class TapeObserver {
  public:
@@ -20,20 +22,20 @@ class TapeObserver {
 
   /// An operation has produced `result` from `inputs` (called whether or not it was recorded,
   /// i.e. also under NoGradGuard and when no input requires grad).
-  virtual void on_forward(const char* /*op*/, const InputList<T>& /*inputs*/,
+  virtual void on_forward(const char* /*op*/, InputSpan<T> /*inputs*/,
                           const Tensor<T>& /*result*/) {}
 
   /// Backward is about to run the rule of `node` with `grad` = dLoss/dOutput (the sum of all
   /// contributions of its consumers).
-  virtual void on_backward_begin(const Node<T>& /*node*/, const Tensor<T>& /*grad*/) {}
+  virtual void on_backward_begin(NodeView<T> /*node*/, const Tensor<T>& /*grad*/) {}
 
-  /// The rule of `node` ran: input_grads[i] is the contribution sent to node.inputs[i], already
-  /// reduced to that input's shape (undefined when input i needs no gradient).
-  virtual void on_backward_end(const Node<T>& /*node*/, const Tensor<T>& /*grad*/,
+  /// The rule of `node` ran: input_grads[i] is the contribution sent to node.inputs()[i],
+  /// already reduced to that input's shape (undefined when input i needs no gradient).
+  virtual void on_backward_end(NodeView<T> /*node*/, const Tensor<T>& /*grad*/,
                                const std::vector<Tensor<T>>& /*input_grads*/) {}
 
   /// A leaf (or a node with retain_grad) receives its total gradient of this pass.
-  virtual void on_gradient(const Node<T>& /*node*/, const Tensor<T>& /*grad*/) {}
+  virtual void on_gradient(NodeView<T> /*node*/, const Tensor<T>& /*grad*/) {}
 };
 
 /// Installs `observer` on the current thread for this scope. Observers nest: all installed ones

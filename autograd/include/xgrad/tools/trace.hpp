@@ -19,8 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "xgrad/tools/observer.hpp"
 #include "xgrad/tensor.hpp"
+#include "xgrad/tools/observer.hpp"
 
 namespace xg {
 
@@ -64,20 +64,20 @@ class BackwardTrace final : public TapeObserver<T> {
   BackwardTrace(const BackwardTrace&) = delete;
   BackwardTrace& operator=(const BackwardTrace&) = delete;
 
-  void on_backward_begin(const Node<T>& node, const Tensor<T>& grad) override;
-  void on_backward_end(const Node<T>& node, const Tensor<T>& grad,
+  void on_backward_begin(NodeView<T> node, const Tensor<T>& grad) override;
+  void on_backward_end(NodeView<T> node, const Tensor<T>& grad,
                        const std::vector<Tensor<T>>& input_grads) override;
-  void on_gradient(const Node<T>& node, const Tensor<T>& grad) override;
+  void on_gradient(NodeView<T> node, const Tensor<T>& grad) override;
 
   /// Number of events reported so far.
   std::size_t steps() const { return step_; }
 
  private:
-  std::size_t id_of(const Node<T>& node);
+  std::size_t id_of(NodeView<T> node);
   std::string rule_of(const std::string& op) const;
 
   TraceOptions options_;
-  std::unordered_map<const Node<T>*, std::size_t> ids_;
+  std::unordered_map<const void*, std::size_t> ids_;  // by NodeView::identity()
   std::size_t step_ = 0;
   ObserverGuard<T> guard_;  // last: installed once everything else is ready
 };
