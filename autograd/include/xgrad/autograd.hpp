@@ -6,6 +6,7 @@
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/io/npy.hpp"
 #include "xgrad/memory.hpp"
+#include "xgrad/node_view.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/backward.hpp"
 #include "xgrad/ops/elementwise.hpp"

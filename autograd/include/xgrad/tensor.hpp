@@ -147,14 +147,13 @@ class InputSpan {
 /// the forward result, e.g. sigmoid' = s(1-s), without the node owning itself); `grad` is
 /// dLoss/dOutput. The rule writes dLoss/dInput[i] into input_grads[i] for each input that
 /// needs it; a gradient whose shape is a broadcast of the input's is reduced by the engine.
+/// A rule is the same whether or not the pass is recorded (create_graph): grad mode decides.
 template <class T>
 struct BackwardContext {
   const Tensor<T>& output;
   const Tensor<T>& grad;
   InputSpan<T> inputs;
   std::vector<Tensor<T>>& input_grads;
-  /// True when the backward pass is itself being recorded (create_graph).
-  bool create_graph;
 
   bool needs(std::size_t i) const { return inputs[i].requires_grad(); }
 };

@@ -81,6 +81,7 @@ Tensor<T> hardtanh(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   });
 }
 
+// snippet-begin: sigmoid
 XG_RULE_TEXT(sigmoid, "out = 1 / (1 + e^-a); da = sigmoid_backward(g, out) = g * out * (1 - out)");
 template <class T>
 Tensor<T> sigmoid(const Tensor<T>& a) {
@@ -92,6 +93,7 @@ Tensor<T> sigmoid(const Tensor<T>& a) {
     c.input_grads[0] = sigmoid_backward(c.grad, c.output);
   });
 }
+// snippet-end: sigmoid
 
 XG_RULE_TEXT(tanh, "out = tanh(a); da = tanh_backward(g, out) = g * (1 - out^2)");
 template <class T>

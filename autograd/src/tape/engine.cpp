@@ -434,7 +434,7 @@ class Pass {
     auto& input_grads = *input_grads_;
     input_grads.resize(inputs.size());  // all empty: every entry is moved out below
     if (g.defined()) {
-      BackwardContext<T> ctx{out, g, inputs.view(), input_grads, create_graph_};
+      BackwardContext<T> ctx{out, g, inputs.view(), input_grads};
       if (observed) notify([&](auto* o) { o->on_backward_begin(view_of(*n), g); });
       apply_rule(*n, ctx);
       for (std::size_t i = 0; i < inputs.size(); ++i) {
