@@ -13,6 +13,11 @@ T clamped(T x) {
 }  // namespace
 
 template <class T>
+void squared_error(const T* p, const T* t, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = (p[i] - t[i]) * (p[i] - t[i]);
+}
+
+template <class T>
 T squared_error_sum(const T* p, const T* t, std::size_t n) {
   T total = 0;
   for (std::size_t i = 0; i < n; ++i) total += (p[i] - t[i]) * (p[i] - t[i]);
@@ -20,8 +25,11 @@ T squared_error_sum(const T* p, const T* t, std::size_t n) {
 }
 
 template <class T>
-void squared_error_backward(T k, const T* p, const T* t, T* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = k * (p[i] - t[i]);
+void squared_error_backward(const T* g, std::size_t g_size, T scale, const T* p, const T* t, T* out,
+                            std::size_t n) {
+  const T two_scale = T(2) * scale;
+  for (std::size_t i = 0; i < n; ++i)
+    out[i] = two_scale * (g_size == 1 ? g[0] : g[i]) * (p[i] - t[i]);
 }
 
 template <class T>
@@ -65,8 +73,10 @@ void binary_cross_entropy_backward(const T* g, std::size_t g_size, T scale, cons
 }
 
 #define XG_INSTANTIATE(T)                                                                          \
+  template void squared_error<T>(const T*, const T*, T*, std::size_t);                             \
   template T squared_error_sum<T>(const T*, const T*, std::size_t);                                \
-  template void squared_error_backward<T>(T, const T*, const T*, T*, std::size_t);                 \
+  template void squared_error_backward<T>(const T*, std::size_t, T, const T*, const T*, T*,        \
+                                          std::size_t);                                            \
   template void clamped_log<T>(const T*, T*, std::size_t);                                         \
   template void binary_cross_entropy<T>(const T*, const T*, T*, std::size_t);                      \
   template T binary_cross_entropy_sum<T>(const T*, const T*, std::size_t);                         \

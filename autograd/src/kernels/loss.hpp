@@ -9,12 +9,17 @@ namespace xg::kernels {
 /// PyTorch clamps the logs of binary cross-entropy at -100.
 inline constexpr double kLogFloor = -100;
 
+/// out = (p - t)^2 elementwise.
+template <class T>
+void squared_error(const T* p, const T* t, T* out, std::size_t n);
 /// The sum of (p - t)^2.
 template <class T>
 T squared_error_sum(const T* p, const T* t, std::size_t n);
-/// out = k * (p - t), for each element; k is 2 * scale * g.
+/// out = 2 * scale * g * (p - t) elementwise: the derivative of scale * (p - t)^2 by p. `g` is n
+/// values, or one when g_size is 1.
 template <class T>
-void squared_error_backward(T k, const T* p, const T* t, T* out, std::size_t n);
+void squared_error_backward(const T* g, std::size_t g_size, T scale, const T* p, const T* t, T* out,
+                            std::size_t n);
 
 /// out = max(log x, -100) elementwise (log 0 = -100).
 template <class T>

@@ -146,16 +146,9 @@ Tensor<T> mse_loss_backward(const Tensor<T>& grad, const Tensor<T>& pred, const 
   check_loss_grad("mse_loss_backward", grad, pred, target);
   const auto& pv = pred.value();
   xt::xarray<T> out = detail::uninitialized_array<T>("mse_loss_backward", pv.shape());
+  kernels::squared_error_backward(grad.value().data(), grad.size(), T(scale), pv.data(),
+                                  target.value().data(), out.data(), out.size());
   const T two_scale = T(2) * scale;
-  if (grad.dim() == 0) {
-    kernels::squared_error_backward(two_scale * grad.item(), pv.data(), target.value().data(),
-                                    out.data(), out.size());
-  } else {
-    const T* g = grad.value().data();
-    const T* p = pv.data();
-    const T* t = target.value().data();
-    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = two_scale * g[i] * (p[i] - t[i]);
-  }
   return record<T>("mse_loss_backward", std::move(out), {grad, pred, target},
                    [two_scale](BackwardContext<T>& c) {
                      const auto& g = c.inputs[0];

@@ -113,6 +113,13 @@ T reduction_scale(Reduction reduction, std::size_t n) {
   return reduction == Reduction::mean ? T(1) / static_cast<T>(n) : T(1);
 }
 
+/// The result array of a loss: the elementwise losses (`shape`) for Reduction::none, else 0-d.
+template <class T>
+xt::xarray<T> loss_result(const char* op, Reduction reduction, const detail::array_shape& shape) {
+  return reduction == Reduction::none ? detail::uninitialized_array<T>(op, shape)
+                                      : detail::scalar_array<T>(op, 0);
+}
+
 }  // namespace
 
 XG_RULE_TEXT(mse_loss,
@@ -125,12 +132,9 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction red
   if (reduction == Reduction::mean && n == 0) reduce("mse_loss", pred, reduction);  // throws
   const T* p = pred.value().data();
   const T* t = target.value().data();
-  // The elementwise losses, or their sum (scaled for the mean) as a 0-d array.
-  xt::xarray<T> out = reduction == Reduction::none
-                          ? detail::uninitialized_array<T>("mse_loss", pred.value().shape())
-                          : detail::scalar_array<T>("mse_loss", 0);
+  xt::xarray<T> out = loss_result<T>("mse_loss", reduction, pred.value().shape());
   if (reduction == Reduction::none) {
-    for (std::size_t i = 0; i < n; ++i) out.data()[i] = (p[i] - t[i]) * (p[i] - t[i]);
+    kernels::squared_error(p, t, out.data(), n);
   } else {
     out.data()[0] = kernels::squared_error_sum(p, t, n) * reduction_scale<T>(reduction, n);
   }
@@ -160,9 +164,7 @@ Tensor<T> bce_loss(const Tensor<T>& prob, const Tensor<T>& target, Reduction red
   const std::size_t n = prob.size();
   if (reduction == Reduction::mean && n == 0) reduce("bce_loss", prob, reduction);  // throws
   const T scale = reduction_scale<T>(reduction, n);
-  xt::xarray<T> out = reduction == Reduction::none
-                          ? detail::uninitialized_array<T>("bce_loss", p.shape())
-                          : detail::scalar_array<T>("bce_loss", 0);
+  xt::xarray<T> out = loss_result<T>("bce_loss", reduction, p.shape());
   if (reduction == Reduction::none) {
     kernels::binary_cross_entropy(p.data(), target.value().data(), out.data(), n);
   } else {
