@@ -1,4 +1,4 @@
-// Row and column loops over contiguous row-major matrices.
+// Loops over the rows, columns or one axis of contiguous row-major arrays.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +39,35 @@ template <class T>
 inline void axis_sums(const T* src, std::size_t outer, std::size_t len, std::size_t inner, T* out) {
   for (std::size_t o = 0; o < outer; ++o)
     column_sums(src + o * len * inner, len, inner, out + o * inner);
+}
+
+/// For src viewed as (outer, len, inner) along its middle axis: max[o, j] = the maximum of slice
+/// (o, :, j), and share[o, k, j] = 1/t for the t elements equal to it (ties share evenly), 0
+/// elsewhere. NaN propagates as in PyTorch: a slice holding NaN has the maximum NaN, and its NaNs
+/// share.
+template <class T>
+inline void axis_max_with_shares(const T* x, std::size_t outer, std::size_t len, std::size_t inner,
+                                 T* max, T* share) {
+  for (std::size_t o = 0; o < outer; ++o) {
+    for (std::size_t j = 0; j < inner; ++j) {
+      const std::size_t base = o * len * inner + j;
+      T best = x[base];
+      for (std::size_t k = 1; k < len && best == best; ++k) {
+        const T v = x[base + k * inner];
+        if (v != v || v > best) best = v;
+      }
+      const bool nan = best != best;
+      std::size_t ties = 0;
+      for (std::size_t k = 0; k < len; ++k) {
+        const T v = x[base + k * inner];
+        const bool at_max = nan ? v != v : v == best;
+        share[base + k * inner] = at_max ? T(1) : T(0);
+        ties += at_max;
+      }
+      for (std::size_t k = 0; k < len; ++k) share[base + k * inner] /= static_cast<T>(ties);
+      max[o * inner + j] = best;
+    }
+  }
 }
 
 }  // namespace xg::kernels

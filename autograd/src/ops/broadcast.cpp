@@ -9,6 +9,7 @@
 #include <xtensor/xreducer.hpp>
 
 #include "kernels/buffer.hpp"
+#include "kernels/copy.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/ops/shape.hpp"
@@ -29,9 +30,7 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
   if (detail::repeats_over_leading_axes(from, target)) {
     // Plain copies of the contiguous input, one per leading index (xt::broadcast is slower).
     const std::size_t inner = a.size();
-    for (std::size_t r = 0; inner != 0 && r < out.size() / inner; ++r) {
-      std::copy_n(a.value().data(), inner, out.data() + r * inner);
-    }
+    if (inner != 0) kernels::repeat_rows(a.value().data(), inner, out.size() / inner, out.data());
   } else {
     out = xt::broadcast(a.value(), target);
   }
@@ -49,10 +48,7 @@ xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const detail::array_shape& ta
   if (detail::repeats_over_leading_axes(target, from)) {
     xt::xarray<T> out = xt::zeros<T>(target);
     const std::size_t inner = out.size();
-    for (std::size_t r = 0; inner != 0 && r < a.size() / inner; ++r) {
-      const T* row = a.data() + r * inner;
-      for (std::size_t j = 0; j < inner; ++j) out.data()[j] += row[j];
-    }
+    if (inner != 0) kernels::add_rows(a.data(), inner, a.size() / inner, out.data());
     return out;
   }
   const std::size_t lead = from.size() - target.size();

@@ -100,40 +100,15 @@ Tensor<T> mean(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
 }
 
 namespace {
-/// The maxima of `a` viewed as (outer, len, inner) along its middle axis, in an array of shape
-/// `kept` (the input's shape with that axis of size 1), and each element's share of its slice's
-/// gradient: 1/k for the k elements equal to the maximum (ties share evenly), 0 elsewhere. NaN
-/// propagates as in PyTorch: a slice holding NaN has the maximum NaN, and its NaNs share the
-/// gradient.
+/// The maxima of `a` along its middle axis, viewed as (outer, len, inner), in an array of shape
+/// `kept`, and each element's share of its slice's gradient (kernels::axis_max_with_shares).
 template <class T>
 std::pair<xt::xarray<T>, xt::xarray<T>> max_and_share(const xt::xarray<T>& a,
                                                       const array_shape& kept, std::size_t outer,
                                                       std::size_t len, std::size_t inner) {
   xt::xarray<T> m = detail::uninitialized_array<T>("max", kept);
   xt::xarray<T> share = detail::uninitialized_array<T>("max", a.shape());
-  const T* x = a.data();
-  T* mo = m.data();
-  T* so = share.data();
-  for (std::size_t o = 0; o < outer; ++o) {
-    for (std::size_t j = 0; j < inner; ++j) {
-      const std::size_t base = o * len * inner + j;
-      T best = x[base];
-      for (std::size_t k = 1; k < len && best == best; ++k) {
-        const T v = x[base + k * inner];
-        if (v != v || v > best) best = v;
-      }
-      const bool nan = best != best;
-      std::size_t ties = 0;
-      for (std::size_t k = 0; k < len; ++k) {
-        const T v = x[base + k * inner];
-        const bool at_max = nan ? v != v : v == best;
-        so[base + k * inner] = at_max ? T(1) : T(0);
-        ties += at_max;
-      }
-      for (std::size_t k = 0; k < len; ++k) so[base + k * inner] /= static_cast<T>(ties);
-      mo[o * inner + j] = best;
-    }
-  }
+  kernels::axis_max_with_shares(a.data(), outer, len, inner, m.data(), share.data());
   return {std::move(m), std::move(share)};
 }
 }  // namespace

@@ -1,15 +1,16 @@
 // Selection, reordering and joining: transpose, permute, narrow, slice_rows, index_select,
 // gather, concat, stack.
 //
-// Forward passes copy whole contiguous runs (rows of a row-major xarray) with std::copy_n; no
-// xtensor views are built per element. Every backward rule is itself a recorded operation
-// (narrow <-> pad, index_select <-> index_add, gather <-> scatter), so second derivatives work.
+// Forward passes copy whole contiguous runs (rows of a row-major xarray) through the loops of
+// kernels/copy.hpp; no xtensor views are built per element. Every backward rule is itself a
+// recorded operation (narrow <-> pad, index_select <-> index_add, gather <-> scatter), so second
+// derivatives work.
 #include <algorithm>
 #include <numeric>
 #include <string>
 
-#include "kernels/blas.hpp"
 #include "kernels/buffer.hpp"
+#include "kernels/copy.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/ops/shape.hpp"
@@ -42,63 +43,14 @@ xt::xarray<T> zeros_of(const char* op, const array_shape& s) {
 // ---------------------------------------------------------------------------------------------
 // permute / transpose
 
-/// True for (0, 1, ..., r-1, r-2): a swap of the last two axes.
-bool swaps_last_two(const std::vector<std::size_t>& axes) {
-  const std::size_t r = axes.size();
-  if (r < 2 || axes[r - 1] != r - 2 || axes[r - 2] != r - 1) return false;
-  for (std::size_t i = 0; i + 2 < r; ++i) {
-    if (axes[i] != i) return false;
-  }
-  return true;
-}
-
 /// Copy of `in` with result axis i = input axis axes[i], in row-major order.
 template <class T>
 xt::xarray<T> permuted(const xt::xarray<T>& in, const std::vector<std::size_t>& axes) {
   const auto& s = in.shape();
-  const std::size_t r = s.size();
-  if (swaps_last_two(axes)) {
-    const std::size_t rows = s[r - 2], cols = s[r - 1], count = span_count(s, 0, r - 2);
-    array_shape out_shape(s);
-    std::swap(out_shape[r - 2], out_shape[r - 1]);
-    xt::xarray<T> out = uninitialized<T>("permute", out_shape);
-    for (std::size_t b = 0; b < count; ++b) {
-      blas::transpose(rows, cols, in.data() + b * rows * cols, out.data() + b * rows * cols);
-    }
-    return out;
-  }
-  std::vector<std::size_t> in_strides(r, 1);
-  for (std::size_t d = r; d-- > 1;) in_strides[d - 1] = in_strides[d] * s[d];
-  array_shape out_shape(r);
-  std::vector<std::size_t> src_stride(r);
-  for (std::size_t i = 0; i < r; ++i) {
-    out_shape[i] = s[axes[i]];
-    src_stride[i] = in_strides[axes[i]];
-  }
+  array_shape out_shape(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) out_shape[i] = s[axes[i]];
   xt::xarray<T> out = uninitialized<T>("permute", out_shape);
-  if (out.size() == 0) return out;
-  const std::size_t len = out_shape[r - 1];
-  const std::size_t step = src_stride[r - 1];
-  const std::size_t outer = out.size() / len;
-  const T* src = in.data();
-  T* dst = out.data();
-  std::vector<std::size_t> idx(r, 0);
-  std::size_t offset = 0;
-  for (std::size_t o = 0; o < outer; ++o, dst += len) {
-    const T* p = src + offset;
-    if (step == 1) {
-      std::copy_n(p, len, dst);
-    } else {
-      for (std::size_t j = 0; j < len; ++j) dst[j] = p[j * step];
-    }
-    // Advance the multi-index over the output's leading axes.
-    for (std::size_t d = r - 1; d-- > 0;) {
-      offset += src_stride[d];
-      if (++idx[d] < out_shape[d]) break;
-      offset -= src_stride[d] * out_shape[d];
-      idx[d] = 0;
-    }
-  }
+  kernels::permute(in.data(), s, axes, out_shape, out.data());
   return out;
 }
 
@@ -128,11 +80,8 @@ Tensor<T> pad_impl(const Tensor<T>& g, std::size_t axis, std::size_t start, std:
   array_shape out_shape(s);
   out_shape[axis] = full;
   xt::xarray<T> out = zeros_of<T>("pad", out_shape);
-  const T* src = g.value().data();
-  T* dst = out.data();
-  for (std::size_t o = 0; o < outer; ++o) {
-    std::copy_n(src + o * length * inner, length * inner, dst + (o * full + start) * inner);
-  }
+  kernels::copy_blocks(g.value().data(), length * inner, out.data() + start * inner, full * inner,
+                       length * inner, outer);
   return record<T>("narrow_backward", std::move(out), {g},
                    [axis, start, length](BackwardContext<T>& c) {
                      c.input_grads[0] = narrow_impl("narrow", c.grad, axis, start, length);
@@ -152,11 +101,8 @@ Tensor<T> narrow_impl(const char* op, const Tensor<T>& a, std::size_t axis, std:
   array_shape out_shape(s);
   out_shape[axis] = length;
   xt::xarray<T> out = uninitialized<T>(op, out_shape);
-  const T* src = in.data();
-  T* dst = out.data();
-  for (std::size_t o = 0; o < outer; ++o) {
-    std::copy_n(src + (o * full + start) * inner, length * inner, dst + o * length * inner);
-  }
+  kernels::copy_blocks(in.data() + start * inner, full * inner, out.data(), length * inner,
+                       length * inner, outer);
   return record<T>(op, std::move(out), {a}, [axis, start, full](BackwardContext<T>& c) {
     c.input_grads[0] = pad_impl(c.grad, axis, start, full);
   });
@@ -179,13 +125,7 @@ Tensor<T> index_add_impl(const Tensor<T>& g, const std::vector<std::size_t>& ind
   array_shape out_shape(s);
   out_shape[0] = rows;
   xt::xarray<T> out = zeros_of<T>("index_add", out_shape);
-  const T* src = g.value().data();
-  T* dst = out.data();
-  for (std::size_t p = 0; p < indices.size(); ++p) {
-    T* row = dst + indices[p] * inner;
-    const T* from = src + p * inner;
-    for (std::size_t j = 0; j < inner; ++j) row[j] += from[j];
-  }
+  kernels::add_rows_at(g.value().data(), indices, inner, out.data());
   return record<T>("index_select_backward", std::move(out), {g}, [indices](BackwardContext<T>& c) {
     c.input_grads[0] = index_select_impl(c.grad, indices);
   });
@@ -204,11 +144,7 @@ Tensor<T> index_select_impl(const Tensor<T>& a, const std::vector<std::size_t>& 
   array_shape out_shape(s);
   out_shape[0] = indices.size();
   xt::xarray<T> out = uninitialized<T>("index_select", out_shape);
-  const T* src = in.data();
-  T* dst = out.data();
-  for (std::size_t p = 0; p < indices.size(); ++p) {
-    std::copy_n(src + indices[p] * inner, inner, dst + p * inner);
-  }
+  kernels::gather_rows(in.data(), indices, inner, out.data());
   return record<T>("index_select", std::move(out), {a}, [indices, rows](BackwardContext<T>& c) {
     c.input_grads[0] = index_add_impl(c.grad, indices, rows);
   });
@@ -227,9 +163,7 @@ Tensor<T> scatter_impl(const Tensor<T>& g, const std::vector<std::size_t>& label
                        std::size_t classes) {
   const std::size_t n = labels.size();
   xt::xarray<T> out = zeros_of<T>("scatter", array_shape{n, classes});
-  const T* src = g.value().data();
-  T* dst = out.data();
-  for (std::size_t i = 0; i < n; ++i) dst[i * classes + labels[i]] = src[i];
+  kernels::scatter_labels(g.value().data(), labels, classes, out.data());
   return record<T>("gather_backward", std::move(out), {g}, [labels](BackwardContext<T>& c) {
     c.input_grads[0] = gather_impl(c.grad, labels);
   });
@@ -243,9 +177,7 @@ Tensor<T> gather_impl(const Tensor<T>& a, const std::vector<std::size_t>& labels
   const std::size_t n = labels.size();
   const std::size_t classes = in.shape()[1];
   xt::xarray<T> out = uninitialized<T>("gather", array_shape{n});
-  const T* src = in.data();
-  T* dst = out.data();
-  for (std::size_t i = 0; i < n; ++i) dst[i] = src[i * classes + labels[i]];
+  kernels::gather_labels(in.data(), labels, classes, out.data());
   return record<T>("gather", std::move(out), {a}, [labels, classes](BackwardContext<T>& c) {
     c.input_grads[0] = scatter_impl(c.grad, labels, classes);
   });
@@ -394,11 +326,8 @@ Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis) {
     const std::size_t start = off;
     off += len;
     if (len * inner * outer == 0) continue;  // nothing to copy (and an empty part's data is null)
-    const T* src = parts[i].value().data();
-    T* dst = out.data() + start * inner;
-    for (std::size_t o = 0; o < outer; ++o) {
-      std::copy_n(src + o * len * inner, len * inner, dst + o * total * inner);
-    }
+    kernels::copy_blocks(parts[i].value().data(), len * inner, out.data() + start * inner,
+                         total * inner, len * inner, outer);
   }
   return record<T>("concat", std::move(out), std::vector<Tensor<T>>(parts),
                    [ax, offsets, sizes](BackwardContext<T>& c) {
