@@ -65,9 +65,11 @@ class Tensor {
 
   bool defined() const { return node_ != nullptr; }
   const array_type& value() const;
-  /// Writable value, for in-place updates outside the tape (optimizers, initialisers). Changing
-  /// a value that a recorded operation has saved makes its backward wrong; do it under
-  /// NoGradGuard on leaves only.
+  /// Writable value, for in-place updates of the elements outside the tape (optimizers,
+  /// initialisers). Changing a value that a recorded operation has saved makes its backward
+  /// wrong; do it under NoGradGuard on leaves only. To replace the whole value use set_value,
+  /// which keeps the shape: an array of another shape assigned here is not checked until an
+  /// operation or backward meets it.
   array_type& mutable_value();
   /// Replaces the value by one of the same shape, outside the tape (loading weights, resetting a
   /// parameter). A different shape is a ShapeError naming the tensor and both shapes: a
