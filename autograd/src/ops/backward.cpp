@@ -23,13 +23,7 @@ using detail::require_defined;
 /// `grad` must have the shape of `other` (the tensor whose elements it pairs with).
 template <class T>
 void check_grad(const char* op, const Tensor<T>& grad, const Tensor<T>& other, const char* what) {
-  require_defined(op, grad);
-  require_defined(op, other);
-  if (grad.value().shape() != other.value().shape()) {
-    throw ShapeError(std::string(op) + ": the gradient of shape " +
-                     shape_str(grad.value().shape()) + " and the " + what + " of shape " +
-                     shape_str(other.value().shape()) + " must have the same shape");
-  }
+  detail::require_same_shape(op, "the gradient", grad, what, other);
 }
 
 /// A loss backward's gradient: 0-d (a summed loss) or of the prediction's shape.
@@ -37,15 +31,9 @@ template <class T>
 void check_loss_grad(const char* op, const Tensor<T>& grad, const Tensor<T>& pred,
                      const Tensor<T>& target) {
   require_defined(op, grad);
-  require_defined(op, pred);
-  require_defined(op, target);
+  detail::require_same_shape(op, "prediction", pred, "target", target);
   const auto& gs = grad.value().shape();
   const auto& ps = pred.value().shape();
-  if (ps != target.value().shape()) {
-    throw ShapeError(std::string(op) + ": prediction of shape " + shape_str(ps) +
-                     " and target of shape " + shape_str(target.value().shape()) +
-                     " must have the same shape");
-  }
   if (!gs.empty() && gs != ps) {
     throw ShapeError(std::string(op) + ": the gradient of shape " + shape_str(gs) +
                      " must be 0-d or have the prediction's shape " + shape_str(ps));
@@ -75,7 +63,7 @@ XG_RULE_TEXT(sigmoid_backward,
              "out = g * y * (1 - y); dg = sigmoid_backward(gg, y), dy = gg * g * (1 - 2 y)");
 template <class T>
 Tensor<T> sigmoid_backward(const Tensor<T>& grad, const Tensor<T>& output) {
-  check_grad("sigmoid_backward", grad, output, "output");
+  check_grad("sigmoid_backward", grad, output, "the output");
   auto out = binary_kernel(
       "sigmoid_backward", grad, output,
       [](const T* g, const T* y, T* o, std::size_t n) { kernels::sigmoid_backward(g, y, o, n); });
@@ -90,7 +78,7 @@ Tensor<T> sigmoid_backward(const Tensor<T>& grad, const Tensor<T>& output) {
 XG_RULE_TEXT(tanh_backward, "out = g * (1 - y^2); dg = tanh_backward(gg, y), dy = -2 gg * g * y");
 template <class T>
 Tensor<T> tanh_backward(const Tensor<T>& grad, const Tensor<T>& output) {
-  check_grad("tanh_backward", grad, output, "output");
+  check_grad("tanh_backward", grad, output, "the output");
   auto out = binary_kernel(
       "tanh_backward", grad, output,
       [](const T* g, const T* y, T* o, std::size_t n) { kernels::tanh_backward(g, y, o, n); });
@@ -106,7 +94,7 @@ XG_RULE_TEXT(threshold_backward,
              "out = g where x > threshold, else 0; dg = threshold_backward(gg, x), dx = 0");
 template <class T>
 Tensor<T> threshold_backward(const Tensor<T>& grad, const Tensor<T>& input, scalar_t<T> threshold) {
-  check_grad("threshold_backward", grad, input, "input");
+  check_grad("threshold_backward", grad, input, "the input");
   auto out = binary_kernel("threshold_backward", grad, input,
                            [threshold](const T* g, const T* x, T* o, std::size_t n) {
                              kernels::threshold_backward(g, x, threshold, o, n);
@@ -123,7 +111,7 @@ Tensor<T> threshold_backward(const Tensor<T>& grad, const Tensor<T>& input, scal
 XG_RULE_TEXT(sqrt_backward, "out = g / (2 y); dg = sqrt_backward(gg, y), dy = -gg * out / y");
 template <class T>
 Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output) {
-  check_grad("sqrt_backward", grad, output, "output");
+  check_grad("sqrt_backward", grad, output, "the output");
   // g / (2 sqrt(a)) is infinite at a = 0: the same error in every pass.
   detail::require_all(
       "sqrt backward", output.value(), [](T y) { return y != T(0); },

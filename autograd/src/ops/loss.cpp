@@ -33,13 +33,7 @@ using detail::require_defined;
 
 template <class T>
 void check_pair(const char* op, const char* what, const Tensor<T>& pred, const Tensor<T>& target) {
-  require_defined(op, pred);
-  require_defined(op, target);
-  if (pred.value().shape() != target.value().shape()) {
-    throw ShapeError(std::string(op) + ": " + what + " of shape " +
-                     shape_str(pred.value().shape()) + " and target of shape " +
-                     shape_str(target.value().shape()) + " must have the same shape");
-  }
+  detail::require_same_shape(op, what, pred, "target", target);
 }
 
 /// Applies the reduction to elementwise losses.

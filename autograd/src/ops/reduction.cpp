@@ -76,9 +76,8 @@ Tensor<T> sum(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
     }
   }
   xt::xarray<T> out = detail::uninitialized_array<T>("sum", r);
-  std::size_t outer = 1, inner = 1;
-  for (std::size_t d = 0; d < ax; ++d) outer *= s[d];
-  for (std::size_t d = ax + 1; d < s.size(); ++d) inner *= s[d];
+  const std::size_t outer = detail::span_count(s, 0, ax);
+  const std::size_t inner = detail::span_count(s, ax + 1, s.size());
   kernels::axis_sums(a.value().data(), outer, s[ax], inner, out.data());  // 0 where s[ax] is 0
   return record<T>("sum_axis", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
     c.input_grads[0] = broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape());
@@ -135,9 +134,8 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   require_nonempty("max", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("max", axis, s.size(), s);
-  std::size_t outer = 1, inner = 1;
-  for (std::size_t d = 0; d < ax; ++d) outer *= s[d];
-  for (std::size_t d = ax + 1; d < s.size(); ++d) inner *= s[d];
+  const std::size_t outer = detail::span_count(s, 0, ax);
+  const std::size_t inner = detail::span_count(s, ax + 1, s.size());
   array_shape kept(s);
   kept[ax] = 1;
   auto maxima = max_and_share(a.value(), kept, outer, s[ax], inner);

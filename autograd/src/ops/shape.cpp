@@ -21,12 +21,7 @@ namespace {
 
 using detail::array_shape;
 using detail::require_defined;
-
-std::size_t span_count(const array_shape& s, std::size_t from, std::size_t to) {
-  std::size_t p = 1;
-  for (std::size_t i = from; i < to; ++i) p *= s[i];
-  return p;
-}
+using detail::span_count;
 
 template <class T>
 xt::xarray<T> uninitialized(const char* op, const array_shape& s) {

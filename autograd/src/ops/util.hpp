@@ -24,10 +24,33 @@ inline array_shape to_array_shape(const Shape& s) {
   return array_shape(s.begin(), s.end());
 }
 
+/// The number of elements spanned by axes [from, to) of `s`: the outer or inner count around an
+/// axis of a row-major array.
+inline std::size_t span_count(const array_shape& s, std::size_t from, std::size_t to) {
+  std::size_t p = 1;
+  for (std::size_t i = from; i < to; ++i) p *= s[i];
+  return p;
+}
+
 /// Throws GraphError unless t holds a node.
 template <class T>
 void require_defined(const char* op, const Tensor<T>& t) {
   if (!t.defined()) throw GraphError(std::string(op) + ": undefined tensor argument");
+}
+
+/// Both defined and of one shape, else ShapeError "<op>: <what_a> of shape A and <what_b> of
+/// shape B must have the same shape" (no broadcasting between a loss's inputs, a gradient and
+/// the tensor it pairs with).
+template <class T>
+void require_same_shape(const char* op, const char* what_a, const Tensor<T>& a, const char* what_b,
+                        const Tensor<T>& b) {
+  require_defined(op, a);
+  require_defined(op, b);
+  if (a.value().shape() != b.value().shape()) {
+    throw ShapeError(std::string(op) + ": " + what_a + " of shape " + shape_str(a.value().shape()) +
+                     " and " + what_b + " of shape " + shape_str(b.value().shape()) +
+                     " must have the same shape");
+  }
 }
 
 /// Maps a possibly negative axis into [0, dim); ShapeError names the op and the shape.
@@ -55,14 +78,6 @@ inline array_shape broadcast_shape(const char* op, const array_shape& a, const a
     out[i] = da == 1 ? db : da;
   }
   return out;
-}
-
-/// Throws ShapeError unless the two shapes are identical.
-inline void require_same_shape(const char* op, const array_shape& a, const array_shape& b) {
-  if (a != b) {
-    throw ShapeError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
-                     " must be equal");
-  }
 }
 
 /// True when `small`, without its leading 1s, equals the trailing axes of `big`: broadcasting

@@ -71,6 +71,16 @@ class LiveNodes {
   }
 };
 
+/// ShapeError "<op>: '<name>' has shape (..), <what> (..)" unless `shape` is the node's own.
+template <class T, class S>
+void require_own_shape(const char* op, const detail::Node<T>& n, const S& shape, const char* what) {
+  const auto& own = n.value.shape();
+  if (std::equal(own.begin(), own.end(), shape.begin(), shape.end())) return;
+  const std::string who = n.name.empty() ? "the tensor" : "'" + n.name + "'";
+  throw ShapeError(std::string(op) + ": " + who + " has shape " + shape_str(own) + ", " + what +
+                   " " + shape_str(shape));
+}
+
 template <class T>
 const detail::Node<T>& checked(const std::shared_ptr<detail::Node<T>>& node, const char* what) {
   if (!node) throw GraphError(std::string(what) + ": the tensor is undefined");
@@ -189,12 +199,7 @@ Tensor<T> Tensor<T>::from(const Shape& shape, std::initializer_list<T> values, b
 template <class T>
 void Tensor<T>::set_value(array_type value) {
   auto& current = mutable_value();
-  if (!std::equal(current.shape().begin(), current.shape().end(), value.shape().begin(),
-                  value.shape().end())) {
-    const std::string who = node_->name.empty() ? "the tensor" : "'" + node_->name + "'";
-    throw ShapeError("set_value: " + who + " has shape " + shape_str(current.shape()) +
-                     ", the new value " + shape_str(value.shape()));
-  }
+  require_own_shape("set_value", *node_, value.shape(), "the new value");
   current = std::move(value);
 }
 
@@ -255,12 +260,7 @@ Tensor<T>& Tensor<T>::set_name(std::string name) {
 template <class T>
 void Tensor<T>::set_grad(Tensor grad) {
   const auto& n = checked(node_, "set_grad");
-  if (grad.defined() && !std::equal(n.value.shape().begin(), n.value.shape().end(),
-                                    grad.value().shape().begin(), grad.value().shape().end())) {
-    const std::string who = n.name.empty() ? "the tensor" : "'" + n.name + "'";
-    throw ShapeError("set_grad: " + who + " has shape " + shape_str(n.value.shape()) +
-                     ", the gradient " + shape_str(grad.value().shape()));
-  }
+  if (grad.defined()) require_own_shape("set_grad", n, grad.value().shape(), "the gradient");
   node_->grad = std::move(grad);
 }
 
