@@ -113,24 +113,42 @@ Tensor<T> as_core_operand(const Tensor<T>& x, const array_shape& batch) {
 
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
+  return matmul(a, b, MatmulOptions{});
+}
+
+template <class T>
+Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, MatmulOptions options) {
   detail::require_defined("matmul", a);
   detail::require_defined("matmul", b);
   const auto& as = a.value().shape();
   const auto& bs = b.value().shape();
+  const bool ta = options.transpose_a, tb = options.transpose_b;
+  auto flags = [&] {
+    std::string f;
+    if (ta) f += " with the first transposed";
+    if (tb) f += ta ? " and the second transposed" : " with the second transposed";
+    return f;
+  };
   if (as.empty() || bs.empty()) {
     throw ShapeError("matmul: shapes " + shape_str(as) + " and " + shape_str(bs) +
                      ": a 0-d operand has no matrix product (use mul)");
   }
-  const std::size_t ka = as.back();
-  const std::size_t kb = bs.size() == 1 ? bs[0] : bs[bs.size() - 2];
-  if (ka != kb) {
-    throw ShapeError("matmul: shapes " + shape_str(as) + " and " + shape_str(bs) +
-                     " are not aligned: inner dimensions " + std::to_string(ka) +
-                     " (last axis of the first) and " + std::to_string(kb) +
-                     (bs.size() == 1 ? " (the only axis" : " (second-to-last axis") +
-                     " of the second) differ");
+  if ((ta && as.size() < 2) || (tb && bs.size() < 2)) {
+    throw ShapeError("matmul: shapes " + shape_str(as) + " and " + shape_str(bs) + flags() +
+                     ": only operands of rank 2 or more can be transposed");
   }
   const bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
+  // The matrix dimensions of op(a) (m, ka) and op(b) (kb, n).
+  const std::size_t ka = a_vec ? as[0] : (ta ? as[as.size() - 2] : as.back());
+  const std::size_t kb = b_vec ? bs[0] : (tb ? bs.back() : bs[bs.size() - 2]);
+  if (ka != kb) {
+    throw ShapeError("matmul: shapes " + shape_str(as) + " and " + shape_str(bs) + flags() +
+                     " are not aligned: inner dimensions " + std::to_string(ka) + " (" +
+                     (a_vec ? "the only axis" : (ta ? "second-to-last axis" : "last axis")) +
+                     " of the first) and " + std::to_string(kb) + " (" +
+                     (b_vec ? "the only axis" : (tb ? "last axis" : "second-to-last axis")) +
+                     " of the second) differ");
+  }
   const array_shape batch_a(as.begin(), as.end() - (a_vec ? 1 : 2));
   const array_shape batch_b(bs.begin(), bs.end() - (b_vec ? 1 : 2));
   array_shape batch;
@@ -141,27 +159,31 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
                      ": batch dimensions " + shape_str(batch_a) + " and " + shape_str(batch_b) +
                      " cannot be broadcast together");
   }
-  const std::size_t m = a_vec ? 1 : as[as.size() - 2];
-  const std::size_t n = b_vec ? 1 : bs.back();
+  const std::size_t m = a_vec ? 1 : (ta ? as.back() : as[as.size() - 2]);
+  const std::size_t n = b_vec ? 1 : (tb ? bs[bs.size() - 2] : bs.back());
   array_shape out_shape(batch);
   if (!a_vec) out_shape.push_back(m);
   if (!b_vec) out_shape.push_back(n);
 
   // The common case: plain 2-D product, no reshapes at all.
-  if (as.size() == 2 && bs.size() == 2) return mm(a, b, false, false);
+  if (as.size() == 2 && bs.size() == 2) return mm(a, b, ta, tb);
 
   const auto k = static_cast<std::ptrdiff_t>(ka);
   Tensor<T> A = a_vec ? reshape(a, {1, k}) : a;
   Tensor<T> B = b_vec ? reshape(b, {k, 1}) : b;
   Tensor<T> r;
-  if (numel(batch_b) == 1) {
+  if (numel(batch_b) == 1 && !ta) {
     // B is one matrix (its batch, if any, is all ones), so batch == batch_a padded with ones:
     // every row of every batch entry of A times B is a single (P*m, k) x (k, n) product.
-    if (B.dim() != 2) B = reshape(B, {k, static_cast<std::ptrdiff_t>(n)});
+    if (B.dim() != 2) {
+      const auto& s = B.value().shape();
+      B = reshape(B, {static_cast<std::ptrdiff_t>(s[s.size() - 2]),
+                      static_cast<std::ptrdiff_t>(s.back())});
+    }
     if (A.dim() != 2) A = reshape(A, {static_cast<std::ptrdiff_t>(numel(batch) * m), k});
-    r = mm(A, B, false, false);
+    r = mm(A, B, false, tb);
   } else {
-    r = mm(as_core_operand(A, batch), as_core_operand(B, batch), false, false);
+    r = mm(as_core_operand(A, batch), as_core_operand(B, batch), ta, tb);
   }
   return reshape(r, signed_shape(out_shape));
 }
@@ -217,6 +239,7 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
 
 #define XG_INSTANTIATE(T)                                        \
   template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&); \
+  template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&, MatmulOptions); \
   template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 
