@@ -172,18 +172,10 @@ void transpose(std::size_t rows, std::size_t cols, const double* src, double* ds
 
 }  // namespace xg::blas
 
-namespace xg {
+namespace xg::blas {
 
-void set_num_threads(int n) {
-  if (n < 1) {
-    throw DomainError("set_num_threads: " + std::to_string(n) +
-                      " threads requested; need at least 1");
-  }
+void set_threads(int n) {
   openblas_set_num_threads(n);
 }
 
-int num_threads() {
-  return openblas_get_num_threads();
-}
-
-}  // namespace xg
+}  // namespace xg::blas

@@ -34,4 +34,7 @@ void gemv(bool trans, std::size_t rows, std::size_t cols, double alpha, const do
 void transpose(std::size_t rows, std::size_t cols, const float* src, float* dst);
 void transpose(std::size_t rows, std::size_t cols, const double* src, double* dst);
 
+/// OpenBLAS's thread count for later products (xg::set_num_threads calls it).
+void set_threads(int n);
+
 }  // namespace xg::blas

@@ -1,32 +1,55 @@
-// Elementwise loops over contiguous buffers, with a plain loop for the common broadcasts.
-// Header templates: each operation passes its own scalar function, which the loop inlines.
+// Elementwise loops over contiguous buffers, split over the pool's threads for large tensors.
+// Header templates: each operation passes its own scalar function, which the loop inlines (and
+// the compiler vectorises where the function allows it).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 
 #include <xtensor/xarray.hpp>
-#include <xtensor/xnoalias.hpp>
 
+#include "kernels/broadcast_plan.hpp"
 #include "kernels/buffer.hpp"
+#include "kernels/parallel.hpp"
 #include "ops/util.hpp"
 
 namespace xg::kernels {
 
-/// f of every value of a, as one loop into a buffer of a's shape (xtensor's expression
-/// machinery costs more than the arithmetic for the small tensors of a scalar chain).
+/// o[i] = f(in[i]) for i in [0, n), in parallel for large n. `o` may be `in`.
+template <class T, class F>
+void map(const T* in, T* o, std::size_t n, F f) {
+  parallel_for(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) o[i] = f(in[i]);
+  });
+}
+
+/// o[i] = f(a[i], b[i]) for i in [0, n), in parallel for large n. `o` may be `a` or `b`.
+template <class T, class F>
+void zip(const T* a, const T* b, T* o, std::size_t n, F f) {
+  parallel_for(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) o[i] = f(a[i], b[i]);
+  });
+}
+
+/// o[i] = f(a[i], b[i], c[i]) for i in [0, n), in parallel for large n.
+template <class T, class F>
+void zip3(const T* a, const T* b, const T* c, T* o, std::size_t n, F f) {
+  parallel_for(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) o[i] = f(a[i], b[i], c[i]);
+  });
+}
+
+/// f of every value of a, into a new buffer of a's shape.
 template <class T, class F>
 xt::xarray<T> map_values(const char* op, const xt::xarray<T>& a, F f) {
   xt::xarray<T> out = detail::uninitialized_array<T>(op, a.shape());
-  const T* in = a.data();
-  T* o = out.data();
-  for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = f(in[i]);
+  map(a.data(), out.data(), a.size(), f);
   return out;
 }
 
-/// a (op) b with NumPy broadcasting. Equal shapes and the common "repeat over the leading axes"
-/// case (bias adds, scalars) run as plain loops over the contiguous buffers; xtensor's general
-/// broadcasting is many times slower there. Shapes are already checked.
+/// a (op) b with NumPy broadcasting, as loops over contiguous runs (BroadcastPlan): a run of one
+/// operand against a run, or against one repeated value, of the other. Shapes are already
+/// checked.
 template <class T, class Op>
 xt::xarray<T> broadcast_apply(const char* name, const xt::xarray<T>& a, const xt::xarray<T>& b,
                               Op op) {
@@ -34,35 +57,64 @@ xt::xarray<T> broadcast_apply(const char* name, const xt::xarray<T>& a, const xt
   const auto& sb = b.shape();
   if (sa == sb) {
     xt::xarray<T> out = detail::uninitialized_array<T>(name, sa);
-    std::transform(a.data(), a.data() + a.size(), b.data(), out.data(), op);
-    return out;
-  }
-  if (sa.size() >= sb.size() && detail::repeats_over_leading_axes(sb, sa)) {
-    xt::xarray<T> out = detail::uninitialized_array<T>(name, sa);
-    const std::size_t inner = b.size();
-    const T* pa = a.data();
-    T* po = out.data();
-    for (std::size_t r = 0; inner != 0 && r < a.size() / inner; ++r) {
-      for (std::size_t j = 0; j < inner; ++j)
-        po[r * inner + j] = op(pa[r * inner + j], b.data()[j]);
-    }
-    return out;
-  }
-  if (sb.size() >= sa.size() && detail::repeats_over_leading_axes(sa, sb)) {
-    xt::xarray<T> out = detail::uninitialized_array<T>(name, sb);
-    const std::size_t inner = a.size();
-    const T* pb = b.data();
-    T* po = out.data();
-    for (std::size_t r = 0; inner != 0 && r < b.size() / inner; ++r) {
-      for (std::size_t j = 0; j < inner; ++j)
-        po[r * inner + j] = op(a.data()[j], pb[r * inner + j]);
-    }
+    zip(a.data(), b.data(), out.data(), a.size(), op);
     return out;
   }
   xt::xarray<T> out = detail::uninitialized_array<T>(name, detail::broadcast_shape(name, sa, sb));
-  xt::noalias(out) =
-      xt::make_lambda_xfunction([op](const T& x, const T& y) { return op(x, y); }, a, b);
+  if (out.size() == 0) return out;
+  const BroadcastPlan plan(sa, sb, out.shape());
+  const T* pa = a.data();
+  const T* pb = b.data();
+  T* po = out.data();
+  const std::size_t inner = plan.inner;
+  parallel_for(
+      plan.rows,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t r = begin; r < end; ++r) {
+          const auto [ia, ib] = plan.offsets(r);
+          const T* ra = pa + ia;
+          const T* rb = pb + ib;
+          T* ro = po + r * inner;
+          if (plan.a_run && plan.b_run) {
+            for (std::size_t j = 0; j < inner; ++j) ro[j] = op(ra[j], rb[j]);
+          } else if (plan.a_run) {
+            const T y = *rb;
+            for (std::size_t j = 0; j < inner; ++j) ro[j] = op(ra[j], y);
+          } else if (plan.b_run) {
+            const T x = *ra;
+            for (std::size_t j = 0; j < inner; ++j) ro[j] = op(x, rb[j]);
+          } else {
+            const T v = op(*ra, *rb);
+            for (std::size_t j = 0; j < inner; ++j) ro[j] = v;
+          }
+        }
+      },
+      std::max<std::size_t>(1, kParallelMinElements / inner));
   return out;
+}
+
+/// a repeated to `out`'s shape (a broadcast of a's shape), as copies of contiguous runs.
+template <class T>
+void broadcast_copy(const xt::xarray<T>& a, xt::xarray<T>& out) {
+  if (out.size() == 0) return;
+  const BroadcastPlan plan(a.shape(), a.shape(), out.shape());
+  const T* pa = a.data();
+  T* po = out.data();
+  const std::size_t inner = plan.inner;
+  parallel_for(
+      plan.rows,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t r = begin; r < end; ++r) {
+          const T* ra = pa + plan.offsets(r).first;
+          T* ro = po + r * inner;
+          if (plan.a_run) {
+            std::copy(ra, ra + inner, ro);
+          } else {
+            std::fill(ro, ro + inner, *ra);
+          }
+        }
+      },
+      std::max<std::size_t>(1, kParallelMinElements / inner));
 }
 
 }  // namespace xg::kernels

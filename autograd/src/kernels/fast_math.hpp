@@ -42,6 +42,77 @@ inline float exp_nonpositive(float x) {
   return in == in ? result : in;
 }
 
+/// e^x for any float x: exp_nonpositive's polynomial over the whole range, +inf above
+/// ln(FLT_MAX), NaN for NaN. Relative error below 2 ulp.
+inline float exp_float(float x) {
+  const float in = x;
+  x = x > -104.0f ? x : -104.0f;
+  x = x < 88.72283f ? x : 88.72283f;
+  constexpr float log2e = 1.44269504088896341f;
+  constexpr float round = 12582912.0f;
+  const float n = (x * log2e + round) - round;
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  // n lies in [-150, 128]: scale in two halves so each factor is a normal float.
+  const float n1 = (n * 0.5f + round) - round;
+  const float result = p * pow2i(n1) * pow2i(n - n1);
+  const float big = in > 88.72283905206835f ? __builtin_huge_valf() : result;
+  return in == in ? big : in;
+}
+
+/// ln x for float, branch free (Cephes' logf: x = m 2^e with m in [sqrt(1/2), sqrt(2)), a
+/// minimax polynomial in m - 1). Denormals are scaled first; 0 gives -inf, negatives NaN, +inf
+/// +inf. Relative error below 2 ulp.
+inline float log_float(float x) {
+  const float in = x;
+  const bool tiny = x < 1.17549435e-38f;
+  x = tiny ? x * 8388608.0f : x;  // 2^23
+  const std::int32_t bits = std::bit_cast<std::int32_t>(x);
+  float e = static_cast<float>(((bits >> 23) & 0xff) - 126) - (tiny ? 23.0f : 0.0f);
+  float m = std::bit_cast<float>((bits & 0x007fffff) | 0x3f000000);  // in [0.5, 1)
+  const bool low = m < 0.707106781186547524f;
+  e = low ? e - 1.0f : e;
+  m = low ? m + m - 1.0f : m - 1.0f;
+  const float z = m * m;
+  float p = 7.0376836292e-2f;
+  p = p * m - 1.1514610310e-1f;
+  p = p * m + 1.1676998740e-1f;
+  p = p * m - 1.2420140846e-1f;
+  p = p * m + 1.4249322787e-1f;
+  p = p * m - 1.6668057665e-1f;
+  p = p * m + 2.0000714765e-1f;
+  p = p * m - 2.4999993993e-1f;
+  p = p * m + 3.3333331174e-1f;
+  float y = p * m * z;
+  y += -2.12194440e-4f * e;
+  y += -0.5f * z;
+  const float result = (m + y) + 0.693359375f * e;
+  const float special = in == 0.0f
+                            ? -__builtin_huge_valf()
+                            : (in < 0.0f || in != in ? __builtin_nanf("") : __builtin_huge_valf());
+  return in > 0.0f && in < __builtin_huge_valf() ? result : special;
+}
+
+/// e^x and ln x: the polynomials above for float, the C library for double.
+inline float exp_of(float x) {
+  return exp_float(x);
+}
+inline double exp_of(double x) {
+  return std::exp(x);
+}
+inline float log_of(float x) {
+  return log_float(x);
+}
+inline double log_of(double x) {
+  return std::log(x);
+}
+
 /// tanh(x) for float, branch free: (1 - e) / (1 + e) with e = e^-2|x| where that has no
 /// cancellation (|x| >= 0.55), and below it the odd rational approximation Eigen uses for float
 /// tanh (accurate there to 4 ulp), which needs no exponential at all.

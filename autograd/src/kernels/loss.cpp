@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "kernels/parallel.hpp"
 
 namespace xg::kernels {
 
@@ -10,54 +13,78 @@ template <class T>
 T clamped(T x) {
   return x > T(0) ? std::max(std::log(x), T(kLogFloor)) : T(kLogFloor);
 }
+/// f(begin, end) of [0, n), the sum of a loss's terms: one pass for small n, else a partial per
+/// fixed chunk (the same bits for any thread count), added in order.
+template <class T, class Part>
+T chunked_sum(std::size_t n, Part part) {
+  if (n <= kReductionChunk) return part(std::size_t{0}, n);
+  std::vector<T> partial((n + kReductionChunk - 1) / kReductionChunk);
+  for_each_chunk(n, kReductionChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    partial[c] = part(begin, end);
+  });
+  T total = 0;
+  for (T v : partial) total += v;
+  return total;
+}
 }  // namespace
 
 template <class T>
 void squared_error(const T* p, const T* t, T* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = (p[i] - t[i]) * (p[i] - t[i]);
+  parallel_for(n, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) out[i] = (p[i] - t[i]) * (p[i] - t[i]);
+  });
 }
 
 template <class T>
 T squared_error_sum(const T* p, const T* t, std::size_t n) {
-  T total = 0;
-  for (std::size_t i = 0; i < n; ++i) total += (p[i] - t[i]) * (p[i] - t[i]);
-  return total;
+  return chunked_sum<T>(n, [&](std::size_t b, std::size_t e) {
+    T total = 0;
+    for (std::size_t i = b; i < e; ++i) total += (p[i] - t[i]) * (p[i] - t[i]);
+    return total;
+  });
 }
 
 template <class T>
 void squared_error_backward(const T* g, std::size_t g_size, T scale, const T* p, const T* t, T* out,
                             std::size_t n) {
   const T two_scale = T(2) * scale;
-  for (std::size_t i = 0; i < n; ++i)
-    out[i] = two_scale * (g_size == 1 ? g[0] : g[i]) * (p[i] - t[i]);
+  parallel_for(n, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i)
+      out[i] = two_scale * (g_size == 1 ? g[0] : g[i]) * (p[i] - t[i]);
+  });
 }
 
 template <class T>
 void clamped_log(const T* x, T* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = clamped(x[i]);
+  parallel_for(n, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) out[i] = clamped(x[i]);
+  });
 }
 
 template <class T>
 void binary_cross_entropy(const T* p, const T* t, T* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = -(t[i] * clamped(p[i]) + (T(1) - t[i]) * clamped(T(1) - p[i]));
-  }
+  parallel_for(n, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i)
+      out[i] = -(t[i] * clamped(p[i]) + (T(1) - t[i]) * clamped(T(1) - p[i]));
+  });
 }
 
 template <class T>
 T binary_cross_entropy_sum(const T* p, const T* t, std::size_t n) {
-  T total = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    // Labels of exactly 1 or 0 need one log: the other term is 0 times a finite value.
-    if (t[i] == T(1)) {
-      total -= clamped(p[i]);
-    } else if (t[i] == T(0)) {
-      total -= clamped(T(1) - p[i]);
-    } else {
-      total -= t[i] * clamped(p[i]) + (T(1) - t[i]) * clamped(T(1) - p[i]);
+  return chunked_sum<T>(n, [&](std::size_t b, std::size_t e) {
+    T total = 0;
+    for (std::size_t i = b; i < e; ++i) {
+      // Labels of exactly 1 or 0 need one log: the other term is 0 times a finite value.
+      if (t[i] == T(1)) {
+        total -= clamped(p[i]);
+      } else if (t[i] == T(0)) {
+        total -= clamped(T(1) - p[i]);
+      } else {
+        total -= t[i] * clamped(p[i]) + (T(1) - t[i]) * clamped(T(1) - p[i]);
+      }
     }
-  }
-  return total;
+    return total;
+  });
 }
 
 template <class T>
@@ -66,10 +93,12 @@ void binary_cross_entropy_backward(const T* g, std::size_t g_size, T scale, cons
   // 1/x where log x > -100: one comparison against e^-100 instead of a log per element.
   const T live_from = std::exp(T(kLogFloor));
   auto inverse = [live_from](T x) { return x > live_from ? T(1) / x : T(0); };
-  for (std::size_t i = 0; i < n; ++i) {
-    const T k = (g_size == 1 ? g[0] : g[i]) * scale;
-    out[i] = k * ((T(1) - t[i]) * inverse(T(1) - p[i]) - t[i] * inverse(p[i]));
-  }
+  parallel_for(n, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      const T k = (g_size == 1 ? g[0] : g[i]) * scale;
+      out[i] = k * ((T(1) - t[i]) * inverse(T(1) - p[i]) - t[i] * inverse(p[i]));
+    }
+  });
 }
 
 #define XG_INSTANTIATE(T)                                                                          \

@@ -1,9 +1,44 @@
-// Loops over the rows, columns or one axis of contiguous row-major arrays.
+// Loops over the rows, columns or one axis of contiguous row-major arrays, split over the pool's
+// threads for large arrays so that each result is computed whole by one thread (the same bits
+// for any thread count).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <vector>
+
+#include "kernels/parallel.hpp"
 
 namespace xg::kernels {
+
+/// Rows per task when each row holds `row` elements.
+inline std::size_t rows_per_task(std::size_t row) {
+  return std::max<std::size_t>(1, kParallelMinElements / std::max<std::size_t>(row, 1));
+}
+
+/// The sum of x[0, n) in eight interleaved partial sums (so the adds pipeline and vectorise),
+/// combined pairwise at the end.
+template <class T>
+inline T row_sum(const T* x, std::size_t n) {
+  T acc[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (std::size_t k = 0; k < 8; ++k) acc[k] += x[i + k];
+  }
+  for (std::size_t k = 0; i < n; ++i, ++k) acc[k] += x[i];
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+/// The sum of x[0, n): row_sum of each fixed chunk, then the chunks' sums in order.
+template <class T>
+inline T sum_all(const T* x, std::size_t n) {
+  if (n <= kReductionChunk) return row_sum(x, n);
+  std::vector<T> partial((n + kReductionChunk - 1) / kReductionChunk);
+  for_each_chunk(n, kReductionChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    partial[c] = row_sum(x + begin, end - begin);
+  });
+  return row_sum(partial.data(), partial.size());
+}
 
 /// Adds the row b[0, n) to each of the `rows` rows of y.
 template <class T>
@@ -13,41 +48,68 @@ inline void add_row_to_rows(const T* b, std::size_t n, std::size_t rows, T* y) {
   }
 }
 
-/// sum[j] = the sum of column j of the (rows, n) matrix src. Eight columns at a time in
-/// registers, then the rest one by one: no store per row, and no memset call for a short row.
+/// sum[j] = the sum of column j of the (rows, n) matrix src whose rows start `ld` apart.
+/// Eight columns at a time in registers, then the rest one by one: no store per row, and no
+/// memset call for a short row.
 template <class T>
-inline void column_sums(const T* src, std::size_t rows, std::size_t n, T* sum) {
+inline void column_sums(const T* src, std::size_t rows, std::size_t n, std::size_t ld, T* sum) {
   constexpr std::size_t kBlock = 8;
   std::size_t j0 = 0;
   for (; j0 + kBlock <= n; j0 += kBlock) {
     T acc[kBlock] = {};
     for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t j = 0; j < kBlock; ++j) acc[j] += src[r * n + j0 + j];
+      for (std::size_t j = 0; j < kBlock; ++j) acc[j] += src[r * ld + j0 + j];
     }
     for (std::size_t j = 0; j < kBlock; ++j) sum[j0 + j] = acc[j];
   }
   for (; j0 < n; ++j0) {
     T acc = 0;
-    for (std::size_t r = 0; r < rows; ++r) acc += src[r * n + j0];
+    for (std::size_t r = 0; r < rows; ++r) acc += src[r * ld + j0];
     sum[j0] = acc;
   }
 }
 
-/// out[o, i] = the sum over r of src[o, r, i], src of shape (outer, len, inner): a sum along one
-/// axis, each in the order of the axis.
 template <class T>
-inline void axis_sums(const T* src, std::size_t outer, std::size_t len, std::size_t inner, T* out) {
-  for (std::size_t o = 0; o < outer; ++o)
-    column_sums(src + o * len * inner, len, inner, out + o * inner);
+inline void column_sums(const T* src, std::size_t rows, std::size_t n, T* sum) {
+  column_sums(src, rows, n, n, sum);
 }
 
-/// For src viewed as (outer, len, inner) along its middle axis: max[o, j] = the maximum of slice
-/// (o, :, j), and share[o, k, j] = 1/t for the t elements equal to it (ties share evenly), 0
-/// elsewhere. NaN propagates as in PyTorch: a slice holding NaN has the maximum NaN, and its NaNs
-/// share.
+/// out[o, i] = the sum over r of src[o, r, i], src of shape (outer, len, inner): a sum along one
+/// axis. Along the last axis (inner 1) each row is a row_sum; otherwise each column is summed in
+/// the order of the axis.
 template <class T>
-inline void axis_max_with_shares(const T* x, std::size_t outer, std::size_t len, std::size_t inner,
-                                 T* max, T* share) {
+inline void axis_sums(const T* src, std::size_t outer, std::size_t len, std::size_t inner, T* out) {
+  if (inner == 1) {
+    parallel_for(
+        outer,
+        [&](std::size_t begin, std::size_t end) {
+          for (std::size_t o = begin; o < end; ++o) out[o] = row_sum(src + o * len, len);
+        },
+        rows_per_task(len));
+    return;
+  }
+  if (outer == 1) {
+    // One block of columns per task (multiples of 16, so each result is one task's).
+    parallel_for(
+        inner,
+        [&](std::size_t begin, std::size_t end) {
+          column_sums(src + begin, len, end - begin, inner, out + begin);
+        },
+        std::max<std::size_t>(16, rows_per_task(len)));
+    return;
+  }
+  parallel_for(
+      outer,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t o = begin; o < end; ++o)
+          column_sums(src + o * len * inner, len, inner, out + o * inner);
+      },
+      rows_per_task(len * inner));
+}
+
+template <class T>
+inline void axis_max_with_shares_serial(const T* x, std::size_t outer, std::size_t len,
+                                        std::size_t inner, T* max, T* share) {
   for (std::size_t o = 0; o < outer; ++o) {
     for (std::size_t j = 0; j < inner; ++j) {
       const std::size_t base = o * len * inner + j;
@@ -68,6 +130,22 @@ inline void axis_max_with_shares(const T* x, std::size_t outer, std::size_t len,
       max[o * inner + j] = best;
     }
   }
+}
+
+/// For src viewed as (outer, len, inner) along its middle axis: max[o, j] = the maximum of slice
+/// (o, :, j), and share[o, k, j] = 1/t for the t elements equal to it (ties share evenly), 0
+/// elsewhere. NaN propagates as in PyTorch: a slice holding NaN has the maximum NaN, and its NaNs
+/// share.
+template <class T>
+inline void axis_max_with_shares(const T* x, std::size_t outer, std::size_t len, std::size_t inner,
+                                 T* max, T* share) {
+  parallel_for(
+      outer,
+      [&](std::size_t begin, std::size_t end) {
+        axis_max_with_shares_serial(x + begin * len * inner, end - begin, len, inner,
+                                    max + begin * inner, share + begin * len * inner);
+      },
+      rows_per_task(len * inner));
 }
 
 }  // namespace xg::kernels

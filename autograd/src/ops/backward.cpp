@@ -10,6 +10,8 @@
 #include "kernels/activation.hpp"
 #include "kernels/buffer.hpp"
 #include "kernels/loss.hpp"
+#include "kernels/parallel.hpp"
+#include "kernels/softmax.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/ops/reduction.hpp"
@@ -40,12 +42,34 @@ void check_loss_grad(const char* op, const Tensor<T>& grad, const Tensor<T>& pre
   }
 }
 
-/// out[i] = kernel(g, y) over two buffers of one shape.
+/// out[i] = kernel(g, y) over two buffers of one shape, in parallel chunks for large ones.
 template <class T, class Kernel>
 xt::xarray<T> binary_kernel(const char* op, const Tensor<T>& g, const Tensor<T>& y, Kernel k) {
   const auto& gv = g.value();
   xt::xarray<T> out = detail::uninitialized_array<T>(op, gv.shape());
-  k(gv.data(), y.value().data(), out.data(), gv.size());
+  const T* pg = gv.data();
+  const T* py = y.value().data();
+  T* po = out.data();
+  kernels::parallel_for(gv.size(), [&](std::size_t begin, std::size_t end) {
+    k(pg + begin, py + begin, po + begin, end - begin);
+  });
+  return out;
+}
+
+/// softmax_backward and log_softmax_backward: the check and the kernel.
+template <class T>
+xt::xarray<T> softmax_backward_value(const char* op, const Tensor<T>& grad, const Tensor<T>& y,
+                                     std::ptrdiff_t axis, kernels::SoftmaxKind kind,
+                                     std::size_t& ax) {
+  check_grad(op, grad, y, "the output");
+  const auto& s = y.value().shape();
+  ax = detail::normalize_axis(op, axis, s.size(), s);
+  xt::xarray<T> out = detail::uninitialized_array<T>(op, s);
+  if (out.size() != 0) {
+    kernels::softmax_backward_axis(grad.value().data(), y.value().data(),
+                                   detail::span_count(s, 0, ax), s[ax],
+                                   detail::span_count(s, ax + 1, s.size()), out.data(), kind);
+  }
   return out;
 }
 
@@ -126,6 +150,45 @@ Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output) {
   });
 }
 
+XG_RULE_TEXT(softmax_backward,
+             "out = y (g - sum(g y)) along the axis; dg = softmax_backward(gg, y), "
+             "dy = gg (g - sum(g y)) - g sum(gg y)");
+template <class T>
+Tensor<T> softmax_backward(const Tensor<T>& grad, const Tensor<T>& output, std::ptrdiff_t axis) {
+  std::size_t ax = 0;
+  auto out = softmax_backward_value("softmax_backward", grad, output, axis,
+                                    kernels::SoftmaxKind::softmax, ax);
+  return record<T>("softmax_backward", std::move(out), {grad, output}, [ax](BackwardContext<T>& c) {
+    const auto a = static_cast<std::ptrdiff_t>(ax);
+    const auto& g = c.inputs[0];
+    const auto& y = c.inputs[1];
+    if (c.needs(0)) c.input_grads[0] = softmax_backward(c.grad, y, a);
+    if (c.needs(1)) {
+      c.input_grads[1] =
+          sub(mul(c.grad, sub(g, sum(mul(g, y), a, true))), mul(g, sum(mul(c.grad, y), a, true)));
+    }
+  });
+}
+
+XG_RULE_TEXT(log_softmax_backward,
+             "out = g - e^y sum(g) along the axis; dg = gg - sum(gg e^y), "
+             "dy = -gg e^y sum(g)");
+template <class T>
+Tensor<T> log_softmax_backward(const Tensor<T>& grad, const Tensor<T>& output,
+                               std::ptrdiff_t axis) {
+  std::size_t ax = 0;
+  auto out = softmax_backward_value("log_softmax_backward", grad, output, axis,
+                                    kernels::SoftmaxKind::log_softmax, ax);
+  return record<T>("log_softmax_backward", std::move(out), {grad, output},
+                   [ax](BackwardContext<T>& c) {
+                     const auto a = static_cast<std::ptrdiff_t>(ax);
+                     const auto& g = c.inputs[0];
+                     const Tensor<T> p = exp(c.inputs[1]);
+                     if (c.needs(0)) c.input_grads[0] = sub(c.grad, sum(mul(c.grad, p), a, true));
+                     if (c.needs(1)) c.input_grads[1] = neg(mul(mul(c.grad, p), sum(g, a, true)));
+                   });
+}
+
 XG_RULE_TEXT(mse_loss_backward,
              "out = 2 s g (p - t); dg = 2 s gg (p - t), dp = 2 s gg g, dt = -dp");
 template <class T>
@@ -182,14 +245,16 @@ Tensor<T> bce_loss_backward(const Tensor<T>& grad, const Tensor<T>& prob, const 
       });
 }
 
-#define XG_INSTANTIATE(T)                                                                    \
-  template Tensor<T> sigmoid_backward(const Tensor<T>&, const Tensor<T>&);                   \
-  template Tensor<T> tanh_backward(const Tensor<T>&, const Tensor<T>&);                      \
-  template Tensor<T> threshold_backward(const Tensor<T>&, const Tensor<T>&, scalar_t<T>);    \
-  template Tensor<T> sqrt_backward(const Tensor<T>&, const Tensor<T>&);                      \
-  template Tensor<T> mse_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
-                                       scalar_t<T>);                                         \
-  template Tensor<T> bce_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
+#define XG_INSTANTIATE(T)                                                                      \
+  template Tensor<T> sigmoid_backward(const Tensor<T>&, const Tensor<T>&);                     \
+  template Tensor<T> tanh_backward(const Tensor<T>&, const Tensor<T>&);                        \
+  template Tensor<T> threshold_backward(const Tensor<T>&, const Tensor<T>&, scalar_t<T>);      \
+  template Tensor<T> sqrt_backward(const Tensor<T>&, const Tensor<T>&);                        \
+  template Tensor<T> softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t);     \
+  template Tensor<T> log_softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t); \
+  template Tensor<T> mse_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,   \
+                                       scalar_t<T>);                                           \
+  template Tensor<T> bce_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,   \
                                        scalar_t<T>);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

@@ -9,7 +9,8 @@
 #include <xtensor/xreducer.hpp>
 
 #include "kernels/buffer.hpp"
-#include "kernels/copy.hpp"
+#include "kernels/elementwise.hpp"
+#include "kernels/rows.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/ops/shape.hpp"
@@ -27,38 +28,49 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
                      shape_str(target));
   }
   xt::xarray<T> out = detail::uninitialized_array<T>("broadcast_to", target);
-  if (detail::repeats_over_leading_axes(from, target)) {
-    // Plain copies of the contiguous input, one per leading index (xt::broadcast is slower).
-    const std::size_t inner = a.size();
-    if (inner != 0) kernels::repeat_rows(a.value().data(), inner, out.size() / inner, out.data());
-  } else {
-    out = xt::broadcast(a.value(), target);
-  }
+  kernels::broadcast_copy(a.value(), out);
   return record<T>("broadcast_to", std::move(out), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = sum_to(c.grad, c.inputs[0].shape());
   });
 }
 
 namespace detail {
-/// Contiguous rows are accumulated directly in the common case of summing
-/// over leading axes (a bias gradient), many times faster than xt::sum.
+/// Each run of neighbouring axes that `target` broadcasts is summed away in one pass
+/// (kernels::axis_sums over the array seen as (outer, run, inner)).
 template <class T>
 xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const detail::array_shape& target) {
   const auto& from = a.shape();
-  if (detail::repeats_over_leading_axes(target, from)) {
-    xt::xarray<T> out = xt::zeros<T>(target);
-    const std::size_t inner = out.size();
-    if (inner != 0) kernels::add_rows(a.data(), inner, a.size() / inner, out.data());
-    return out;
-  }
   const std::size_t lead = from.size() - target.size();
-  std::vector<std::size_t> axes;
-  for (std::size_t i = 0; i < from.size(); ++i) {
-    if (i < lead || (target[i - lead] == 1 && from[i] != 1)) axes.push_back(i);
+  auto reduced = [&](std::size_t i) { return i < lead || (target[i - lead] == 1 && from[i] != 1); };
+  xt::xarray<T> cur;
+  bool summed = false;
+  const T* src = a.data();
+  array_shape shape(from);  // the shape of src, with the runs summed so far set to 1
+  for (std::size_t i = 0; i < from.size();) {
+    if (!reduced(i)) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < from.size() && reduced(end)) ++end;
+    const std::size_t outer = span_count(shape, 0, i);
+    const std::size_t len = span_count(shape, i, end);
+    const std::size_t inner = span_count(shape, end, shape.size());
+    for (std::size_t k = i; k < end; ++k) shape[k] = 1;
+    xt::xarray<T> next = uninitialized_array<T>("sum_to", shape);
+    kernels::axis_sums(src, outer, len, inner, next.data());
+    cur = std::move(next);
+    src = cur.data();
+    summed = true;
+    i = end;
   }
-  xt::xarray<T> out = xt::sum(a, axes);
-  out.reshape(target);
-  return out;
+  if (summed) {
+    cur.reshape(target);
+    return cur;
+  }
+  xt::xarray<T> same = uninitialized_array<T>("sum_to", target);
+  std::copy(a.data(), a.data() + a.size(), same.data());
+  return same;
 }
 }  // namespace detail
 

@@ -14,6 +14,7 @@
 
 #include "kernels/buffer.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/fast_math.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
@@ -257,7 +258,8 @@ XG_RULE_TEXT(exp, "out = e^a; da = g * out");
 template <class T>
 Tensor<T> exp(const Tensor<T>& a) {
   require_defined("exp", a);
-  return record<T>("exp", kernels::map_values("exp", a.value(), [](T x) { return std::exp(x); }),
+  return record<T>("exp",
+                   kernels::map_values("exp", a.value(), [](T x) { return detail::exp_of(x); }),
                    {a}, [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); });
 }
 
@@ -267,7 +269,8 @@ Tensor<T> log(const Tensor<T>& a) {
   require_defined("log", a);
   require_all(
       "log", a.value(), [](T x) { return !(x <= T(0)); }, "log needs positive values");
-  return record<T>("log", kernels::map_values("log", a.value(), [](T x) { return std::log(x); }),
+  return record<T>("log",
+                   kernels::map_values("log", a.value(), [](T x) { return detail::log_of(x); }),
                    {a}, [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
 }
 
@@ -286,10 +289,14 @@ XG_RULE_TEXT(abs, "out = |a|; da = g * sign(a)");
 template <class T>
 Tensor<T> abs(const Tensor<T>& a) {
   require_defined("abs", a);
-  return record<T>("abs", kernels::map_values("abs", a.value(), [](T x) { return std::abs(x); }),
-                   {a}, [](BackwardContext<T>& c) {
-                     c.input_grads[0] = mul(c.grad, constant<T>(xt::sign(c.inputs[0].value())));
-                   });
+  return record<T>(
+      "abs", kernels::map_values("abs", a.value(), [](T x) { return std::abs(x); }), {a},
+      [](BackwardContext<T>& c) {
+        c.input_grads[0] = mul(
+            c.grad, constant<T>(kernels::map_values("abs backward", c.inputs[0].value(), [](T x) {
+              return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+            })));
+      });
 }
 
 XG_RULE_TEXT(clamp, "out = min(max(a, lo), hi); da = g where lo <= a <= hi, else 0");
@@ -304,9 +311,10 @@ Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   auto clamp_one = [lo, hi](T x) { return x < lo ? T(lo) : (x > hi ? T(hi) : x); };
   return record<T>("clamp", kernels::map_values("clamp", a.value(), clamp_one), {a},
                    [lo, hi](BackwardContext<T>& c) {
-                     const auto& x = c.inputs[0].value();
-                     xt::xarray<T> inside = xt::cast<T>(x >= lo && x <= hi);
-                     c.input_grads[0] = mul(c.grad, constant<T>(std::move(inside)));
+                     auto inside = [lo, hi](T x) { return x >= lo && x <= hi ? T(1) : T(0); };
+                     c.input_grads[0] =
+                         mul(c.grad, constant<T>(kernels::map_values("clamp backward",
+                                                                     c.inputs[0].value(), inside)));
                    });
 }
 

@@ -177,8 +177,8 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, MatmulOptions options) 
     // every row of every batch entry of A times B is a single (P*m, k) x (k, n) product.
     if (B.dim() != 2) {
       const auto& s = B.value().shape();
-      B = reshape(B, {static_cast<std::ptrdiff_t>(s[s.size() - 2]),
-                      static_cast<std::ptrdiff_t>(s.back())});
+      B = reshape(
+          B, {static_cast<std::ptrdiff_t>(s[s.size() - 2]), static_cast<std::ptrdiff_t>(s.back())});
     }
     if (A.dim() != 2) A = reshape(A, {static_cast<std::ptrdiff_t>(numel(batch) * m), k});
     r = mm(A, B, false, tb);
@@ -237,8 +237,8 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
   return record<T>("linear", std::move(y), {x, w}, std::move(rule));
 }
 
-#define XG_INSTANTIATE(T)                                        \
-  template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&); \
+#define XG_INSTANTIATE(T)                                                       \
+  template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&);                \
   template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&, MatmulOptions); \
   template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)

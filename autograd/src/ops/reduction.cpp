@@ -10,6 +10,7 @@
 
 #include "kernels/buffer.hpp"
 #include "kernels/rows.hpp"
+#include "kernels/softmax.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/ops/activation.hpp"
@@ -38,22 +39,14 @@ void require_nonempty(const char* op, const Tensor<T>& a) {
   }
 }
 
-template <class T>
-xt::xarray<T> keep_axis(xt::xarray<T> r, const array_shape& in, std::size_t axis) {
-  array_shape s(in);
-  s[axis] = 1;
-  r.reshape(s);
-  return r;
-}
-
 }  // namespace
 
 XG_RULE_TEXT(sum, "out = sum of all a; da = g copied to every element of a");
 template <class T>
 Tensor<T> sum(const Tensor<T>& a) {
   detail::require_defined("sum", a);
-  // The empty sum is 0 (xtensor's reducer would offset a null pointer on an empty array).
-  xt::xarray<T> out = a.size() == 0 ? xt::xarray<T>(T(0)) : xt::xarray<T>(xt::sum(a.value()));
+  xt::xarray<T> out =
+      detail::scalar_array<T>("sum", kernels::sum_all(a.value().data(), a.size()));  // 0 if empty
   return record<T>("sum", std::move(out), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape());
   });
@@ -158,17 +151,17 @@ Tensor<T> logsumexp(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   require_nonempty("logsumexp", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("logsumexp", axis, s.size(), s);
-  // Shift by the (materialised) maximum so exp never overflows.
-  xt::xarray<T> m = keep_axis<T>(xt::amax(a.value(), {ax}), s, ax);
-  m = xt::where(xt::isfinite(m), m, T(0));
-  xt::xarray<T> shifted = xt::exp(a.value() - m);
-  xt::xarray<T> out = keep_axis<T>(xt::sum(shifted, {ax}), s, ax);
-  out = xt::log(out) + m;
-  if (!keepdims) {
-    array_shape r(s);
+  // Shifted by each slice's maximum so exp never overflows (kernels/softmax.hpp).
+  array_shape r(s);
+  if (keepdims) {
+    r[ax] = 1;
+  } else {
     r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
-    out.reshape(r);
   }
+  xt::xarray<T> out = detail::uninitialized_array<T>("logsumexp", r);
+  kernels::softmax_axis(a.value().data(), detail::span_count(s, 0, ax), s[ax],
+                        detail::span_count(s, ax + 1, s.size()), out.data(),
+                        kernels::SoftmaxKind::logsumexp);
   return record<T>("logsumexp", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
     // d/da = softmax(a) along the axis, with the reduced axis of g broadcast back. softmax
     // shifts by the maximum itself; exp(a - out) would carry out's rounding (2e-4 relative in

@@ -25,6 +25,7 @@
 
 #include <xtensor/xexception.hpp>
 
+#include "kernels/elementwise.hpp"
 #include "ops/util.hpp"
 #include "tape/value_cache.hpp"
 #include "xgrad/errors.hpp"
@@ -47,6 +48,12 @@ struct EngineAccess {
 }  // namespace detail
 
 namespace {
+
+/// sum += g in place, for arrays of one shape (checked by the callers).
+template <class T>
+void accumulate(xt::xarray<T>& sum, const xt::xarray<T>& g) {
+  kernels::zip(sum.data(), g.data(), sum.data(), sum.size(), [](T a, T b) { return a + b; });
+}
 
 using detail::InputList;
 using detail::Node;
@@ -369,7 +376,7 @@ class Pass {
     if (!sum.defined()) {
       sum = std::move(g);
     } else if (!create_graph_ && detail::NodeAccess<T>::node(sum).use_count() == 1) {
-      sum.mutable_value() += g.value();  // exclusively ours: no alias can see it
+      accumulate(sum.mutable_value(), g.value());  // exclusively ours: no alias can see it
     } else {
       sum = add(sum, g);
     }
@@ -390,7 +397,7 @@ class Pass {
                detail::NodeAccess<T>::node(g).use_count() == 1) {
       n.grad = g;  // a fresh gradient nobody else holds: adopt it instead of copying
     } else if (n.grad.defined() && n.grad.is_leaf()) {
-      n.grad.mutable_value() += g.value();
+      accumulate(n.grad.mutable_value(), g.value());
     } else {
       n.grad = n.grad.defined() ? Tensor<T>(xt::xarray<T>(n.grad.value() + g.value()))
                                 : Tensor<T>(xt::xarray<T>(g.value()));

@@ -28,6 +28,14 @@ Tensor<T> threshold_backward(const Tensor<T>& grad, const Tensor<T>& input,
 template <class T>
 Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output);
 
+/// y * (grad - sum(grad * y, axis)), with y = softmax(x, axis) the forward op's output.
+template <class T>
+Tensor<T> softmax_backward(const Tensor<T>& grad, const Tensor<T>& output, std::ptrdiff_t axis);
+
+/// grad - exp(y) * sum(grad, axis), with y = log_softmax(x, axis) the forward op's output.
+template <class T>
+Tensor<T> log_softmax_backward(const Tensor<T>& grad, const Tensor<T>& output, std::ptrdiff_t axis);
+
 /// d/dpred of scale * (pred - target)^2: 2 * scale * grad * (pred - target). `grad` is 0-d
 /// (the loss was summed) or of pred's shape (elementwise losses).
 template <class T>

@@ -1,0 +1,203 @@
+// softmax, log_softmax and logsumexp along the middle axis of an array seen as
+// (outer, len, inner), in two passes over each slice: its maximum, then the exponentials of the
+// shifted values and their sum (written as they are made), then one scaling pass over the
+// output. A non-finite maximum (a slice of -inf, or one holding +inf) is not subtracted, as in
+// PyTorch. Rows go to the pool's threads, each computed whole by one of them.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "kernels/fast_math.hpp"
+#include "kernels/parallel.hpp"
+#include "kernels/rows.hpp"
+
+namespace xg::kernels {
+
+enum class SoftmaxKind { softmax, log_softmax, logsumexp };
+
+namespace detail_softmax {
+
+template <class T>
+inline T row_max(const T* x, std::size_t n) {
+  T acc[8];
+  for (auto& a : acc) a = x[0];
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (std::size_t k = 0; k < 8; ++k) acc[k] = x[i + k] > acc[k] ? x[i + k] : acc[k];
+  }
+  for (std::size_t k = 0; i < n; ++i, ++k) acc[k] = x[i] > acc[k] ? x[i] : acc[k];
+  T m = acc[0];
+  for (std::size_t k = 1; k < 8; ++k) m = acc[k] > m ? acc[k] : m;
+  return m;
+}
+
+/// The shift of a slice whose maximum is m.
+template <class T>
+inline T shift_of(T m) {
+  return std::isfinite(m) ? m : T(0);
+}
+
+/// One contiguous slice (inner 1). `out` gets the slice's result (len values, or one for
+/// logsumexp).
+template <class T>
+inline void softmax_row(const T* x, std::size_t len, T* out, SoftmaxKind kind) {
+  const T m = shift_of(row_max(x, len));
+  T acc[8] = {};
+  std::size_t i = 0;
+  if (kind == SoftmaxKind::softmax) {
+    for (; i + 8 <= len; i += 8) {
+      for (std::size_t k = 0; k < 8; ++k) {
+        const T e = xg::detail::exp_of(x[i + k] - m);
+        out[i + k] = e;
+        acc[k] += e;
+      }
+    }
+    for (std::size_t k = 0; i < len; ++i, ++k) {
+      const T e = xg::detail::exp_of(x[i] - m);
+      out[i] = e;
+      acc[k] += e;
+    }
+  } else {
+    for (; i + 8 <= len; i += 8) {
+      for (std::size_t k = 0; k < 8; ++k) acc[k] += xg::detail::exp_of(x[i + k] - m);
+    }
+    for (std::size_t k = 0; i < len; ++i, ++k) acc[k] += xg::detail::exp_of(x[i] - m);
+  }
+  const T s = row_sum(acc, 8);
+  if (kind == SoftmaxKind::softmax) {
+    for (std::size_t j = 0; j < len; ++j) out[j] /= s;
+  } else if (kind == SoftmaxKind::log_softmax) {
+    const T log_s = xg::detail::log_of(s);
+    for (std::size_t j = 0; j < len; ++j) out[j] = (x[j] - m) - log_s;
+  } else {
+    *out = xg::detail::log_of(s) + m;
+  }
+}
+
+/// One (len, inner) block whose slices are its columns; m and s are scratch of `inner` values.
+template <class T>
+inline void softmax_columns(const T* x, std::size_t len, std::size_t inner, T* out,
+                            SoftmaxKind kind, T* m, T* s) {
+  for (std::size_t j = 0; j < inner; ++j) m[j] = x[j];
+  for (std::size_t k = 1; k < len; ++k) {
+    for (std::size_t j = 0; j < inner; ++j)
+      m[j] = x[k * inner + j] > m[j] ? x[k * inner + j] : m[j];
+  }
+  for (std::size_t j = 0; j < inner; ++j) {
+    m[j] = shift_of(m[j]);
+    s[j] = 0;
+  }
+  for (std::size_t k = 0; k < len; ++k) {
+    for (std::size_t j = 0; j < inner; ++j) {
+      const T e = xg::detail::exp_of(x[k * inner + j] - m[j]);
+      if (kind == SoftmaxKind::softmax) out[k * inner + j] = e;
+      s[j] += e;
+    }
+  }
+  if (kind == SoftmaxKind::logsumexp) {
+    for (std::size_t j = 0; j < inner; ++j) out[j] = xg::detail::log_of(s[j]) + m[j];
+    return;
+  }
+  if (kind == SoftmaxKind::log_softmax) {
+    for (std::size_t j = 0; j < inner; ++j) s[j] = xg::detail::log_of(s[j]);
+  }
+  for (std::size_t k = 0; k < len; ++k) {
+    for (std::size_t j = 0; j < inner; ++j) {
+      T& o = out[k * inner + j];
+      o = kind == SoftmaxKind::softmax ? o / s[j] : (x[k * inner + j] - m[j]) - s[j];
+    }
+  }
+}
+
+/// The backward of one contiguous slice: softmax y * (g - sum(g y)), or log_softmax
+/// g - e^y sum(g) (y the forward's output).
+template <class T>
+inline void softmax_backward_row(const T* g, const T* y, std::size_t len, T* out,
+                                 SoftmaxKind kind) {
+  T acc[8] = {};
+  std::size_t i = 0;
+  const bool soft = kind == SoftmaxKind::softmax;
+  for (; i + 8 <= len; i += 8) {
+    for (std::size_t k = 0; k < 8; ++k) acc[k] += soft ? g[i + k] * y[i + k] : g[i + k];
+  }
+  for (std::size_t k = 0; i < len; ++i, ++k) acc[k] += soft ? g[i] * y[i] : g[i];
+  const T s = row_sum(acc, 8);
+  if (soft) {
+    for (std::size_t j = 0; j < len; ++j) out[j] = y[j] * (g[j] - s);
+  } else {
+    for (std::size_t j = 0; j < len; ++j) out[j] = g[j] - xg::detail::exp_of(y[j]) * s;
+  }
+}
+
+template <class T>
+inline void softmax_backward_columns(const T* g, const T* y, std::size_t len, std::size_t inner,
+                                     T* out, SoftmaxKind kind, T* s) {
+  const bool soft = kind == SoftmaxKind::softmax;
+  for (std::size_t j = 0; j < inner; ++j) s[j] = 0;
+  for (std::size_t k = 0; k < len; ++k) {
+    for (std::size_t j = 0; j < inner; ++j) {
+      const std::size_t i = k * inner + j;
+      s[j] += soft ? g[i] * y[i] : g[i];
+    }
+  }
+  for (std::size_t k = 0; k < len; ++k) {
+    for (std::size_t j = 0; j < inner; ++j) {
+      const std::size_t i = k * inner + j;
+      out[i] = soft ? y[i] * (g[i] - s[j]) : g[i] - xg::detail::exp_of(y[i]) * s[j];
+    }
+  }
+}
+
+}  // namespace detail_softmax
+
+/// The gradient of softmax or log_softmax along the middle axis of (outer, len, inner) arrays,
+/// from the incoming gradient g and the forward's output y.
+template <class T>
+void softmax_backward_axis(const T* g, const T* y, std::size_t outer, std::size_t len,
+                           std::size_t inner, T* out, SoftmaxKind kind) {
+  parallel_for(
+      outer,
+      [&](std::size_t begin, std::size_t end) {
+        if (inner == 1) {
+          for (std::size_t o = begin; o < end; ++o) {
+            detail_softmax::softmax_backward_row(g + o * len, y + o * len, len, out + o * len,
+                                                 kind);
+          }
+          return;
+        }
+        std::vector<T> scratch(inner);
+        for (std::size_t o = begin; o < end; ++o) {
+          const std::size_t at = o * len * inner;
+          detail_softmax::softmax_backward_columns(g + at, y + at, len, inner, out + at, kind,
+                                                   scratch.data());
+        }
+      },
+      rows_per_task(len * inner));
+}
+
+/// x of shape (outer, len, inner), len >= 1: softmax or log_softmax along the middle axis into
+/// `out` of the same shape, or logsumexp into `out` of shape (outer, inner).
+template <class T>
+void softmax_axis(const T* x, std::size_t outer, std::size_t len, std::size_t inner, T* out,
+                  SoftmaxKind kind) {
+  const std::size_t out_block = kind == SoftmaxKind::logsumexp ? inner : len * inner;
+  parallel_for(
+      outer,
+      [&](std::size_t begin, std::size_t end) {
+        if (inner == 1) {
+          for (std::size_t o = begin; o < end; ++o)
+            detail_softmax::softmax_row(x + o * len, len, out + o * out_block, kind);
+          return;
+        }
+        std::vector<T> scratch(2 * inner);
+        for (std::size_t o = begin; o < end; ++o) {
+          detail_softmax::softmax_columns(x + o * len * inner, len, inner, out + o * out_block,
+                                          kind, scratch.data(), scratch.data() + inner);
+        }
+      },
+      rows_per_task(len * inner));
+}
+
+}  // namespace xg::kernels
