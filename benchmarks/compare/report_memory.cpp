@@ -18,16 +18,19 @@ double gbps(double bytes, double seconds) {
   return seconds > 0 && bytes > 0 ? bytes / seconds / 1e9 : NAN;
 }
 
-/// "8.4 (61 %)": GB/s and the percentage of the memcpy's GB/s.
+/// GB/s with one decimal, two below 1 GB/s.
+std::string gbps_cell(double bytes, double seconds) {
+  const double r = gbps(bytes, seconds);
+  return std::isnan(r) ? "-" : fixed(r, r < 1 ? 2 : 1);
+}
+
+/// "8.4 (61 %)": GB/s and the percentage of the memcpy's GB/s (one decimal below 10 %).
 std::string rate_cell(double bytes, double seconds, double memcpy_s) {
   const double r = gbps(bytes, seconds), ref = gbps(bytes, memcpy_s);
   if (std::isnan(r)) return "-";
-  return fixed(r, 1) + (std::isnan(ref) ? "" : " (" + fixed(100 * r / ref, 0) + " %)");
-}
-
-std::string gbps_cell(double bytes, double seconds) {
-  const double r = gbps(bytes, seconds);
-  return std::isnan(r) ? "-" : fixed(r, 1);
+  if (std::isnan(ref)) return gbps_cell(bytes, seconds);
+  const double pct = 100 * r / ref;
+  return gbps_cell(bytes, seconds) + " (" + fixed(pct, pct < 10 ? 1 : 0) + " %)";
 }
 
 /// The first successful candidate's kernel list, or null.
