@@ -3,7 +3,9 @@
 // apart), the step timer and the result of one measurement.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -16,10 +18,20 @@ namespace compare {
 
 enum class Activation { none, relu, sigmoid, tanh };
 enum class LossKind { mse, bce, cross_entropy };
+/// The memory-bound cases 6-10 (docs/performance.md); none for the MLPs and the scalar chain.
+enum class MemoryCase {
+  none,
+  elementwise_chain,
+  op_bandwidth,
+  softmax_family,
+  attention,
+  row_norm
+};
 
-/// One row of the table: an MLP trained with SGD, or (chain > 0) the scalar chain.
+/// One row of the table: an MLP trained with SGD, (chain > 0) the scalar chain, or (memory) one
+/// of the memory-bound cases 6-10.
 struct CaseSpec {
-  int number = 0;                    ///< 1..5, as in docs/performance.md (--case N)
+  int number = 0;                    ///< 1..10, as in docs/performance.md (--case N)
   std::string name{};                ///< "ice cream 2-2-1", ...
   std::vector<std::size_t> sizes{};  ///< layer widths, input first
   std::size_t batch = 0;
@@ -30,7 +42,23 @@ struct CaseSpec {
   bool nesterov = false;
   unsigned seed = 0;
   std::size_t chain = 0;  ///< iterations of y = y * 1.0001 + 0.0001 (double), then backward
+  MemoryCase memory = MemoryCase::none;
+  std::size_t rows = 0, cols = 0;  ///< the memory-bound cases' main tensor (rows, cols)
 };
+
+/// The memory-bound cases that are one forward + backward step (6, 9, 10): they join the rows
+/// of the table; 7 and 8 time many kernels each (KernelList).
+inline bool is_step_case(const CaseSpec& s) {
+  return s.memory == MemoryCase::elementwise_chain || s.memory == MemoryCase::attention ||
+         s.memory == MemoryCase::row_norm;
+}
+inline bool is_kernel_case(const CaseSpec& s) {
+  return s.memory == MemoryCase::op_bandwidth || s.memory == MemoryCase::softmax_family;
+}
+
+/// The minimum bytes one step of case 6, 9 or 10 must read and write: every input read once,
+/// every gradient of a leaf written once, as a fully fused forward + backward would (problem.cpp).
+double step_bytes(const CaseSpec& spec);
 
 /// The cases of docs/performance.md; quick leaves out the million-iteration chain.
 std::vector<CaseSpec> all_cases(bool quick);
@@ -42,6 +70,8 @@ struct Problem {
   std::vector<float> y{};                    ///< (batch, sizes.back()) targets for MSE and BCE
   std::vector<std::size_t> labels{};         ///< class labels for cross-entropy
   std::vector<std::vector<float>> w{}, b{};  ///< layer l: W (in, out) row-major, bias (out)
+  /// The memory-bound cases' inputs in the order their run functions take them (problem.cpp).
+  std::vector<std::vector<float>> data{};
 };
 
 /// Data as in the examples (ice-cream rows, stairs images) or random; weights from xgrad's
@@ -93,10 +123,52 @@ StepTimes time_steps(Step&& step, const Budget& budget) {
   return out;
 }
 
-/// xgrad's training step on `p` (compare_xgrad.cpp); OpenBLAS threads are set by the caller.
+/// The median of per-step seconds (0 if there are none).
+inline double median(std::vector<double> s) {
+  if (s.empty()) return 0;
+  std::sort(s.begin(), s.end());
+  return s.size() % 2 ? s[s.size() / 2] : 0.5 * (s[s.size() / 2 - 1] + s[s.size() / 2]);
+}
+
+/// xgrad's training step on `p` (compare_xgrad.cpp); xg::set_num_threads is called by the caller.
 StepTimes run_xgrad(const Problem& p, const Budget& budget);
 /// libtorch's (compare_torch.cpp), with `intra_op_threads` for torch::set_num_threads.
 StepTimes run_torch(const Problem& p, const Budget& budget, int intra_op_threads);
+
+/// Cases 6, 9 and 10: one forward + backward step per call, the leaves' gradients reset first.
+/// losses = {loss, sum of squares of the first leaf's gradient, that of the other leaves'
+/// gradients}, the latter two in double from the last step (memory_xgrad.cpp, memory_torch.cpp).
+StepTimes run_xgrad_memory(const Problem& p, const Budget& budget);
+StepTimes run_torch_memory(const Problem& p, const Budget& budget, int intra_op_threads);
+
+/// One kernel of cases 7 and 8: the forward call and, separately, the backward rule.
+struct KernelTiming {
+  char name[40] = {};
+  double forward_bytes = 0, backward_bytes = 0;  ///< minimum traffic; backward 0: not timed
+  double forward_s = NAN, backward_s = NAN;      ///< median seconds per call
+  double forward_memcpy_s = NAN, backward_memcpy_s = NAN;  ///< memcpy of the same bytes
+  double forward_check = NAN;                              ///< sum of the output
+  double backward_check = NAN;  ///< sum of squares of the first input's gradient
+};
+/// The kernels of one case, sent from a child process as raw bytes: plain data only.
+struct KernelList {
+  static constexpr int kMax = 32;
+  int count = 0;
+  KernelTiming kernels[kMax];
+  KernelTiming& add(const char* name, double forward_bytes, double backward_bytes);
+};
+/// Budget of one kernel's forward or backward timing: a tenth of the case's.
+inline Budget kernel_budget(const Budget& b) {
+  return {.seconds = b.seconds / 10, .min_steps = b.min_steps, .max_steps = b.max_steps};
+}
+/// xgrad's kernels of case 7 or 8 (memory_xgrad.cpp); memcpy figures are left to the caller.
+KernelList run_xgrad_kernels(const Problem& p, const Budget& budget);
+/// libtorch's kernels of case 8 (memory_torch.cpp); case 7 is xgrad only.
+KernelList run_torch_kernels(const Problem& p, const Budget& budget, int intra_op_threads);
+
+/// Median seconds of one std::memcpy that moves `bytes` in all: bytes / 2 read from one
+/// buffer and written to another, both touched beforehand (bandwidth.cpp).
+double memcpy_seconds(double bytes, const Budget& budget);
 
 /// The matrix products of one step of case 3 (784-500-500-10 at `batch`): forward X W and
 /// backward dW = X^T G, dX = G W^T, skipping the first layer's dX as both libraries do

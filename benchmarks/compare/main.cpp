@@ -1,7 +1,8 @@
 // xgrad_vs_libtorch: trains the cases of docs/performance.md with xgrad and with libtorch (same
 // data, float32, initial weights and thread settings) and prints markdown tables: median time per
 // training step, the ratio, peak memory, and the fraction of the sgemm limit reached by the
-// 784-500-500-10 MLP.
+// 784-500-500-10 MLP; for the memory-bound cases 6-10 also bytes moved, GB/s and the fraction of
+// a memcpy's bandwidth.
 //
 // Each (library, case, thread setting) runs in its own forked child, so that one library's
 // thread pools, allocator caches and peak memory never leak into another's measurement. Every
@@ -29,6 +30,7 @@
 #include "compare.hpp"
 #include "report.hpp"
 #include "xgrad/memory.hpp"
+#include "xgrad/threads.hpp"
 
 namespace compare {
 namespace {
@@ -46,10 +48,11 @@ double status_kib(const char* key) {
   return 0;
 }
 
-/// Forks; the child runs f() (which fills a Measurement) and sends it back through a pipe.
-template <class F>
-Measurement in_child(F&& f) {
-  Measurement m;
+/// Forks; the child runs f() (which fills a Measurement or KernelMeasurement: plain data with ok
+/// and error) and sends it back through a pipe.
+template <class R = Measurement, class F>
+R in_child(F&& f) {
+  R m;
   int fds[2];
   if (pipe(fds) != 0) {
     std::snprintf(m.error, sizeof m.error, "pipe failed");
@@ -59,7 +62,7 @@ Measurement in_child(F&& f) {
   const pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    Measurement r;
+    R r;
     try {
       r = f();
       r.ok = true;
@@ -81,7 +84,7 @@ Measurement in_child(F&& f) {
   int status = 0;
   if (pid > 0) waitpid(pid, &status, 0);
   if (got != sizeof m) {
-    m = Measurement{};
+    m = R{};
     if (pid < 0) {
       std::snprintf(m.error, sizeof m.error, "fork failed");
     } else if (WIFSIGNALED(status)) {
@@ -93,10 +96,21 @@ Measurement in_child(F&& f) {
   return m;
 }
 
+/// Sets a library's thread counts in a child: xgrad's through xg::set_num_threads (its OpenBLAS
+/// threads now; its own and OpenBLAS's once xgrad runs operations in parallel), libtorch's
+/// OpenBLAS threads directly (its OpenMP threads are set by run_torch and friends).
+void set_threads(Library lib, Setting setting) {
+  if (lib == Library::xgrad) {
+    xg::set_num_threads(setting.blas);
+  } else {
+    openblas_set_num_threads(setting.blas);
+  }
+}
+
 /// One library on one case with OpenMP (libtorch only) and OpenBLAS thread counts.
 Measurement measure(const CaseSpec& spec, Library lib, Setting setting, const Budget& budget) {
   return in_child([&] {
-    openblas_set_num_threads(setting.blas);
+    set_threads(lib, setting);
     const Problem problem = make_problem(spec);
     // Count only what the library allocates: hand freed memory back, restart the high-water
     // mark ("5" resets VmHWM to the current RSS) and note where it starts.
@@ -106,14 +120,52 @@ Measurement measure(const CaseSpec& spec, Library lib, Setting setting, const Bu
       std::fclose(f);
     }
     const double start_kib = status_kib("VmRSS");
-    const StepTimes t = lib == Library::xgrad ? run_xgrad(problem, budget)
-                                              : run_torch(problem, budget, setting.intra_op);
+    const bool memory = is_step_case(spec);
+    const StepTimes t =
+        lib == Library::xgrad
+            ? (memory ? run_xgrad_memory(problem, budget) : run_xgrad(problem, budget))
+            : (memory ? run_torch_memory(problem, budget, setting.intra_op)
+                      : run_torch(problem, budget, setting.intra_op));
     Measurement m = summarize(t);
     m.peak_mib = (status_kib("VmHWM") - start_kib) / 1024.0;
     m.start_mib = start_kib / 1024.0;
+    if (memory) {
+      m.bytes = step_bytes(spec);
+      m.memcpy_s = memcpy_seconds(m.bytes, kernel_budget(budget));
+    }
     return m;
   });
 }
+
+/// One library on case 7 or 8: every kernel, then a memcpy of each kernel's bytes in the same
+/// child.
+KernelMeasurement measure_kernels(const CaseSpec& spec, Library lib, Setting setting,
+                                  const Budget& budget) {
+  return in_child<KernelMeasurement>([&] {
+    set_threads(lib, setting);
+    const Problem problem = make_problem(spec);
+    KernelMeasurement m;
+    m.list = lib == Library::xgrad ? run_xgrad_kernels(problem, budget)
+                                   : run_torch_kernels(problem, budget, setting.intra_op);
+    std::vector<std::pair<double, double>> done;  // bytes, memcpy seconds
+    auto copy_time = [&](double bytes) {
+      if (bytes <= 0) return static_cast<double>(NAN);
+      for (const auto& [b, s] : done) {
+        if (b == bytes) return s;
+      }
+      done.emplace_back(bytes, memcpy_seconds(bytes, kernel_budget(budget)));
+      return done.back().second;
+    };
+    for (int i = 0; i < m.list.count; ++i) {
+      KernelTiming& k = m.list.kernels[i];
+      k.forward_memcpy_s = copy_time(k.forward_bytes);
+      k.backward_memcpy_s = copy_time(k.backward_bytes);
+    }
+    return m;
+  });
+}
+
+constexpr int kLastCase = 10;
 
 struct Options {
   bool quick = false;
@@ -129,10 +181,10 @@ struct Options {
       "usage: xgrad_vs_libtorch [--quick] [--case N]... [--threads 1,2] [--budget SECONDS] "
       "[--rounds N] [--csv FILE]\n"
       "  --quick     short measurements, no million-iteration chain\n"
-      "  --case N    only case N (1..5; repeatable)\n"
+      "  --case N    only case N (1..10; repeatable; 6-10 are the memory-bound cases)\n"
       "  --threads   thread counts to compare (default 1,2)\n"
       "  --budget    seconds of measured steps per library, case and setting (default 1,\n"
-      "              0.25 with --quick)\n"
+      "              0.25 with --quick; cases 7 and 8: a tenth per kernel and direction)\n"
       "  --rounds N  measure every library and setting N times, interleaved in time, and keep\n"
       "              each one's fastest round (default 3; the million-iteration chain: 1)\n"
       "  --csv FILE  also write every measurement (all xgrad and libtorch settings) as CSV\n");
@@ -184,8 +236,8 @@ Options parse(int argc, char** argv) {
     }
   }
   for (int c : o.cases) {
-    if (c < 1 || c > 5) {
-      std::fprintf(stderr, "--case takes 1..5, got %d\n", c);
+    if (c < 1 || c > kLastCase) {
+      std::fprintf(stderr, "--case takes 1..%d, got %d\n", kLastCase, c);
       usage(2);
     }
   }
@@ -280,6 +332,58 @@ Row measure_row(const CaseSpec& spec, int threads, const Budget& budget, int rou
   return row;
 }
 
+/// The kernels of case 7 or 8 at `threads`, in rounds like measure_row: at 1 thread the all-ones
+/// setting; at 2 threads xgrad with 2 (xg::set_num_threads) and libtorch with 2 OpenMP threads
+/// (these kernels use no BLAS), besides the 1-thread row's all-ones result. Per kernel, each
+/// setting keeps its fastest round; libtorch runs case 8 only.
+KernelRow measure_kernel_row(const CaseSpec& spec, int threads, const Budget& budget, int rounds,
+                             const std::vector<KernelRow>& previous) {
+  KernelRow row;
+  row.spec = spec;
+  row.threads = threads;
+  std::vector<Library> libs{Library::xgrad};
+  if (spec.memory == MemoryCase::softmax_family) libs.push_back(Library::torch);
+  for (Library lib : libs) {
+    auto& list = lib == Library::xgrad ? row.xgrad : row.torch;
+    if (threads > 1) {
+      for (const KernelRow& r : previous) {
+        if (r.threads == 1 && r.spec.name == spec.name) {
+          for (const auto& c : lib == Library::xgrad ? r.xgrad : r.torch) list.push_back(c);
+        }
+      }
+    }
+    const Setting s = threads == 1            ? Setting{1, 1}
+                      : lib == Library::xgrad ? Setting{1, threads}
+                                              : Setting{threads, 1};
+    KernelMeasurement best;
+    for (int round = 0; round < rounds; ++round) {
+      const KernelMeasurement m = measure_kernels(spec, lib, s, budget);
+      std::fprintf(stderr, "  round %d/%d  %-40s %d thr  %-8s %-10s %s\n", round + 1, rounds,
+                   spec.name.c_str(), threads, lib == Library::xgrad ? "xgrad" : "libtorch",
+                   s.label(lib).c_str(), m.ok ? "done" : m.error);
+      if (round == 0 || !m.ok) {  // a failed round stays failed: no more rounds
+        best = m;
+        if (!m.ok) break;
+        continue;
+      }
+      for (int i = 0; i < best.list.count && i < m.list.count; ++i) {
+        KernelTiming& b = best.list.kernels[i];
+        const KernelTiming& k = m.list.kernels[i];
+        if (k.forward_s < b.forward_s) {
+          b.forward_s = k.forward_s;
+          b.forward_memcpy_s = k.forward_memcpy_s;
+        }
+        if (k.backward_s < b.backward_s) {
+          b.backward_s = k.backward_s;
+          b.backward_memcpy_s = k.backward_memcpy_s;
+        }
+      }
+    }
+    list.emplace_back(s, best);
+  }
+  return row;
+}
+
 std::string machine_line() {
   std::ifstream in("/proc/cpuinfo");
   std::string line, cpu = "unknown CPU";
@@ -315,9 +419,14 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Row> rows;
+  std::vector<KernelRow> kernel_rows;
   for (int threads : opt.threads) {
     for (const CaseSpec& c : cases) {
-      rows.push_back(measure_row(c, threads, budget, opt.rounds, rows));
+      if (is_kernel_case(c)) {
+        kernel_rows.push_back(measure_kernel_row(c, threads, budget, opt.rounds, kernel_rows));
+      } else {
+        rows.push_back(measure_row(c, threads, budget, opt.rounds, rows));
+      }
     }
   }
   std::vector<SgemmRow> sgemm;
@@ -340,10 +449,10 @@ int main(int argc, char** argv) {
   }
 
   std::printf("Measured %s.\n\n", machine_line().c_str());
-  const bool good = print_tables(std::cout, rows, sgemm);
+  const bool good = print_tables(std::cout, rows, sgemm, kernel_rows);
   if (!opt.csv.empty()) {
     std::ofstream csv(opt.csv);
-    write_csv(csv, rows);
+    write_csv(csv, rows, kernel_rows);
     if (!csv) {
       std::fprintf(stderr, "cannot write %s\n", opt.csv.c_str());
       return 1;

@@ -55,7 +55,55 @@ std::vector<CaseSpec> all_cases(bool quick) {
     if (quick && n > 100'000) continue;
     cases.push_back({.number = 5, .name = "scalar chain " + std::to_string(n), .chain = n});
   }
+  using M = MemoryCase;
+  cases.push_back({.number = 6,
+                   .name = "elementwise chain 1000x1000",
+                   .seed = 6,
+                   .memory = M::elementwise_chain,
+                   .rows = 1000,
+                   .cols = 1000});
+  cases.push_back({.number = 7,
+                   .name = "per-op bandwidth, 1e6 floats",
+                   .seed = 7,
+                   .memory = M::op_bandwidth,
+                   .rows = 1000,
+                   .cols = 1000});
+  cases.push_back({.number = 8,
+                   .name = "softmax family 1024x1000",
+                   .seed = 8,
+                   .memory = M::softmax_family,
+                   .rows = 1024,
+                   .cols = 1000});
+  for (std::size_t s : {128, 512}) {
+    cases.push_back({.number = 9,
+                     .name = "attention S=" + std::to_string(s) + ", d=64",
+                     .seed = 9,
+                     .memory = M::attention,
+                     .rows = s,
+                     .cols = 64});
+  }
+  cases.push_back({.number = 10,
+                   .name = "row norm 4096x1024",
+                   .seed = 10,
+                   .memory = M::row_norm,
+                   .rows = 4096,
+                   .cols = 1024});
   return cases;
+}
+
+double step_bytes(const CaseSpec& s) {
+  const double n = static_cast<double>(s.rows * s.cols), f = sizeof(float);
+  switch (s.memory) {
+    case MemoryCase::elementwise_chain:  // read x, w; write dx, dw
+      return 4 * n * f;
+    case MemoryCase::attention:  // read Q, K, V, R; write dQ, dK, dV (the S x S scores can
+                                 // stay in cache, as in a fused attention kernel)
+      return 7 * n * f;
+    case MemoryCase::row_norm:  // read x, R, gamma; write dx, dgamma
+      return (3 * n + 2 * static_cast<double>(s.cols)) * f;
+    default:
+      return 0;
+  }
 }
 
 namespace {
@@ -97,10 +145,54 @@ void fill_data(Problem& p) {
   }
 }
 
+/// The memory-bound cases' inputs: uniform in [-1, 1], except case 7's third input (positive, for
+/// log, sqrt and division), case 8's logits in [-4, 4] and case 10's gamma (around 1).
+void fill_memory_data(Problem& p) {
+  const CaseSpec& s = p.spec;
+  const std::size_t n = s.rows * s.cols;
+  std::mt19937 rng(s.seed + 1000);
+  auto uniform = [&](std::size_t count, float lo, float hi) {
+    std::uniform_real_distribution<float> d(lo, hi);
+    std::vector<float> v(count);
+    for (float& x : v) x = d(rng);
+    return v;
+  };
+  switch (s.memory) {
+    case MemoryCase::elementwise_chain:  // x, w
+      for (int i = 0; i < 2; ++i) p.data.push_back(uniform(n, -1, 1));
+      break;
+    case MemoryCase::op_bandwidth:  // a, b (signed), a positive one, a row (cols), g
+      for (int i = 0; i < 2; ++i) p.data.push_back(uniform(n, -1, 1));
+      p.data.push_back(uniform(n, 0.5f, 2));
+      p.data.push_back(uniform(s.cols, -1, 1));
+      p.data.push_back(uniform(n, -1, 1));
+      break;
+    case MemoryCase::softmax_family:  // logits in [-4, 4], g of the full shape, g of the rows
+      p.data.push_back(uniform(n, -4, 4));
+      p.data.push_back(uniform(n, -1, 1));
+      p.data.push_back(uniform(s.rows, -1, 1));
+      break;
+    case MemoryCase::attention:  // Q, K, V, R
+      for (int i = 0; i < 4; ++i) p.data.push_back(uniform(n, -1, 1));
+      break;
+    case MemoryCase::row_norm:  // x, gamma, R
+      p.data.push_back(uniform(n, -1, 1));
+      p.data.push_back(uniform(s.cols, 0.5f, 1.5f));
+      p.data.push_back(uniform(n, -1, 1));
+      break;
+    case MemoryCase::none:
+      break;
+  }
+}
+
 }  // namespace
 
 Problem make_problem(const CaseSpec& spec) {
   Problem p{.spec = spec};
+  if (spec.memory != MemoryCase::none) {
+    fill_memory_data(p);
+    return p;
+  }
   if (spec.chain > 0) return p;
   fill_data(p);
   xg::nn::manual_seed(spec.seed);

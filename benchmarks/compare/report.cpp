@@ -56,8 +56,6 @@ const Candidate& Row::torch_best() const {
   return fastest(torch);
 }
 
-namespace {
-
 std::string fixed(double v, int digits) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
@@ -68,8 +66,8 @@ std::string time_or_error(const Measurement& m) {
   return m.ok ? format_time(m.median) : std::string("failed: ") + m.error;
 }
 
-/// Both libraries trained the same model: their first losses (the chain's x.grad) agree to
-/// float rounding (double for the chain).
+/// Both libraries trained the same model: their first losses (the chain's x.grad; cases 6, 9 and
+/// 10: the loss and two gradient checksums) agree to float rounding (double for the chain).
 bool same_losses(const Row& r) {
   const Measurement &a = r.xgrad_best().second, &b = r.torch_best().second;
   const double tol = r.spec.chain > 0 ? 1e-9 : 2e-3;
@@ -97,7 +95,6 @@ std::string ratio_cell(const Row& r) {
   return a.ok && b.ok ? fixed(a.median / b.median, 3) : "-";
 }
 
-/// "7.11 ms (blas1)": the time of a library's best setting and that setting.
 std::string best_cell(const Candidate& best, Library lib) {
   return time_or_error(best.second) + " (" + best.first.label(lib) + ")";
 }
@@ -106,9 +103,12 @@ std::string mib(const Measurement& m) {
   return m.ok ? fixed(m.peak_mib, 1) : "-";
 }
 
+namespace {
+
 bool any_row(const std::vector<Row>& rows, bool chain) {
-  return std::any_of(rows.begin(), rows.end(),
-                     [chain](const Row& r) { return (r.spec.chain > 0) == chain; });
+  return std::any_of(rows.begin(), rows.end(), [chain](const Row& r) {
+    return !is_step_case(r.spec) && (r.spec.chain > 0) == chain;
+  });
 }
 
 void print_steps(std::ostream& out, const std::vector<Row>& rows) {
@@ -118,7 +118,7 @@ void print_steps(std::ostream& out, const std::vector<Row>& rows) {
          "xgrad / libtorch | xgrad peak MiB | libtorch peak MiB | same losses |\n"
       << "|---|---|---|---|---|---|---|---|---|\n";
   for (const Row& r : rows) {
-    if (r.spec.chain > 0) continue;
+    if (r.spec.chain > 0 || is_step_case(r.spec)) continue;
     const Measurement &x = r.xgrad_best().second, &t = r.torch_best().second;
     out << "| " << r.spec.number << " | " << r.spec.name << " | " << r.threads << " | "
         << best_cell(r.xgrad_best(), Library::xgrad) << " | "
@@ -172,33 +172,41 @@ void print_sgemm(std::ostream& out, const std::vector<SgemmRow>& sgemm) {
 }  // namespace
 
 bool print_tables(std::ostream& out, const std::vector<Row>& rows,
-                  const std::vector<SgemmRow>& sgemm) {
+                  const std::vector<SgemmRow>& sgemm, const std::vector<KernelRow>& kernels) {
   bool good = true;
   for (const Row& r : rows) {
     good = good && r.xgrad_best().second.ok && r.torch_best().second.ok && same_losses(r);
   }
   for (const SgemmRow& s : sgemm) good = good && s.limit.ok;
+  good = good && kernels_good(kernels);
   if (any_row(rows, false)) print_steps(out, rows);
   if (any_row(rows, true)) print_chain(out, rows);
   if (!sgemm.empty()) print_sgemm(out, sgemm);
+  if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return is_step_case(r.spec); })) {
+    print_memory_steps(out, rows);
+  }
+  if (!kernels.empty()) print_kernels(out, kernels);
   return good;
 }
 
-void write_csv(std::ostream& out, const std::vector<Row>& rows) {
+void write_csv(std::ostream& out, const std::vector<Row>& rows,
+               const std::vector<KernelRow>& kernels) {
   out << "case_number,case,threads,library,setting,median_s,min_s,steps,peak_mib,start_mib,"
-         "loss0,loss1,loss2,error\n";
+         "loss0,loss1,loss2,error,bytes,memcpy_s\n";
   auto line = [&](const Row& r, const char* lib, const std::string& setting, const Measurement& m) {
     char buf[512];
-    std::snprintf(
-        buf, sizeof buf, "%d,\"%s\",%d,%s,%s,%.9g,%.9g,%zu,%.2f,%.2f,%.9g,%.9g,%.9g,\"%s\"\n",
-        r.spec.number, r.spec.name.c_str(), r.threads, lib, setting.c_str(), m.median, m.min,
-        m.steps, m.peak_mib, m.start_mib, m.losses[0], m.losses[1], m.losses[2], m.error);
+    std::snprintf(buf, sizeof buf,
+                  "%d,\"%s\",%d,%s,%s,%.9g,%.9g,%zu,%.2f,%.2f,%.9g,%.9g,%.9g,\"%s\",%.9g,%.9g\n",
+                  r.spec.number, r.spec.name.c_str(), r.threads, lib, setting.c_str(), m.median,
+                  m.min, m.steps, m.peak_mib, m.start_mib, m.losses[0], m.losses[1], m.losses[2],
+                  m.error, m.bytes, m.memcpy_s);
     out << buf;
   };
   for (const Row& r : rows) {
     for (const auto& [s, m] : r.xgrad) line(r, "xgrad", s.label(Library::xgrad), m);
     for (const auto& [s, m] : r.torch) line(r, "libtorch", s.label(Library::torch), m);
   }
+  write_kernel_csv(out, kernels);
 }
 
 }  // namespace compare

@@ -30,6 +30,8 @@ struct Measurement {
   std::size_t steps = 0;       ///< measured steps
   double peak_mib = 0;         ///< VmHWM growth over the child's RSS before the model was built
   double start_mib = 0;        ///< that RSS
+  double bytes = 0;            ///< cases 6, 9, 10: step_bytes, the minimum traffic per step
+  double memcpy_s = NAN;       ///< a memcpy of those bytes, measured in the same child
   double losses[3] = {NAN, NAN, NAN};
   char error[160] = {};
 };
@@ -64,9 +66,46 @@ struct SgemmRow {
   const Row* row = nullptr;
 };
 
-/// Prints the three tables; false if a measurement failed or the libraries' losses differ.
+/// The kernels of case 7 or 8 from one child.
+struct KernelMeasurement {
+  bool ok = false;
+  KernelList list;  ///< per kernel the fastest round's forward and backward medians
+  char error[160] = {};
+};
+using KernelCandidate = std::pair<Setting, KernelMeasurement>;
+
+/// Case 7 or 8 at one thread count: every setting tried (libtorch none for case 7).
+struct KernelRow {
+  CaseSpec spec;
+  int threads = 1;
+  std::vector<KernelCandidate> xgrad;
+  std::vector<KernelCandidate> torch;
+};
+
+/// Prints the tables; false if a measurement failed or the libraries' losses (or kernel
+/// checksums) differ.
 bool print_tables(std::ostream& out, const std::vector<Row>& rows,
-                  const std::vector<SgemmRow>& sgemm);
-void write_csv(std::ostream& out, const std::vector<Row>& rows);
+                  const std::vector<SgemmRow>& sgemm, const std::vector<KernelRow>& kernels);
+void write_csv(std::ostream& out, const std::vector<Row>& rows,
+               const std::vector<KernelRow>& kernels);
+
+// Shared by report.cpp and report_memory.cpp (the memory-bound cases' tables).
+std::string fixed(double v, int digits);
+std::string time_or_error(const Measurement& m);
+/// "7.11 ms (blas1)": the time of a library's best setting and that setting.
+std::string best_cell(const Candidate& best, Library lib);
+/// xgrad's median over libtorch's, of each one's best setting.
+std::string ratio_cell(const Row& r);
+/// "yes", "-" or "NO: " and both libraries' values.
+std::string losses_cell(const Row& r);
+bool same_losses(const Row& r);
+/// Peak MiB or "-".
+std::string mib(const Measurement& m);
+/// The table of cases 6, 9 and 10 (report_memory.cpp).
+void print_memory_steps(std::ostream& out, const std::vector<Row>& rows);
+/// The tables of cases 7 and 8, and whether their measurements succeeded and agree.
+void print_kernels(std::ostream& out, const std::vector<KernelRow>& kernels);
+bool kernels_good(const std::vector<KernelRow>& kernels);
+void write_kernel_csv(std::ostream& out, const std::vector<KernelRow>& kernels);
 
 }  // namespace compare
