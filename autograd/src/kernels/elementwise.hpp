@@ -47,6 +47,17 @@ xt::xarray<T> map_values(const char* op, const xt::xarray<T>& a, F f) {
   return out;
 }
 
+/// kernel(x, out, n) over a's values into a new buffer of a's shape, in parallel chunks for large
+/// arrays (for kernels compiled on their own, such as the target_clones loops).
+template <class T, class Kernel>
+xt::xarray<T> kernel_values(const char* op, const xt::xarray<T>& a, Kernel kernel) {
+  xt::xarray<T> out = detail::uninitialized_array<T>(op, a.shape());
+  const T* in = a.data();
+  T* o = out.data();
+  parallel_for(a.size(), [&](std::size_t b, std::size_t e) { kernel(in + b, o + b, e - b); });
+  return out;
+}
+
 /// a (op) b with NumPy broadcasting, as loops over contiguous runs (BroadcastPlan): a run of one
 /// operand against a run, or against one repeated value, of the other. Shapes are already
 /// checked.

@@ -99,6 +99,23 @@ inline float log_float(float x) {
   return in > 0.0f && in < __builtin_huge_valf() ? result : special;
 }
 
+/// ln(1 + u) for float u > -1, accurate also for tiny u: ln(1 + u) scaled by u / ((1 + u) - 1),
+/// which cancels the rounding of 1 + u (Goldberg's trick), and u itself where 1 + u rounds to 1.
+inline float log1p_float(float u) {
+  const float w = 1.0f + u;
+  const float d = w - 1.0f;
+  return d == 0.0f ? u : log_float(w) * (u / d);
+}
+
+/// e^x - 1 for float, accurate also near 0: (e^x - 1) scaled by x / ln(e^x) (Kahan's trick),
+/// x itself where e^x rounds to 1, and -1 where it rounds to 0.
+inline float expm1_float(float x) {
+  const float u = exp_float(x);
+  const float um1 = u - 1.0f;
+  const float scaled = um1 * (x / log_float(u));
+  return u == 1.0f ? x : (um1 == -1.0f ? -1.0f : (x > 40.0f ? u : scaled));
+}
+
 /// e^x and ln x: the polynomials above for float, the C library for double.
 inline float exp_of(float x) {
   return exp_float(x);
@@ -111,6 +128,18 @@ inline float log_of(float x) {
 }
 inline double log_of(double x) {
   return std::log(x);
+}
+inline float log1p_of(float x) {
+  return log1p_float(x);
+}
+inline double log1p_of(double x) {
+  return std::log1p(x);
+}
+inline float expm1_of(float x) {
+  return expm1_float(x);
+}
+inline double expm1_of(double x) {
+  return std::expm1(x);
 }
 
 /// tanh(x) for float, branch free: (1 - e) / (1 + e) with e = e^-2|x| where that has no

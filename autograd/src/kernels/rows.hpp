@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 #include "kernels/parallel.hpp"
@@ -107,9 +108,36 @@ inline void axis_sums(const T* src, std::size_t outer, std::size_t len, std::siz
       rows_per_task(len * inner));
 }
 
+/// axis_max_with_shares for one contiguous slice: no branch per element, so each pass vectorises.
+template <class T>
+inline void row_max_with_shares(const T* x, std::size_t len, T* max, T* share) {
+  T best = x[0];
+  bool nan = false;
+  for (std::size_t k = 0; k < len; ++k) {
+    best = x[k] > best ? x[k] : best;
+    nan |= x[k] != x[k];
+  }
+  if (nan) best = std::numeric_limits<T>::quiet_NaN();
+  std::size_t ties = 0;
+  for (std::size_t k = 0; k < len; ++k) {
+    const bool at_max = nan ? x[k] != x[k] : x[k] == best;
+    share[k] = at_max ? T(1) : T(0);
+    ties += at_max;
+  }
+  if (ties != 1) {
+    for (std::size_t k = 0; k < len; ++k) share[k] /= static_cast<T>(ties);
+  }
+  *max = best;
+}
+
 template <class T>
 inline void axis_max_with_shares_serial(const T* x, std::size_t outer, std::size_t len,
                                         std::size_t inner, T* max, T* share) {
+  if (inner == 1) {
+    for (std::size_t o = 0; o < outer; ++o)
+      row_max_with_shares(x + o * len, len, max + o, share + o * len);
+    return;
+  }
   for (std::size_t o = 0; o < outer; ++o) {
     for (std::size_t j = 0; j < inner; ++j) {
       const std::size_t base = o * len * inner + j;

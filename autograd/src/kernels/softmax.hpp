@@ -20,7 +20,7 @@ enum class SoftmaxKind { softmax, log_softmax, logsumexp };
 namespace detail_softmax {
 
 template <class T>
-inline T row_max(const T* x, std::size_t n) {
+[[gnu::always_inline]] inline T row_max(const T* x, std::size_t n) {
   T acc[8];
   for (auto& a : acc) a = x[0];
   std::size_t i = 0;
@@ -42,7 +42,8 @@ inline T shift_of(T m) {
 /// One contiguous slice (inner 1). `out` gets the slice's result (len values, or one for
 /// logsumexp).
 template <class T>
-inline void softmax_row(const T* x, std::size_t len, T* out, SoftmaxKind kind) {
+[[gnu::always_inline]] inline void softmax_row(const T* x, std::size_t len, T* out,
+                                               SoftmaxKind kind) {
   const T m = shift_of(row_max(x, len));
   T acc[8] = {};
   std::size_t i = 0;
@@ -78,8 +79,8 @@ inline void softmax_row(const T* x, std::size_t len, T* out, SoftmaxKind kind) {
 
 /// One (len, inner) block whose slices are its columns; m and s are scratch of `inner` values.
 template <class T>
-inline void softmax_columns(const T* x, std::size_t len, std::size_t inner, T* out,
-                            SoftmaxKind kind, T* m, T* s) {
+[[gnu::always_inline]] inline void softmax_columns(const T* x, std::size_t len, std::size_t inner,
+                                                   T* out, SoftmaxKind kind, T* m, T* s) {
   for (std::size_t j = 0; j < inner; ++j) m[j] = x[j];
   for (std::size_t k = 1; k < len; ++k) {
     for (std::size_t j = 0; j < inner; ++j)
@@ -114,8 +115,8 @@ inline void softmax_columns(const T* x, std::size_t len, std::size_t inner, T* o
 /// The backward of one contiguous slice: softmax y * (g - sum(g y)), or log_softmax
 /// g - e^y sum(g) (y the forward's output).
 template <class T>
-inline void softmax_backward_row(const T* g, const T* y, std::size_t len, T* out,
-                                 SoftmaxKind kind) {
+[[gnu::always_inline]] inline void softmax_backward_row(const T* g, const T* y, std::size_t len,
+                                                        T* out, SoftmaxKind kind) {
   T acc[8] = {};
   std::size_t i = 0;
   const bool soft = kind == SoftmaxKind::softmax;
@@ -132,8 +133,9 @@ inline void softmax_backward_row(const T* g, const T* y, std::size_t len, T* out
 }
 
 template <class T>
-inline void softmax_backward_columns(const T* g, const T* y, std::size_t len, std::size_t inner,
-                                     T* out, SoftmaxKind kind, T* s) {
+[[gnu::always_inline]] inline void softmax_backward_columns(const T* g, const T* y, std::size_t len,
+                                                            std::size_t inner, T* out,
+                                                            SoftmaxKind kind, T* s) {
   const bool soft = kind == SoftmaxKind::softmax;
   for (std::size_t j = 0; j < inner; ++j) s[j] = 0;
   for (std::size_t k = 0; k < len; ++k) {
@@ -152,50 +154,42 @@ inline void softmax_backward_columns(const T* g, const T* y, std::size_t len, st
 
 }  // namespace detail_softmax
 
-/// The gradient of softmax or log_softmax along the middle axis of (outer, len, inner) arrays,
-/// from the incoming gradient g and the forward's output y.
+/// Slices [begin, end) of x seen as (outer, len, inner), len >= 1: softmax or log_softmax along
+/// the middle axis into `out` of the same shape, or logsumexp into `out` of shape
+/// (outer, inner). One thread's share of softmax_axis.
+void softmax_slices(const float* x, std::size_t begin, std::size_t end, std::size_t len,
+                    std::size_t inner, float* out, SoftmaxKind kind);
+void softmax_slices(const double* x, std::size_t begin, std::size_t end, std::size_t len,
+                    std::size_t inner, double* out, SoftmaxKind kind);
+
+/// The gradient of softmax or log_softmax for slices [begin, end), from the incoming gradient g
+/// and the forward's output y.
+void softmax_backward_slices(const float* g, const float* y, std::size_t begin, std::size_t end,
+                             std::size_t len, std::size_t inner, float* out, SoftmaxKind kind);
+void softmax_backward_slices(const double* g, const double* y, std::size_t begin, std::size_t end,
+                             std::size_t len, std::size_t inner, double* out, SoftmaxKind kind);
+
+/// softmax, log_softmax or logsumexp along the middle axis of x seen as (outer, len, inner),
+/// len >= 1, its slices spread over the pool.
+template <class T>
+void softmax_axis(const T* x, std::size_t outer, std::size_t len, std::size_t inner, T* out,
+                  SoftmaxKind kind) {
+  parallel_for(
+      outer,
+      [&](std::size_t begin, std::size_t end) {
+        softmax_slices(x, begin, end, len, inner, out, kind);
+      },
+      rows_per_task(len * inner));
+}
+
+/// The gradient of softmax or log_softmax along the middle axis of (outer, len, inner) arrays.
 template <class T>
 void softmax_backward_axis(const T* g, const T* y, std::size_t outer, std::size_t len,
                            std::size_t inner, T* out, SoftmaxKind kind) {
   parallel_for(
       outer,
       [&](std::size_t begin, std::size_t end) {
-        if (inner == 1) {
-          for (std::size_t o = begin; o < end; ++o) {
-            detail_softmax::softmax_backward_row(g + o * len, y + o * len, len, out + o * len,
-                                                 kind);
-          }
-          return;
-        }
-        std::vector<T> scratch(inner);
-        for (std::size_t o = begin; o < end; ++o) {
-          const std::size_t at = o * len * inner;
-          detail_softmax::softmax_backward_columns(g + at, y + at, len, inner, out + at, kind,
-                                                   scratch.data());
-        }
-      },
-      rows_per_task(len * inner));
-}
-
-/// x of shape (outer, len, inner), len >= 1: softmax or log_softmax along the middle axis into
-/// `out` of the same shape, or logsumexp into `out` of shape (outer, inner).
-template <class T>
-void softmax_axis(const T* x, std::size_t outer, std::size_t len, std::size_t inner, T* out,
-                  SoftmaxKind kind) {
-  const std::size_t out_block = kind == SoftmaxKind::logsumexp ? inner : len * inner;
-  parallel_for(
-      outer,
-      [&](std::size_t begin, std::size_t end) {
-        if (inner == 1) {
-          for (std::size_t o = begin; o < end; ++o)
-            detail_softmax::softmax_row(x + o * len, len, out + o * out_block, kind);
-          return;
-        }
-        std::vector<T> scratch(2 * inner);
-        for (std::size_t o = begin; o < end; ++o) {
-          detail_softmax::softmax_columns(x + o * len * inner, len, inner, out + o * out_block,
-                                          kind, scratch.data(), scratch.data() + inner);
-        }
+        softmax_backward_slices(g, y, begin, end, len, inner, out, kind);
       },
       rows_per_task(len * inner));
 }

@@ -5,6 +5,7 @@
 // a task of a later loop. Workers spin briefly between loops (consecutive operations of a large
 // step follow each other within microseconds), then sleep on a futex.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -82,9 +83,11 @@ class Pool {
     std::uint32_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       std::uint32_t gen = seen;
-      for (int spin = 0; spin < kSpins && gen == seen; ++spin) {
+      const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+      for (int spin = 0; gen == seen; ++spin) {
         XG_CPU_RELAX();
         gen = generation_.load(std::memory_order_acquire);
+        if (spin % 64 == 63 && std::chrono::steady_clock::now() > spin_until) break;
       }
       if (gen == seen) {
         generation_.wait(seen, std::memory_order_acquire);
@@ -96,8 +99,9 @@ class Pool {
     }
   }
 
-  // About 50 microseconds of pause instructions before a worker sleeps.
-  static constexpr int kSpins = 20000;
+  // How long a worker waits for the next loop before it sleeps (a pause instruction takes from
+  // 10 to 150 cycles depending on the processor, so the spin is timed, not counted).
+  static constexpr std::chrono::microseconds kSpin{50};
 
   std::mutex busy_;
   std::vector<std::thread> workers_;

@@ -15,6 +15,7 @@
 #include "kernels/activation.hpp"
 #include "kernels/buffer.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/fast_math.hpp"
 #include "kernels/softmax.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
@@ -29,18 +30,6 @@ using detail::array_shape;
 using detail::constant;
 using detail::num_str;
 using detail::require_defined;
-
-/// kernel(x, out, n) of a's values into a new buffer, in parallel chunks for large tensors.
-template <class T, class Kernel>
-xt::xarray<T> run_kernel(const char* op, const Tensor<T>& a, Kernel kernel) {
-  const auto& x = a.value();
-  xt::xarray<T> out = detail::uninitialized_array<T>(op, x.shape());
-  const T* in = x.data();
-  T* o = out.data();
-  kernels::parallel_for(x.size(),
-                        [&](std::size_t b, std::size_t e) { kernel(in + b, o + b, e - b); });
-  return out;
-}
 
 /// f of each value of a, as a constant (a mask or a derivative that is flat where it is used).
 template <class T, class F>
@@ -86,8 +75,8 @@ XG_RULE_TEXT(sigmoid, "out = 1 / (1 + e^-a); da = sigmoid_backward(g, out) = g *
 template <class T>
 Tensor<T> sigmoid(const Tensor<T>& a) {
   require_defined("sigmoid", a);
-  xt::xarray<T> out =
-      run_kernel("sigmoid", a, [](const T* x, T* o, std::size_t n) { kernels::sigmoid(x, o, n); });
+  xt::xarray<T> out = kernels::kernel_values(
+      "sigmoid", a.value(), [](const T* x, T* o, std::size_t n) { kernels::sigmoid(x, o, n); });
   return record<T>("sigmoid", std::move(out), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = sigmoid_backward(c.grad, c.output);
   });
@@ -98,8 +87,8 @@ XG_RULE_TEXT(tanh, "out = tanh(a); da = tanh_backward(g, out) = g * (1 - out^2)"
 template <class T>
 Tensor<T> tanh(const Tensor<T>& a) {
   require_defined("tanh", a);
-  xt::xarray<T> out =
-      run_kernel("tanh", a, [](const T* x, T* o, std::size_t n) { kernels::tanh(x, o, n); });
+  xt::xarray<T> out = kernels::kernel_values(
+      "tanh", a.value(), [](const T* x, T* o, std::size_t n) { kernels::tanh(x, o, n); });
   return record<T>("tanh", std::move(out), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = tanh_backward(c.grad, c.output);
   });
@@ -109,8 +98,8 @@ XG_RULE_TEXT(relu, "out = max(a, 0); da = g * (a > 0 ? 1 : 0)");
 template <class T>
 Tensor<T> relu(const Tensor<T>& a) {
   require_defined("relu", a);
-  xt::xarray<T> out =
-      run_kernel("relu", a, [](const T* x, T* o, std::size_t n) { kernels::relu(x, o, n); });
+  xt::xarray<T> out = kernels::kernel_values(
+      "relu", a.value(), [](const T* x, T* o, std::size_t n) { kernels::relu(x, o, n); });
   return record<T>("relu", std::move(out), {a}, [](BackwardContext<T>& c) {
     c.input_grads[0] = threshold_backward(c.grad, c.inputs[0], T(0));
   });
@@ -134,7 +123,7 @@ Tensor<T> elu(const Tensor<T>& a, scalar_t<T> alpha) {
   require_defined("elu", a);
   // expm1 of min(x, 0): the positive branch is never exponentiated (no overflow for large x).
   xt::xarray<T> out = kernels::map_values("elu", a.value(), [alpha](T x) {
-    return x > T(0) ? x : T(alpha) * std::expm1(x < T(0) ? x : T(0));
+    return x > T(0) ? x : T(alpha) * detail::expm1_of(x < T(0) ? x : T(0));
   });
   return record<T>("elu", std::move(out), {a}, [alpha](BackwardContext<T>& c) {
     // d/dx = 1 for x > 0, alpha e^x = out + alpha otherwise (through the output, so the second
@@ -156,7 +145,7 @@ Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta, scalar_t<T> threshold) 
     const T z = T(beta) * x;
     return z > T(threshold)
                ? x
-               : ((z > T(0) ? z : T(0)) + std::log1p(std::exp(-std::abs(z)))) / T(beta);
+               : ((z > T(0) ? z : T(0)) + detail::log1p_of(detail::exp_of(-std::abs(z)))) / T(beta);
   });
   return record<T>("softplus", std::move(out), {a}, [beta, threshold](BackwardContext<T>& c) {
     const auto& in = c.inputs[0];

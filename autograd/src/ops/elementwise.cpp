@@ -14,7 +14,7 @@
 
 #include "kernels/buffer.hpp"
 #include "kernels/elementwise.hpp"
-#include "kernels/fast_math.hpp"
+#include "kernels/math.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
@@ -258,9 +258,11 @@ XG_RULE_TEXT(exp, "out = e^a; da = g * out");
 template <class T>
 Tensor<T> exp(const Tensor<T>& a) {
   require_defined("exp", a);
-  return record<T>("exp",
-                   kernels::map_values("exp", a.value(), [](T x) { return detail::exp_of(x); }),
-                   {a}, [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); });
+  return record<T>(
+      "exp",
+      kernels::kernel_values("exp", a.value(),
+                             [](const T* x, T* o, std::size_t n) { kernels::exp(x, o, n); }),
+      {a}, [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); });
 }
 
 XG_RULE_TEXT(log, "out = ln(a); da = g / a");
@@ -269,9 +271,11 @@ Tensor<T> log(const Tensor<T>& a) {
   require_defined("log", a);
   require_all(
       "log", a.value(), [](T x) { return !(x <= T(0)); }, "log needs positive values");
-  return record<T>("log",
-                   kernels::map_values("log", a.value(), [](T x) { return detail::log_of(x); }),
-                   {a}, [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
+  return record<T>(
+      "log",
+      kernels::kernel_values("log", a.value(),
+                             [](const T* x, T* o, std::size_t n) { kernels::log(x, o, n); }),
+      {a}, [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
 }
 
 XG_RULE_TEXT(sqrt, "out = sqrt(a); da = sqrt_backward(g, out) = g / (2 * out)");
@@ -369,10 +373,33 @@ Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T
   xt::xarray<T> out = detail::uninitialized_array<T>(
       "where", broadcast_shape("where", cond.shape(),
                                broadcast_shape("where", a.value().shape(), b.value().shape())));
-  xt::noalias(out) = xt::where(cond, a.value(), b.value());
+  const auto& av = a.value();
+  const auto& bv = b.value();
+  const bool a_full = av.shape() == out.shape(), b_full = bv.shape() == out.shape();
+  if (cond.shape() == out.shape() && (a_full || av.size() == 1) && (b_full || bv.size() == 1)) {
+    // The common cases as one loop: operands of the result's shape, or single values.
+    const bool* pc = cond.data();
+    const T* pa = av.data();
+    const T* pb = bv.data();
+    T* po = out.data();
+    const std::size_t sa = a_full ? 1 : 0, sb = b_full ? 1 : 0;
+    kernels::parallel_for(out.size(), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) po[i] = pc[i] ? pa[i * sa] : pb[i * sb];
+    });
+  } else {
+    xt::noalias(out) = xt::where(cond, av, bv);
+  }
   return record<T>("where", std::move(out), {a, b}, [cond](BackwardContext<T>& c) {
-    xt::xarray<T> take_a = xt::cast<T>(cond);
-    if (c.needs(1)) c.input_grads[1] = mul(c.grad, constant<T>(xt::xarray<T>(T(1) - take_a)));
+    xt::xarray<T> take_a = detail::uninitialized_array<T>("where backward", cond.shape());
+    const bool* pc = cond.data();
+    T* pt = take_a.data();
+    kernels::parallel_for(cond.size(), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) pt[i] = pc[i] ? T(1) : T(0);
+    });
+    if (c.needs(1)) {
+      c.input_grads[1] = mul(c.grad, constant<T>(kernels::map_values(
+                                         "where backward", take_a, [](T t) { return T(1) - t; })));
+    }
     if (c.needs(0)) c.input_grads[0] = mul(c.grad, constant<T>(std::move(take_a)));
   });
 }

@@ -113,10 +113,10 @@ Tensor<T> max(const Tensor<T>& a) {
   auto maxima = max_and_share(a.value(), array_shape{}, 1, a.size(), 1);
   xt::xarray<T> m = std::move(maxima.first);
   xt::xarray<T> share = std::move(maxima.second);
-  return record<T>("max", std::move(m), {a}, [share](BackwardContext<T>& c) {
-    c.input_grads[0] =
-        mul(broadcast_to(c.grad, c.inputs[0].shape()), Tensor<T>(xt::xarray<T>(share)));
-  });
+  return record<T>("max", std::move(m), {a},
+                   [share = Tensor<T>(std::move(share))](BackwardContext<T>& c) {
+                     c.input_grads[0] = mul(broadcast_to(c.grad, c.inputs[0].shape()), share);
+                   });
 }
 
 XG_RULE_TEXT(max_axis,
@@ -139,10 +139,12 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
     r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
     m.reshape(r);
   }
-  return record<T>("max_axis", std::move(m), {a}, [share, ax, keepdims](BackwardContext<T>& c) {
-    c.input_grads[0] = mul(broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape()),
-                           Tensor<T>(xt::xarray<T>(share)));
-  });
+  return record<T>("max_axis", std::move(m), {a},
+                   [share = Tensor<T>(std::move(share)), ax, keepdims](BackwardContext<T>& c) {
+                     c.input_grads[0] =
+                         mul(broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape()),
+                             share);
+                   });
 }
 
 XG_RULE_TEXT(logsumexp, "out = ln(sum(e^a)); da = g * softmax(a) along the axis");

@@ -128,7 +128,18 @@ Tensor<T> constant(xt::xarray<T>&& v) {
 template <class T, class Pred>
 void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const std::string& what) {
   const T* x = v.data();
-  for (std::size_t i = 0, n = v.size(); i < n; ++i) {
+  const std::size_t n = v.size();
+  // Blocks checked without a branch per element (so the loop vectorises); only a block that
+  // fails is searched for the element to name.
+  constexpr std::size_t kBlock = 1024;
+  std::size_t first = 0;
+  for (; first < n; first += kBlock) {
+    const std::size_t end = std::min(n, first + kBlock);
+    unsigned bad = 0;
+    for (std::size_t i = first; i < end; ++i) bad |= ok(x[i]) ? 0u : 1u;
+    if (bad != 0) break;
+  }
+  for (std::size_t i = first; i < n; ++i) {
     if (!ok(x[i])) {
       throw DomainError(std::string(op) + ": element " + index_str(i, v.shape()) +
                         " of the input of shape " + shape_str(v.shape()) + " is " + num_str(x[i]) +
