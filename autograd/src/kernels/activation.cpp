@@ -50,7 +50,10 @@ void tanh_backward(const T* g, const T* y, T* out, std::size_t n) {
 
 template <class T>
 void threshold_backward(const T* g, const T* x, T threshold, T* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = x[i] > threshold ? g[i] : T(0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const T gi = g[i];  // read unconditionally, so the select vectorises
+    out[i] = x[i] > threshold ? gi : T(0);
+  }
 }
 
 template <class T>

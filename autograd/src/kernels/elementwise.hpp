@@ -1,6 +1,9 @@
 // Elementwise loops over contiguous buffers, split over the pool's threads for large tensors.
 // Header templates: each operation passes its own scalar function, which the loop inlines (and
-// the compiler vectorises where the function allows it).
+// the compiler vectorises where the function allows it). Each loop body first copies what it
+// reads (pointers and the function with its captured scalars) into locals: read through the
+// enclosing closure, a captured float could alias the floats the loop stores, and GCC would not
+// vectorise the loop.
 #pragma once
 
 #include <algorithm>
@@ -19,7 +22,10 @@ namespace xg::kernels {
 template <class T, class F>
 void map(const T* in, T* o, std::size_t n, F f) {
   parallel_for(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) o[i] = f(in[i]);
+    const T* src = in;
+    T* dst = o;
+    const F fn = f;
+    for (std::size_t i = begin; i < end; ++i) dst[i] = fn(src[i]);
   });
 }
 
@@ -27,7 +33,11 @@ void map(const T* in, T* o, std::size_t n, F f) {
 template <class T, class F>
 void zip(const T* a, const T* b, T* o, std::size_t n, F f) {
   parallel_for(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) o[i] = f(a[i], b[i]);
+    const T* pa = a;
+    const T* pb = b;
+    T* dst = o;
+    const F fn = f;
+    for (std::size_t i = begin; i < end; ++i) dst[i] = fn(pa[i], pb[i]);
   });
 }
 
@@ -35,7 +45,12 @@ void zip(const T* a, const T* b, T* o, std::size_t n, F f) {
 template <class T, class F>
 void zip3(const T* a, const T* b, const T* c, T* o, std::size_t n, F f) {
   parallel_for(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) o[i] = f(a[i], b[i], c[i]);
+    const T* pa = a;
+    const T* pb = b;
+    const T* pc = c;
+    T* dst = o;
+    const F fn = f;
+    for (std::size_t i = begin; i < end; ++i) dst[i] = fn(pa[i], pb[i], pc[i]);
   });
 }
 
@@ -78,24 +93,26 @@ xt::xarray<T> broadcast_apply(const char* name, const xt::xarray<T>& a, const xt
   const T* pb = b.data();
   T* po = out.data();
   const std::size_t inner = plan.inner;
+  const bool a_run = plan.a_run, b_run = plan.b_run;
   parallel_for(
       plan.rows,
       [&](std::size_t begin, std::size_t end) {
+        const Op f = op;
         for (std::size_t r = begin; r < end; ++r) {
           const auto [ia, ib] = plan.offsets(r);
           const T* ra = pa + ia;
           const T* rb = pb + ib;
           T* ro = po + r * inner;
-          if (plan.a_run && plan.b_run) {
-            for (std::size_t j = 0; j < inner; ++j) ro[j] = op(ra[j], rb[j]);
-          } else if (plan.a_run) {
+          if (a_run && b_run) {
+            for (std::size_t j = 0; j < inner; ++j) ro[j] = f(ra[j], rb[j]);
+          } else if (a_run) {
             const T y = *rb;
-            for (std::size_t j = 0; j < inner; ++j) ro[j] = op(ra[j], y);
-          } else if (plan.b_run) {
+            for (std::size_t j = 0; j < inner; ++j) ro[j] = f(ra[j], y);
+          } else if (b_run) {
             const T x = *ra;
-            for (std::size_t j = 0; j < inner; ++j) ro[j] = op(x, rb[j]);
+            for (std::size_t j = 0; j < inner; ++j) ro[j] = f(x, rb[j]);
           } else {
-            const T v = op(*ra, *rb);
+            const T v = f(*ra, *rb);
             for (std::size_t j = 0; j < inner; ++j) ro[j] = v;
           }
         }

@@ -30,7 +30,7 @@ T chunked_sum(std::size_t n, Part part) {
 
 template <class T>
 void squared_error(const T* p, const T* t, T* out, std::size_t n) {
-  parallel_for(n, [&](std::size_t b, std::size_t e) {
+  parallel_for(n, [=](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) out[i] = (p[i] - t[i]) * (p[i] - t[i]);
   });
 }
@@ -48,7 +48,7 @@ template <class T>
 void squared_error_backward(const T* g, std::size_t g_size, T scale, const T* p, const T* t, T* out,
                             std::size_t n) {
   const T two_scale = T(2) * scale;
-  parallel_for(n, [&](std::size_t b, std::size_t e) {
+  parallel_for(n, [=](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i)
       out[i] = two_scale * (g_size == 1 ? g[0] : g[i]) * (p[i] - t[i]);
   });
@@ -56,14 +56,14 @@ void squared_error_backward(const T* g, std::size_t g_size, T scale, const T* p,
 
 template <class T>
 void clamped_log(const T* x, T* out, std::size_t n) {
-  parallel_for(n, [&](std::size_t b, std::size_t e) {
+  parallel_for(n, [=](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) out[i] = clamped(x[i]);
   });
 }
 
 template <class T>
 void binary_cross_entropy(const T* p, const T* t, T* out, std::size_t n) {
-  parallel_for(n, [&](std::size_t b, std::size_t e) {
+  parallel_for(n, [=](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i)
       out[i] = -(t[i] * clamped(p[i]) + (T(1) - t[i]) * clamped(T(1) - p[i]));
   });
@@ -93,7 +93,7 @@ void binary_cross_entropy_backward(const T* g, std::size_t g_size, T scale, cons
   // 1/x where log x > -100: one comparison against e^-100 instead of a log per element.
   const T live_from = std::exp(T(kLogFloor));
   auto inverse = [live_from](T x) { return x > live_from ? T(1) / x : T(0); };
-  parallel_for(n, [&](std::size_t b, std::size_t e) {
+  parallel_for(n, [=](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) {
       const T k = (g_size == 1 ? g[0] : g[i]) * scale;
       out[i] = k * ((T(1) - t[i]) * inverse(T(1) - p[i]) - t[i] * inverse(p[i]));

@@ -21,4 +21,38 @@ void log(const double* x, double* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = std::log(x[i]);
 }
 
+namespace {
+template <class T>
+inline void elu_loop(const T* x, T* out, std::size_t n, T alpha) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const T v = x[i];
+    const T negative = alpha * detail::expm1_of(v < T(0) ? v : T(0));  // both sides computed,
+    out[i] = v > T(0) ? v : negative;                                  // so the select vectorises
+  }
+}
+template <class T>
+inline void softplus_loop(const T* x, T* out, std::size_t n, T beta, T threshold) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const T z = beta * x[i];
+    const T smooth =
+        ((z > T(0) ? z : T(0)) + detail::log1p_of(detail::exp_of(-std::abs(z)))) / beta;
+    out[i] = z > threshold ? x[i] : smooth;
+  }
+}
+}  // namespace
+
+XG_TARGET_CLONES void elu(const float* x, float* out, std::size_t n, float alpha) {
+  elu_loop(x, out, n, alpha);
+}
+void elu(const double* x, double* out, std::size_t n, double alpha) {
+  elu_loop(x, out, n, alpha);
+}
+XG_TARGET_CLONES void softplus(const float* x, float* out, std::size_t n, float beta,
+                               float threshold) {
+  softplus_loop(x, out, n, beta, threshold);
+}
+void softplus(const double* x, double* out, std::size_t n, double beta, double threshold) {
+  softplus_loop(x, out, n, beta, threshold);
+}
+
 }  // namespace xg::kernels

@@ -12,8 +12,9 @@ template <class T>
                                           SoftmaxKind kind) {
   const std::size_t out_block = kind == SoftmaxKind::logsumexp ? inner : len * inner;
   if (inner == 1) {
+    std::vector<T> scratch(kind == SoftmaxKind::logsumexp ? len : 0);
     for (std::size_t o = begin; o < end; ++o)
-      detail_softmax::softmax_row(x + o * len, len, out + o * out_block, kind);
+      detail_softmax::softmax_row(x + o * len, len, out + o * out_block, kind, scratch.data());
     return;
   }
   std::vector<T> scratch(2 * inner);

@@ -40,35 +40,18 @@ inline T shift_of(T m) {
 }
 
 /// One contiguous slice (inner 1). `out` gets the slice's result (len values, or one for
-/// logsumexp).
+/// logsumexp, which uses `scratch` of len values for the exponentials). Each pass is a plain
+/// loop that vectorises; the slice stays in cache between them.
 template <class T>
 [[gnu::always_inline]] inline void softmax_row(const T* x, std::size_t len, T* out,
-                                               SoftmaxKind kind) {
+                                               SoftmaxKind kind, T* scratch) {
   const T m = shift_of(row_max(x, len));
-  T acc[8] = {};
-  std::size_t i = 0;
+  T* e = kind == SoftmaxKind::logsumexp ? scratch : out;
+  for (std::size_t i = 0; i < len; ++i) e[i] = xg::detail::exp_of(x[i] - m);
+  const T s = row_sum(e, len);
   if (kind == SoftmaxKind::softmax) {
-    for (; i + 8 <= len; i += 8) {
-      for (std::size_t k = 0; k < 8; ++k) {
-        const T e = xg::detail::exp_of(x[i + k] - m);
-        out[i + k] = e;
-        acc[k] += e;
-      }
-    }
-    for (std::size_t k = 0; i < len; ++i, ++k) {
-      const T e = xg::detail::exp_of(x[i] - m);
-      out[i] = e;
-      acc[k] += e;
-    }
-  } else {
-    for (; i + 8 <= len; i += 8) {
-      for (std::size_t k = 0; k < 8; ++k) acc[k] += xg::detail::exp_of(x[i + k] - m);
-    }
-    for (std::size_t k = 0; i < len; ++i, ++k) acc[k] += xg::detail::exp_of(x[i] - m);
-  }
-  const T s = row_sum(acc, 8);
-  if (kind == SoftmaxKind::softmax) {
-    for (std::size_t j = 0; j < len; ++j) out[j] /= s;
+    const T inv = T(1) / s;  // one division per slice, as PyTorch's kernel
+    for (std::size_t j = 0; j < len; ++j) out[j] *= inv;
   } else if (kind == SoftmaxKind::log_softmax) {
     const T log_s = xg::detail::log_of(s);
     for (std::size_t j = 0; j < len; ++j) out[j] = (x[j] - m) - log_s;

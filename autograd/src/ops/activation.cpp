@@ -15,7 +15,7 @@
 #include "kernels/activation.hpp"
 #include "kernels/buffer.hpp"
 #include "kernels/elementwise.hpp"
-#include "kernels/fast_math.hpp"
+#include "kernels/math.hpp"
 #include "kernels/softmax.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
@@ -30,6 +30,21 @@ using detail::array_shape;
 using detail::constant;
 using detail::num_str;
 using detail::require_defined;
+
+/// pred of each value of a, as a mask for where.
+template <class T, class Pred>
+xt::xarray<bool> mask_of(const xt::xarray<T>& a, Pred pred) {
+  auto mask = xt::xarray<bool>::from_shape(a.shape());
+  const T* in = a.data();
+  bool* out = mask.data();
+  kernels::parallel_for(a.size(), [&](std::size_t begin, std::size_t end) {
+    const T* src = in;
+    bool* dst = out;
+    const Pred p = pred;
+    for (std::size_t i = begin; i < end; ++i) dst[i] = p(src[i]);
+  });
+  return mask;
+}
 
 /// f of each value of a, as a constant (a mask or a derivative that is flat where it is used).
 template <class T, class F>
@@ -122,13 +137,13 @@ template <class T>
 Tensor<T> elu(const Tensor<T>& a, scalar_t<T> alpha) {
   require_defined("elu", a);
   // expm1 of min(x, 0): the positive branch is never exponentiated (no overflow for large x).
-  xt::xarray<T> out = kernels::map_values("elu", a.value(), [alpha](T x) {
-    return x > T(0) ? x : T(alpha) * detail::expm1_of(x < T(0) ? x : T(0));
-  });
+  xt::xarray<T> out = kernels::kernel_values(
+      "elu", a.value(),
+      [alpha](const T* x, T* o, std::size_t n) { kernels::elu(x, o, n, T(alpha)); });
   return record<T>("elu", std::move(out), {a}, [alpha](BackwardContext<T>& c) {
     // d/dx = 1 for x > 0, alpha e^x = out + alpha otherwise (through the output, so the second
     // derivative is right too).
-    xt::xarray<bool> positive = c.inputs[0].value() > T(0);
+    const xt::xarray<bool> positive = mask_of(c.inputs[0].value(), [](T x) { return x > T(0); });
     c.input_grads[0] = mul(c.grad, xg::where(positive, Tensor<T>::scalar(1), add(c.output, alpha)));
   });
 }
@@ -141,15 +156,14 @@ Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta, scalar_t<T> threshold) 
     throw DomainError("softplus: beta must be non-zero, got " + num_str(beta));
   }
   // log(1 + e^z) = max(z, 0) + log1p(e^-|z|) with z = beta x; linear where z > threshold.
-  xt::xarray<T> out = kernels::map_values("softplus", a.value(), [beta, threshold](T x) {
-    const T z = T(beta) * x;
-    return z > T(threshold)
-               ? x
-               : ((z > T(0) ? z : T(0)) + detail::log1p_of(detail::exp_of(-std::abs(z)))) / T(beta);
-  });
+  xt::xarray<T> out = kernels::kernel_values("softplus", a.value(),
+                                             [beta, threshold](const T* x, T* o, std::size_t n) {
+                                               kernels::softplus(x, o, n, T(beta), T(threshold));
+                                             });
   return record<T>("softplus", std::move(out), {a}, [beta, threshold](BackwardContext<T>& c) {
     const auto& in = c.inputs[0];
-    xt::xarray<bool> linear = beta * in.value() > threshold;
+    const xt::xarray<bool> linear =
+        mask_of(in.value(), [beta, threshold](T x) { return T(beta) * x > T(threshold); });
     c.input_grads[0] = mul(c.grad, xg::where(linear, Tensor<T>::scalar(1), sigmoid(mul(in, beta))));
   });
 }

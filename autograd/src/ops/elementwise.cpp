@@ -383,8 +383,16 @@ Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T
     const T* pb = bv.data();
     T* po = out.data();
     const std::size_t sa = a_full ? 1 : 0, sb = b_full ? 1 : 0;
-    kernels::parallel_for(out.size(), [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) po[i] = pc[i] ? pa[i * sa] : pb[i * sb];
+    kernels::parallel_for(out.size(), [pc, pa, pb, po, sa, sb](std::size_t begin, std::size_t end) {
+      const bool* c = pc;
+      const T* x = pa;
+      const T* y = pb;
+      T* o = po;
+      const std::size_t step_a = sa, step_b = sb;
+      for (std::size_t i = begin; i < end; ++i) {
+        const T u = x[i * step_a], v = y[i * step_b];
+        o[i] = c[i] ? u : v;
+      }
     });
   } else {
     xt::noalias(out) = xt::where(cond, av, bv);
@@ -393,8 +401,10 @@ Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T
     xt::xarray<T> take_a = detail::uninitialized_array<T>("where backward", cond.shape());
     const bool* pc = cond.data();
     T* pt = take_a.data();
-    kernels::parallel_for(cond.size(), [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) pt[i] = pc[i] ? T(1) : T(0);
+    kernels::parallel_for(cond.size(), [pc, pt](std::size_t begin, std::size_t end) {
+      const bool* c = pc;
+      T* t = pt;
+      for (std::size_t i = begin; i < end; ++i) t[i] = c[i] ? T(1) : T(0);
     });
     if (c.needs(1)) {
       c.input_grads[1] = mul(c.grad, constant<T>(kernels::map_values(
