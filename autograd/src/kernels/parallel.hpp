@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 namespace xg::kernels {
 
@@ -33,14 +34,17 @@ void run_tasks(std::size_t tasks, void (*task)(void* ctx, std::size_t i), void* 
 /// not depend on the split, such as elementwise ones.
 template <class Body>
 void parallel_for(std::size_t n, Body&& body, std::size_t min_per_task = kParallelMinElements) {
-  const std::size_t threads = static_cast<std::size_t>(pool_threads());
-  const std::size_t parts = std::min(threads, n / std::max<std::size_t>(min_per_task, 1));
+  // Small loops decide without asking the pool (the common case of small models).
+  const std::size_t min_task = std::max<std::size_t>(min_per_task, 1);
+  const std::size_t parts = n < 2 * min_task
+                                ? 1
+                                : std::min(static_cast<std::size_t>(pool_threads()), n / min_task);
   if (parts < 2) {
     if (n != 0) body(std::size_t{0}, n);
     return;
   }
   struct Split {
-    Body* body;
+    std::remove_reference_t<Body>* body;
     std::size_t n, parts;
   } split{&body, n, parts};
   run_tasks(
