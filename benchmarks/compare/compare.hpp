@@ -92,6 +92,18 @@ struct StepTimes {
   std::vector<double> losses;   ///< loss of the first three steps; for the chain x.grad
 };
 
+/// Keeps the first loss of `t` and appends the gradient checksums both libraries compare: the sum
+/// of squares of the first leaf's gradient and that of the other leaves' gradients together
+/// (`sum_sq` of a leaf's gradient, in either library).
+template <class Leaves, class SumSq>
+void keep_gradient_checksums(StepTimes& t, const Leaves& leaves, SumSq sum_sq) {
+  t.losses.resize(1);
+  t.losses.push_back(sum_sq(leaves[0].grad()));
+  double rest = 0;
+  for (std::size_t i = 1; i < leaves.size(); ++i) rest += sum_sq(leaves[i].grad());
+  t.losses.push_back(rest);
+}
+
 /// Runs step() (which returns the loss) as warm-up, then measures steps one by one. When the
 /// first step alone exceeds the budget (the million-op chain), it counts as the warm-up and one
 /// more step is the only sample: every case is measured warm, not on freshly mapped memory.

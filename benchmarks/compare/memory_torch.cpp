@@ -128,11 +128,7 @@ StepTimes run_torch_memory(const Problem& p, const Budget& budget, int intra_op_
         return l.item<double>();
       },
       budget);
-  t.losses.resize(1);
-  t.losses.push_back(sum_sq(leaves[0].grad()));
-  double rest = 0;
-  for (std::size_t i = 1; i < leaves.size(); ++i) rest += sum_sq(leaves[i].grad());
-  t.losses.push_back(rest);
+  keep_gradient_checksums(t, leaves, [](const torch::Tensor& g) { return sum_sq(g); });
   return t;
 }
 

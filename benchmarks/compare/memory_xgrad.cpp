@@ -209,11 +209,7 @@ StepTimes run_xgrad_memory(const Problem& p, const Budget& budget) {
         return static_cast<double>(l.item());
       },
       budget);
-  t.losses.resize(1);
-  t.losses.push_back(sum_sq(leaves[0].grad()));
-  double rest = 0;
-  for (std::size_t i = 1; i < leaves.size(); ++i) rest += sum_sq(leaves[i].grad());
-  t.losses.push_back(rest);
+  keep_gradient_checksums(t, leaves, [](const Tn& g) { return sum_sq(g); });
   return t;
 }
 

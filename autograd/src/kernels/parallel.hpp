@@ -36,9 +36,8 @@ template <class Body>
 void parallel_for(std::size_t n, Body&& body, std::size_t min_per_task = kParallelMinElements) {
   // Small loops decide without asking the pool (the common case of small models).
   const std::size_t min_task = std::max<std::size_t>(min_per_task, 1);
-  const std::size_t parts = n < 2 * min_task
-                                ? 1
-                                : std::min(static_cast<std::size_t>(pool_threads()), n / min_task);
+  const std::size_t parts =
+      n < 2 * min_task ? 1 : std::min(static_cast<std::size_t>(pool_threads()), n / min_task);
   if (parts < 2) {
     if (n != 0) body(std::size_t{0}, n);
     return;
