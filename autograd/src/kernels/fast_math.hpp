@@ -148,7 +148,6 @@ inline double expm1_of(double x) {
 inline float tanh_float(float x) {
   const float ax = std::abs(x);
   const float e = exp_nonpositive(-2.0f * ax);
-  const float large = (1.0f - e) / (1.0f + e);
   const float s = std::min(ax, 0.55f);
   const float s2 = s * s;
   float p = -2.76076847742355e-16f;
@@ -162,8 +161,10 @@ inline float tanh_float(float x) {
   q = q * s2 + 1.18534705686654e-04f;
   q = q * s2 + 2.26843463243900e-03f;
   q = q * s2 + 4.89352518554385e-03f;
-  const float small = ax < 0.0004f ? ax : s * p / q;
-  return std::copysign(ax < 0.55f ? small : large, x);
+  // One division for both branches: (1 - e) / (1 + e) or s p / q, whichever is kept.
+  const bool near_zero = ax < 0.55f;
+  const float quotient = (near_zero ? s * p : 1.0f - e) / (near_zero ? q : 1.0f + e);
+  return std::copysign(ax < 0.0004f ? ax : quotient, x);
 }
 
 }  // namespace xg::detail

@@ -111,9 +111,10 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
       "div", b.value(), [](T x) { return x != T(0); }, "division by zero");
   return record<T>("div", kernels::broadcast_apply("div", a.value(), b.value(), std::divides<T>()),
                    {a, b}, [](BackwardContext<T>& c) {
-                     const auto& b = c.inputs[1];
-                     if (c.needs(0)) c.input_grads[0] = div(c.grad, b);
-                     if (c.needs(1)) c.input_grads[1] = neg(div(mul(c.grad, c.output), b));
+                     // db = -g a / b^2 = -(g / b) (a / b): one division, shared with da.
+                     const Tensor<T> g_over_b = div(c.grad, c.inputs[1]);
+                     if (c.needs(0)) c.input_grads[0] = g_over_b;
+                     if (c.needs(1)) c.input_grads[1] = neg(mul(g_over_b, c.output));
                    });
 }
 
