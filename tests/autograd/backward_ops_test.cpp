@@ -207,3 +207,53 @@ TEST(BackwardOps, EveryBackwardOpHasItsRuleText) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BackwardOps, EluAndSoftplusBackwardValuesAndDerivatives) {
+  const auto g = Td::from({4}, {2.0, -1.0, 0.5, 3.0});
+  const auto x = Td::from({4}, {-1.0, 0.5, -0.25, 2.0});
+  const double alpha = 0.7;
+  const auto y = xg::elu(x, alpha);
+  const auto got = xg::elu_backward(g, x, y, alpha).value();
+  for (std::size_t i = 0; i < 4; ++i) {
+    const double xi = x.value()(i);
+    const double want = g.value()(i) * (xi > 0 ? 1.0 : alpha * std::exp(xi));
+    EXPECT_NEAR(got(i), want, 1e-15) << i;
+  }
+  // softplus with beta 2 and threshold 1: linear (derivative 1) where 2 x > 1.
+  const auto sp = xg::softplus_backward(g, x, 2.0, 1.0).value();
+  for (std::size_t i = 0; i < 4; ++i) {
+    const double z = 2.0 * x.value()(i);
+    const double want = g.value()(i) * (z > 1.0 ? 1.0 : 1.0 / (1.0 + std::exp(-z)));
+    EXPECT_NEAR(sp(i), want, 1e-15) << i;
+  }
+  EXPECT_THROW_WITH(xg::elu_backward(g, Td::zeros({3}), y, alpha), xg::ShapeError, "elu_backward",
+                    "(4)", "(3)");
+  EXPECT_THROW_WITH(xg::softplus_backward(g, Td::zeros({2, 2}), 1.0, 20.0), xg::ShapeError,
+                    "softplus_backward");
+  for (const xg::Shape& s : {xg::Shape{}, xg::Shape{5}, xg::Shape{2, 3}}) {
+    SCOPED_TRACE("shape " + xg::shape_str(s));
+    const auto gg = uniform<double>(s, -1, 1, 61);
+    const auto xx = away_from_zero(s, 62);
+    const auto yy = Td(xg::elu(xx, alpha).value(), true);
+    const Fn<double> elu_b = [alpha](const auto& v) {
+      return xg::elu_backward(v[0], v[1], v[2], alpha);
+    };
+    EXPECT_GRADCHECK(double, elu_b, {gg, xx, yy});
+    EXPECT_GRADGRADCHECK(double, elu_b, {gg, xx, yy});
+    const Fn<double> sp_b = [](const auto& v) {
+      return xg::softplus_backward(v[0], v[1], 1.5, 1.0);
+    };
+    EXPECT_GRADCHECK(double, sp_b, {gg, xx});
+    EXPECT_GRADGRADCHECK(double, sp_b, {gg, xx});
+    // Through the forward ops: twice differentiable.
+    const Fn<double> f = [alpha](const auto& v) {
+      return xg::mul(xg::elu(v[0], alpha), xg::softplus(v[0], 1.5, 1.0));
+    };
+    EXPECT_GRADCHECK(double, f, {xx});
+    EXPECT_GRADGRADCHECK(double, f, {xx});
+  }
+}
+
+}  // namespace

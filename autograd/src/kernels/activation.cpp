@@ -61,12 +61,22 @@ void sqrt_backward(const T* g, const T* y, T* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = g[i] / (T(2) * y[i]);
 }
 
+template <class T>
+void elu_backward(const T* g, const T* x, const T* y, T alpha, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const T gi = g[i];
+    const T negative = gi * (y[i] + alpha);  // both sides computed, so the select vectorises
+    out[i] = x[i] > T(0) ? gi : negative;
+  }
+}
+
 #define XG_INSTANTIATE(T)                                                      \
   template void relu<T>(const T*, T*, std::size_t);                            \
   template void sigmoid_backward<T>(const T*, const T*, T*, std::size_t);      \
   template void tanh_backward<T>(const T*, const T*, T*, std::size_t);         \
   template void threshold_backward<T>(const T*, const T*, T, T*, std::size_t); \
-  template void sqrt_backward<T>(const T*, const T*, T*, std::size_t);
+  template void sqrt_backward<T>(const T*, const T*, T*, std::size_t);         \
+  template void elu_backward<T>(const T*, const T*, const T*, T, T*, std::size_t);
 XG_INSTANTIATE(float)
 XG_INSTANTIATE(double)
 #undef XG_INSTANTIATE

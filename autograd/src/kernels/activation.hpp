@@ -29,4 +29,8 @@ void threshold_backward(const T* g, const T* x, T threshold, T* out, std::size_t
 template <class T>
 void sqrt_backward(const T* g, const T* y, T* out, std::size_t n);
 
+/// out = g where x > 0, else g (y + alpha): elu's derivative times g (y its output).
+template <class T>
+void elu_backward(const T* g, const T* x, const T* y, T alpha, T* out, std::size_t n);
+
 }  // namespace xg::kernels

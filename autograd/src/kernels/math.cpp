@@ -39,7 +39,27 @@ inline void softplus_loop(const T* x, T* out, std::size_t n, T beta, T threshold
     out[i] = z > threshold ? x[i] : smooth;
   }
 }
+template <class T>
+inline void softplus_backward_loop(const T* g, const T* x, T* out, std::size_t n, T beta,
+                                   T threshold) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const T z = beta * x[i];
+    const T e = detail::exp_of(-std::abs(z));  // sigmoid(z) without overflow
+    const T s = (z >= T(0) ? T(1) : e) / (T(1) + e);
+    const T gi = g[i];
+    out[i] = z > threshold ? gi : gi * s;
+  }
+}
 }  // namespace
+
+XG_TARGET_CLONES void softplus_backward(const float* g, const float* x, float* out, std::size_t n,
+                                        float beta, float threshold) {
+  softplus_backward_loop(g, x, out, n, beta, threshold);
+}
+void softplus_backward(const double* g, const double* x, double* out, std::size_t n, double beta,
+                       double threshold) {
+  softplus_backward_loop(g, x, out, n, beta, threshold);
+}
 
 XG_TARGET_CLONES void elu(const float* x, float* out, std::size_t n, float alpha) {
   elu_loop(x, out, n, alpha);

@@ -19,4 +19,10 @@ void elu(const double* x, double* out, std::size_t n, double alpha);
 void softplus(const float* x, float* out, std::size_t n, float beta, float threshold);
 void softplus(const double* x, double* out, std::size_t n, double beta, double threshold);
 
+/// out = g where beta x > threshold, else g sigmoid(beta x): softplus's derivative times g.
+void softplus_backward(const float* g, const float* x, float* out, std::size_t n, float beta,
+                       float threshold);
+void softplus_backward(const double* g, const double* x, double* out, std::size_t n, double beta,
+                       double threshold);
+
 }  // namespace xg::kernels

@@ -31,21 +31,6 @@ using detail::constant;
 using detail::num_str;
 using detail::require_defined;
 
-/// pred of each value of a, as a mask for where.
-template <class T, class Pred>
-xt::xarray<bool> mask_of(const xt::xarray<T>& a, Pred pred) {
-  auto mask = xt::xarray<bool>::from_shape(a.shape());
-  const T* in = a.data();
-  bool* out = mask.data();
-  kernels::parallel_for(a.size(), [&](std::size_t begin, std::size_t end) {
-    const T* src = in;
-    bool* dst = out;
-    const Pred p = pred;
-    for (std::size_t i = begin; i < end; ++i) dst[i] = p(src[i]);
-  });
-  return mask;
-}
-
 /// f of each value of a, as a constant (a mask or a derivative that is flat where it is used).
 template <class T, class F>
 Tensor<T> constant_map(const Tensor<T>& a, F f) {
@@ -132,7 +117,9 @@ Tensor<T> leaky_relu(const Tensor<T>& a, scalar_t<T> slope) {
   });
 }
 
-XG_RULE_TEXT(elu, "out = a > 0 ? a : alpha (e^a - 1); da = g * (a > 0 ? 1 : out + alpha)");
+XG_RULE_TEXT(elu,
+             "out = a > 0 ? a : alpha (e^a - 1); da = elu_backward(g, a, out) = g * (a > 0 ? 1 : "
+             "out + alpha)");
 template <class T>
 Tensor<T> elu(const Tensor<T>& a, scalar_t<T> alpha) {
   require_defined("elu", a);
@@ -141,14 +128,14 @@ Tensor<T> elu(const Tensor<T>& a, scalar_t<T> alpha) {
       "elu", a.value(),
       [alpha](const T* x, T* o, std::size_t n) { kernels::elu(x, o, n, T(alpha)); });
   return record<T>("elu", std::move(out), {a}, [alpha](BackwardContext<T>& c) {
-    // d/dx = 1 for x > 0, alpha e^x = out + alpha otherwise (through the output, so the second
-    // derivative is right too).
-    const xt::xarray<bool> positive = mask_of(c.inputs[0].value(), [](T x) { return x > T(0); });
-    c.input_grads[0] = mul(c.grad, xg::where(positive, Tensor<T>::scalar(1), add(c.output, alpha)));
+    // alpha e^x = out + alpha where x <= 0: through the output, so the second derivative is
+    // right too.
+    c.input_grads[0] = elu_backward(c.grad, c.inputs[0], c.output, alpha);
   });
 }
 
-XG_RULE_TEXT(softplus, "out = ln(1 + e^a); da = g * sigmoid(a)");
+XG_RULE_TEXT(softplus,
+             "out = ln(1 + e^a); da = softplus_backward(g, a) = g * sigmoid(a) (g where linear)");
 template <class T>
 Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta, scalar_t<T> threshold) {
   require_defined("softplus", a);
@@ -161,10 +148,7 @@ Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta, scalar_t<T> threshold) 
                                                kernels::softplus(x, o, n, T(beta), T(threshold));
                                              });
   return record<T>("softplus", std::move(out), {a}, [beta, threshold](BackwardContext<T>& c) {
-    const auto& in = c.inputs[0];
-    const xt::xarray<bool> linear =
-        mask_of(in.value(), [beta, threshold](T x) { return T(beta) * x > T(threshold); });
-    c.input_grads[0] = mul(c.grad, xg::where(linear, Tensor<T>::scalar(1), sigmoid(mul(in, beta))));
+    c.input_grads[0] = softplus_backward(c.grad, c.inputs[0], beta, threshold);
   });
 }
 

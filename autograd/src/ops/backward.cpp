@@ -9,11 +9,14 @@
 
 #include "kernels/activation.hpp"
 #include "kernels/buffer.hpp"
+#include "kernels/elementwise.hpp"
 #include "kernels/loss.hpp"
+#include "kernels/math.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/softmax.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
+#include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/reduction.hpp"
 
 namespace xg {
@@ -150,6 +153,68 @@ Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output) {
   });
 }
 
+XG_RULE_TEXT(elu_backward,
+             "out = g where x > 0, else g (y + alpha); dg = elu_backward(gg, x, y), dx = 0, "
+             "dy = gg g where x <= 0");
+template <class T>
+Tensor<T> elu_backward(const Tensor<T>& grad, const Tensor<T>& input, const Tensor<T>& output,
+                       scalar_t<T> alpha) {
+  check_grad("elu_backward", grad, input, "the input");
+  check_grad("elu_backward", grad, output, "the output");
+  const auto& gv = grad.value();
+  xt::xarray<T> out = detail::uninitialized_array<T>("elu_backward", gv.shape());
+  const T* pg = gv.data();
+  const T* px = input.value().data();
+  const T* py = output.value().data();
+  T* po = out.data();
+  kernels::parallel_for(gv.size(), [&](std::size_t b, std::size_t e) {
+    kernels::elu_backward(pg + b, px + b, py + b, T(alpha), po + b, e - b);
+  });
+  // Flat in x almost everywhere (the choice of branch), linear in y where x <= 0.
+  return record<T>(
+      "elu_backward", std::move(out), {grad, input, output}, [alpha](BackwardContext<T>& c) {
+        const auto& x = c.inputs[1];
+        if (c.needs(0)) c.input_grads[0] = elu_backward(c.grad, x, c.inputs[2], alpha);
+        if (c.needs(2)) {
+          c.input_grads[2] =
+              mul(mul(c.grad, c.inputs[0]),
+                  detail::constant<T>(kernels::map_values(
+                      "elu_backward", x.value(), [](T v) { return v > T(0) ? T(0) : T(1); })));
+        }
+      });
+}
+
+XG_RULE_TEXT(softplus_backward,
+             "out = g where beta x > threshold, else g sigmoid(beta x); "
+             "dg = softplus_backward(gg, x), dx = gg g beta s (1 - s) with s = sigmoid(beta x) "
+             "where beta x <= threshold, else 0");
+template <class T>
+Tensor<T> softplus_backward(const Tensor<T>& grad, const Tensor<T>& input, scalar_t<T> beta,
+                            scalar_t<T> threshold) {
+  check_grad("softplus_backward", grad, input, "the input");
+  const auto& gv = grad.value();
+  xt::xarray<T> out = detail::uninitialized_array<T>("softplus_backward", gv.shape());
+  const T* pg = gv.data();
+  const T* px = input.value().data();
+  T* po = out.data();
+  kernels::parallel_for(gv.size(), [&](std::size_t b, std::size_t e) {
+    kernels::softplus_backward(pg + b, px + b, po + b, e - b, T(beta), T(threshold));
+  });
+  return record<T>(
+      "softplus_backward", std::move(out), {grad, input}, [beta, threshold](BackwardContext<T>& c) {
+        const auto& g = c.inputs[0];
+        const auto& x = c.inputs[1];
+        if (c.needs(0)) c.input_grads[0] = softplus_backward(c.grad, x, beta, threshold);
+        if (c.needs(1)) {
+          const Tensor<T> s = sigmoid(mul(x, beta));
+          const Tensor<T> smooth = detail::constant<T>(kernels::map_values(
+              "softplus_backward", x.value(),
+              [beta, threshold](T v) { return T(beta) * v > T(threshold) ? T(0) : T(1); }));
+          c.input_grads[1] = mul(mul(mul(c.grad, g), smooth), mul(mul(s, rsub(T(1), s)), beta));
+        }
+      });
+}
+
 XG_RULE_TEXT(softmax_backward,
              "out = y (g - sum(g y)) along the axis; dg = softmax_backward(gg, y), "
              "dy = gg (g - sum(g y)) - g sum(gg y)");
@@ -250,6 +315,10 @@ Tensor<T> bce_loss_backward(const Tensor<T>& grad, const Tensor<T>& prob, const 
   template Tensor<T> tanh_backward(const Tensor<T>&, const Tensor<T>&);                        \
   template Tensor<T> threshold_backward(const Tensor<T>&, const Tensor<T>&, scalar_t<T>);      \
   template Tensor<T> sqrt_backward(const Tensor<T>&, const Tensor<T>&);                        \
+  template Tensor<T> elu_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,        \
+                                  scalar_t<T>);                                                \
+  template Tensor<T> softplus_backward(const Tensor<T>&, const Tensor<T>&, scalar_t<T>,        \
+                                       scalar_t<T>);                                           \
   template Tensor<T> softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t);     \
   template Tensor<T> log_softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t); \
   template Tensor<T> mse_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,   \

@@ -28,6 +28,18 @@ Tensor<T> threshold_backward(const Tensor<T>& grad, const Tensor<T>& input,
 template <class T>
 Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output);
 
+/// grad where input > 0, else grad * (y + alpha), with y = elu(input, alpha) the forward op's
+/// output (alpha e^x = y + alpha there).
+template <class T>
+Tensor<T> elu_backward(const Tensor<T>& grad, const Tensor<T>& input, const Tensor<T>& output,
+                       scalar_t<T> alpha);
+
+/// grad where beta * input > threshold (softplus is linear there), else
+/// grad * sigmoid(beta * input).
+template <class T>
+Tensor<T> softplus_backward(const Tensor<T>& grad, const Tensor<T>& input, scalar_t<T> beta,
+                            scalar_t<T> threshold);
+
 /// y * (grad - sum(grad * y, axis)), with y = softmax(x, axis) the forward op's output.
 template <class T>
 Tensor<T> softmax_backward(const Tensor<T>& grad, const Tensor<T>& output, std::ptrdiff_t axis);
