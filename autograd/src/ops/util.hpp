@@ -9,6 +9,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "kernels/parallel.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/tensor.hpp"
@@ -129,15 +130,28 @@ template <class T, class Pred>
 void require_all(const char* op, const xt::xarray<T>& v, Pred ok, const std::string& what) {
   const T* x = v.data();
   const std::size_t n = v.size();
-  // Blocks checked without a branch per element (so the loop vectorises); only a block that
-  // fails is searched for the element to name.
-  constexpr std::size_t kBlock = 1024;
-  std::size_t first = 0;
-  for (; first < n; first += kBlock) {
-    const std::size_t end = std::min(n, first + kBlock);
+  // Blocks checked without a branch per element (so the loop vectorises), in parallel for large
+  // arrays; only the first block that fails is searched for the element to name.
+  constexpr std::size_t kBlock = 4096;
+  auto block_fails = [x, ok](std::size_t begin, std::size_t end) {
     unsigned bad = 0;
-    for (std::size_t i = first; i < end; ++i) bad |= ok(x[i]) ? 0u : 1u;
-    if (bad != 0) break;
+    for (std::size_t i = begin; i < end; ++i) bad |= ok(x[i]) ? 0u : 1u;
+    return bad != 0;
+  };
+  std::size_t first = n;
+  if (n <= kBlock) {
+    if (block_fails(0, n)) first = 0;
+  } else {
+    std::vector<unsigned char> fails((n + kBlock - 1) / kBlock);
+    kernels::for_each_chunk(n, kBlock, [&](std::size_t c, std::size_t begin, std::size_t end) {
+      fails[c] = block_fails(begin, end);
+    });
+    for (std::size_t c = 0; c < fails.size(); ++c) {
+      if (fails[c] != 0) {
+        first = c * kBlock;
+        break;
+      }
+    }
   }
   for (std::size_t i = first; i < n; ++i) {
     if (!ok(x[i])) {
