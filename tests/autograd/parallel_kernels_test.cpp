@@ -235,3 +235,20 @@ TEST(MatmulOptions, TransposedOperandsAreFlagsWithTheSameValuesAndGradients) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ParallelKernels, AFewLongRowsGiveTheSameBitsOnAnyThreadCount) {
+  ThreadCount restore;
+  xg::set_num_threads(2);
+  // 5 rows of 100,000: split by rows (each row whole in one task), not in blocks of 16 rows.
+  auto x = uniform<float>({5, 100000}, -1, 1, 71);
+  const auto sums = xg::sum(x, 1).value();
+  xt::xarray<double> xd = xt::cast<double>(x.value());
+  const xt::xarray<double> want = xt::sum(xd, {1});
+  for (std::size_t r = 0; r < 5; ++r) EXPECT_NEAR(sums(r), want(r), 1e-3) << r;
+  xg::set_num_threads(1);
+  EXPECT_EQ(xg::sum(x, 1).value(), sums);  // the same bits on one thread
+}
+
+}  // namespace

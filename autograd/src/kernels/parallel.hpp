@@ -50,9 +50,12 @@ void parallel_for(std::size_t n, Body&& body, std::size_t min_per_task = kParall
       parts,
       [](void* ctx, std::size_t i) {
         auto* s = static_cast<Split*>(ctx);
-        // Boundaries rounded to 16 elements, so no two tasks write one cache line.
+        // Boundaries of long ranges rounded to 16 elements, so no two tasks write one cache
+        // line; short ranges (a few long rows) are split exactly.
         auto edge = [s](std::size_t k) {
-          return k == s->parts ? s->n : (s->n / s->parts * k) & ~std::size_t{15};
+          const std::size_t step = s->n / s->parts;
+          if (k == s->parts) return s->n;
+          return step >= 256 ? (step * k) & ~std::size_t{15} : step * k;
         };
         (*s->body)(edge(i), edge(i + 1));
       },
