@@ -41,19 +41,6 @@ void zip(const T* a, const T* b, T* o, std::size_t n, F f) {
   });
 }
 
-/// o[i] = f(a[i], b[i], c[i]) for i in [0, n), in parallel for large n.
-template <class T, class F>
-void zip3(const T* a, const T* b, const T* c, T* o, std::size_t n, F f) {
-  parallel_for(n, [&](std::size_t begin, std::size_t end) {
-    const T* pa = a;
-    const T* pb = b;
-    const T* pc = c;
-    T* dst = o;
-    const F fn = f;
-    for (std::size_t i = begin; i < end; ++i) dst[i] = fn(pa[i], pb[i], pc[i]);
-  });
-}
-
 /// f of every value of a, into a new buffer of a's shape.
 template <class T, class F>
 xt::xarray<T> map_values(const char* op, const xt::xarray<T>& a, F f) {

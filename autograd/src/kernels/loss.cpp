@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "kernels/parallel.hpp"
+#include "kernels/rows.hpp"
 
 namespace xg::kernels {
 
@@ -12,19 +12,6 @@ namespace {
 template <class T>
 T clamped(T x) {
   return x > T(0) ? std::max(std::log(x), T(kLogFloor)) : T(kLogFloor);
-}
-/// f(begin, end) of [0, n), the sum of a loss's terms: one pass for small n, else a partial per
-/// fixed chunk (the same bits for any thread count), added in order.
-template <class T, class Part>
-T chunked_sum(std::size_t n, Part part) {
-  if (n <= kReductionChunk) return part(std::size_t{0}, n);
-  std::vector<T> partial((n + kReductionChunk - 1) / kReductionChunk);
-  for_each_chunk(n, kReductionChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
-    partial[c] = part(begin, end);
-  });
-  T total = 0;
-  for (T v : partial) total += v;
-  return total;
 }
 }  // namespace
 

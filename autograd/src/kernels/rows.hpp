@@ -30,15 +30,24 @@ inline T row_sum(const T* x, std::size_t n) {
   return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-/// The sum of x[0, n): row_sum of each fixed chunk, then the chunks' sums in order.
-template <class T>
-inline T sum_all(const T* x, std::size_t n) {
-  if (n <= kReductionChunk) return row_sum(x, n);
+/// part(begin, end) summed over [0, n): one call for small n, else one per fixed chunk of
+/// kReductionChunk elements (the same bits for any thread count), whose results are then added
+/// up with row_sum.
+template <class T, class Part>
+inline T chunked_sum(std::size_t n, Part part) {
+  if (n <= kReductionChunk) return part(std::size_t{0}, n);
   std::vector<T> partial((n + kReductionChunk - 1) / kReductionChunk);
   for_each_chunk(n, kReductionChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
-    partial[c] = row_sum(x + begin, end - begin);
+    partial[c] = part(begin, end);
   });
   return row_sum(partial.data(), partial.size());
+}
+
+/// The sum of x[0, n).
+template <class T>
+inline T sum_all(const T* x, std::size_t n) {
+  return chunked_sum<T>(
+      n, [x](std::size_t begin, std::size_t end) { return row_sum(x + begin, end - begin); });
 }
 
 /// Adds the row b[0, n) to each of the `rows` rows of y.
@@ -90,7 +99,7 @@ inline void axis_sums(const T* src, std::size_t outer, std::size_t len, std::siz
     return;
   }
   if (outer == 1) {
-    // One block of columns per task (multiples of 16, so each result is one task's).
+    // One block of columns per task: each column is summed whole by one task.
     parallel_for(
         inner,
         [&](std::size_t begin, std::size_t end) {

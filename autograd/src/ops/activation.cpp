@@ -17,6 +17,7 @@
 #include "kernels/elementwise.hpp"
 #include "kernels/math.hpp"
 #include "kernels/softmax.hpp"
+#include "ops/constant_map.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/ops/backward.hpp"
@@ -30,12 +31,6 @@ using detail::array_shape;
 using detail::constant;
 using detail::num_str;
 using detail::require_defined;
-
-/// f of each value of a, as a constant (a mask or a derivative that is flat where it is used).
-template <class T, class F>
-Tensor<T> constant_map(const Tensor<T>& a, F f) {
-  return constant<T>(kernels::map_values("derivative", a.value(), f));
-}
 
 }  // namespace
 
@@ -64,9 +59,10 @@ Tensor<T> hardtanh(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   return record<T>("hardtanh", kernels::map_values("hardtanh", a.value(), clip), {a},
                    [lo, hi](BackwardContext<T>& c) {
                      // PyTorch's rule: 1 strictly inside (lo, hi), 0 at and beyond the bounds.
-                     c.input_grads[0] = mul(c.grad, constant_map(c.inputs[0], [lo, hi](T x) {
-                                              return x > lo && x < hi ? T(1) : T(0);
-                                            }));
+                     c.input_grads[0] =
+                         mul(c.grad, detail::constant_map(c.inputs[0].value(), [lo, hi](T x) {
+                               return x > lo && x < hi ? T(1) : T(0);
+                             }));
                    });
 }
 
@@ -112,8 +108,9 @@ Tensor<T> leaky_relu(const Tensor<T>& a, scalar_t<T> slope) {
   xt::xarray<T> out = kernels::map_values("leaky_relu", a.value(),
                                           [slope](T x) { return x > T(0) ? x : slope * x; });
   return record<T>("leaky_relu", std::move(out), {a}, [slope](BackwardContext<T>& c) {
-    c.input_grads[0] =
-        mul(c.grad, constant_map(c.inputs[0], [slope](T x) { return x > T(0) ? T(1) : T(slope); }));
+    c.input_grads[0] = mul(c.grad, detail::constant_map(c.inputs[0].value(), [slope](T x) {
+                             return x > T(0) ? T(1) : T(slope);
+                           }));
   });
 }
 

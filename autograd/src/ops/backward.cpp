@@ -14,6 +14,7 @@
 #include "kernels/math.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/softmax.hpp"
+#include "ops/constant_map.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/ops/activation.hpp"
@@ -178,8 +179,7 @@ Tensor<T> elu_backward(const Tensor<T>& grad, const Tensor<T>& input, const Tens
         if (c.needs(2)) {
           c.input_grads[2] =
               mul(mul(c.grad, c.inputs[0]),
-                  detail::constant<T>(kernels::map_values(
-                      "elu_backward", x.value(), [](T v) { return v > T(0) ? T(0) : T(1); })));
+                  detail::constant_map(x.value(), [](T v) { return v > T(0) ? T(0) : T(1); }));
         }
       });
 }
@@ -192,14 +192,10 @@ template <class T>
 Tensor<T> softplus_backward(const Tensor<T>& grad, const Tensor<T>& input, scalar_t<T> beta,
                             scalar_t<T> threshold) {
   check_grad("softplus_backward", grad, input, "the input");
-  const auto& gv = grad.value();
-  xt::xarray<T> out = detail::uninitialized_array<T>("softplus_backward", gv.shape());
-  const T* pg = gv.data();
-  const T* px = input.value().data();
-  T* po = out.data();
-  kernels::parallel_for(gv.size(), [&](std::size_t b, std::size_t e) {
-    kernels::softplus_backward(pg + b, px + b, po + b, e - b, T(beta), T(threshold));
-  });
+  auto out = binary_kernel("softplus_backward", grad, input,
+                           [beta, threshold](const T* g, const T* x, T* o, std::size_t n) {
+                             kernels::softplus_backward(g, x, o, n, T(beta), T(threshold));
+                           });
   return record<T>(
       "softplus_backward", std::move(out), {grad, input}, [beta, threshold](BackwardContext<T>& c) {
         const auto& g = c.inputs[0];
@@ -207,9 +203,9 @@ Tensor<T> softplus_backward(const Tensor<T>& grad, const Tensor<T>& input, scala
         if (c.needs(0)) c.input_grads[0] = softplus_backward(c.grad, x, beta, threshold);
         if (c.needs(1)) {
           const Tensor<T> s = sigmoid(mul(x, beta));
-          const Tensor<T> smooth = detail::constant<T>(kernels::map_values(
-              "softplus_backward", x.value(),
-              [beta, threshold](T v) { return T(beta) * v > T(threshold) ? T(0) : T(1); }));
+          const Tensor<T> smooth = detail::constant_map(x.value(), [beta, threshold](T v) {
+            return T(beta) * v > T(threshold) ? T(0) : T(1);
+          });
           c.input_grads[1] = mul(mul(mul(c.grad, g), smooth), mul(mul(s, rsub(T(1), s)), beta));
         }
       });

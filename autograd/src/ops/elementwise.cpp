@@ -15,6 +15,7 @@
 #include "kernels/buffer.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/math.hpp"
+#include "ops/constant_map.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
@@ -294,14 +295,13 @@ XG_RULE_TEXT(abs, "out = |a|; da = g * sign(a)");
 template <class T>
 Tensor<T> abs(const Tensor<T>& a) {
   require_defined("abs", a);
-  return record<T>(
-      "abs", kernels::map_values("abs", a.value(), [](T x) { return std::abs(x); }), {a},
-      [](BackwardContext<T>& c) {
-        c.input_grads[0] = mul(
-            c.grad, constant<T>(kernels::map_values("abs backward", c.inputs[0].value(), [](T x) {
-              return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
-            })));
-      });
+  return record<T>("abs", kernels::map_values("abs", a.value(), [](T x) { return std::abs(x); }),
+                   {a}, [](BackwardContext<T>& c) {
+                     c.input_grads[0] =
+                         mul(c.grad, detail::constant_map(c.inputs[0].value(), [](T x) {
+                               return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+                             }));
+                   });
 }
 
 XG_RULE_TEXT(clamp, "out = min(max(a, lo), hi); da = g where lo <= a <= hi, else 0");
@@ -318,8 +318,7 @@ Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
                    [lo, hi](BackwardContext<T>& c) {
                      auto inside = [lo, hi](T x) { return x >= lo && x <= hi ? T(1) : T(0); };
                      c.input_grads[0] =
-                         mul(c.grad, constant<T>(kernels::map_values("clamp backward",
-                                                                     c.inputs[0].value(), inside)));
+                         mul(c.grad, detail::constant_map(c.inputs[0].value(), inside));
                    });
 }
 
@@ -408,8 +407,7 @@ Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T
       for (std::size_t i = begin; i < end; ++i) t[i] = c[i] ? T(1) : T(0);
     });
     if (c.needs(1)) {
-      c.input_grads[1] = mul(c.grad, constant<T>(kernels::map_values(
-                                         "where backward", take_a, [](T t) { return T(1) - t; })));
+      c.input_grads[1] = mul(c.grad, detail::constant_map(take_a, [](T t) { return T(1) - t; }));
     }
     if (c.needs(0)) c.input_grads[0] = mul(c.grad, constant<T>(std::move(take_a)));
   });
