@@ -202,17 +202,30 @@ inline const Tensor<T>& Tensor<T>::grad() const {
 template <class T>
 long live_node_count();
 
+/// The gradient a backward rule is handed. `full`: of the output's shape, always. `broadcast`:
+/// possibly of a smaller shape that broadcasts to the output's (the gradient of a sum is one
+/// value for all of its input's elements), for rules written with broadcasting operations only,
+/// which then read it with a stride of 0 instead of a materialised copy. The engine expands such
+/// a gradient for every other rule, for a leaf's .grad, for xg::grad's results and for
+/// observers.
+///
+/// A rule may also return, for an input, a gradient of a shape that broadcasts to the input's
+/// (it then stands for its broadcast), or of a bigger shape that the input's broadcasts to (it
+/// is summed down, as the broadcasting of the forward operation asks).
+enum class GradShape { full, broadcast };
+
 /// Wraps a freshly computed value as an operation result. When grad mode is on and some input
 /// requires grad, the node records `op`, the inputs and the backward rule; otherwise it is a
 /// plain leaf and the rule is dropped. This is how every built-in operation records, and the
 /// way to add custom ones. `inputs` is a braced list `{a, b}` or a std::vector of tensors.
 template <class T, class F>
-Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule);
+Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule,
+                 GradShape grad_shape = GradShape::full);
 template <class T, class F>
 Tensor<T> record(const char* op, xt::xarray<T>&& value, std::initializer_list<Tensor<T>> inputs,
-                 F&& backward_rule) {
+                 F&& backward_rule, GradShape grad_shape = GradShape::full) {
   return record<T>(op, std::move(value), InputSpan<T>(inputs.begin(), inputs.size()),
-                   std::forward<F>(backward_rule));
+                   std::forward<F>(backward_rule), grad_shape);
 }
 
 }  // namespace xg

@@ -123,6 +123,13 @@ inline float exp_of(float x) {
 inline double exp_of(double x) {
   return std::exp(x);
 }
+/// e^x for x <= 0 or NaN (a value shifted by the maximum of its slice).
+inline float exp_nonpositive_of(float x) {
+  return exp_nonpositive(x);
+}
+inline double exp_nonpositive_of(double x) {
+  return std::exp(x);
+}
 inline float log_of(float x) {
   return log_float(x);
 }

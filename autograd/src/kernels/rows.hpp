@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/parallel.hpp"
+#include "kernels/simd.hpp"
 
 namespace xg::kernels {
 
@@ -17,17 +18,10 @@ inline std::size_t rows_per_task(std::size_t row) {
   return std::max<std::size_t>(1, kParallelMinElements / std::max<std::size_t>(row, 1));
 }
 
-/// The sum of x[0, n) in eight interleaved partial sums (so the adds pipeline and vectorise),
-/// combined pairwise at the end.
+/// The sum of x[0, n), in SIMD lanes (kernels/simd.hpp).
 template <class T>
 inline T row_sum(const T* x, std::size_t n) {
-  T acc[8] = {};
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (std::size_t k = 0; k < 8; ++k) acc[k] += x[i + k];
-  }
-  for (std::size_t k = 0; i < n; ++i, ++k) acc[k] += x[i];
-  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  return simd::sum(x, n);
 }
 
 /// part(begin, end) summed over [0, n): one call for small n, else one per fixed chunk of

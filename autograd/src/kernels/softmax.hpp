@@ -19,20 +19,6 @@ enum class SoftmaxKind { softmax, log_softmax, logsumexp };
 
 namespace detail_softmax {
 
-template <class T>
-[[gnu::always_inline]] inline T row_max(const T* x, std::size_t n) {
-  T acc[8];
-  for (auto& a : acc) a = x[0];
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (std::size_t k = 0; k < 8; ++k) acc[k] = x[i + k] > acc[k] ? x[i + k] : acc[k];
-  }
-  for (std::size_t k = 0; i < n; ++i, ++k) acc[k] = x[i] > acc[k] ? x[i] : acc[k];
-  T m = acc[0];
-  for (std::size_t k = 1; k < 8; ++k) m = acc[k] > m ? acc[k] : m;
-  return m;
-}
-
 /// The shift of a slice whose maximum is m.
 template <class T>
 inline T shift_of(T m) {
@@ -45,9 +31,14 @@ inline T shift_of(T m) {
 template <class T>
 [[gnu::always_inline]] inline void softmax_row(const T* x, std::size_t len, T* out,
                                                SoftmaxKind kind, T* scratch) {
-  const T m = shift_of(row_max(x, len));
+  const T max = simd::max(x, len);
+  const T m = shift_of(max);
   T* e = kind == SoftmaxKind::logsumexp ? scratch : out;
-  for (std::size_t i = 0; i < len; ++i) e[i] = xg::detail::exp_of(x[i] - m);
+  if (m == max) {  // every x - m <= 0 (or NaN): the exponential needs no overflow handling
+    for (std::size_t i = 0; i < len; ++i) e[i] = xg::detail::exp_nonpositive_of(x[i] - m);
+  } else {
+    for (std::size_t i = 0; i < len; ++i) e[i] = xg::detail::exp_of(x[i] - m);
+  }
   const T s = row_sum(e, len);
   if (kind == SoftmaxKind::softmax) {
     const T inv = T(1) / s;  // one division per slice, as PyTorch's kernel
@@ -100,14 +91,8 @@ template <class T>
 template <class T>
 [[gnu::always_inline]] inline void softmax_backward_row(const T* g, const T* y, std::size_t len,
                                                         T* out, SoftmaxKind kind) {
-  T acc[8] = {};
-  std::size_t i = 0;
   const bool soft = kind == SoftmaxKind::softmax;
-  for (; i + 8 <= len; i += 8) {
-    for (std::size_t k = 0; k < 8; ++k) acc[k] += soft ? g[i + k] * y[i + k] : g[i + k];
-  }
-  for (std::size_t k = 0; i < len; ++i, ++k) acc[k] += soft ? g[i] * y[i] : g[i];
-  const T s = row_sum(acc, 8);
+  const T s = soft ? simd::dot(g, y, len) : simd::sum(g, len);
   if (soft) {
     for (std::size_t j = 0; j < len; ++j) out[j] = y[j] * (g[j] - s);
   } else {

@@ -74,34 +74,39 @@ XG_RULE_TEXT(add, "out = a + b; da = g, db = g");
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("add", a, b);
-  return record<T>("add", kernels::broadcast_apply("add", a.value(), b.value(), std::plus<T>()),
-                   {a, b}, [](BackwardContext<T>& c) {
-                     if (c.needs(0)) c.input_grads[0] = c.grad;
-                     if (c.needs(1)) c.input_grads[1] = c.grad;
-                   });
+  return record<T>(
+      "add", kernels::broadcast_apply("add", a.value(), b.value(), std::plus<T>()), {a, b},
+      [](BackwardContext<T>& c) {
+        if (c.needs(0)) c.input_grads[0] = c.grad;
+        if (c.needs(1)) c.input_grads[1] = c.grad;
+      },
+      GradShape::broadcast);
 }
 
 XG_RULE_TEXT(sub, "out = a - b; da = g, db = -g");
 template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("sub", a, b);
-  return record<T>("sub", kernels::broadcast_apply("sub", a.value(), b.value(), std::minus<T>()),
-                   {a, b}, [](BackwardContext<T>& c) {
-                     if (c.needs(0)) c.input_grads[0] = c.grad;
-                     if (c.needs(1)) c.input_grads[1] = neg(c.grad);
-                   });
+  return record<T>(
+      "sub", kernels::broadcast_apply("sub", a.value(), b.value(), std::minus<T>()), {a, b},
+      [](BackwardContext<T>& c) {
+        if (c.needs(0)) c.input_grads[0] = c.grad;
+        if (c.needs(1)) c.input_grads[1] = neg(c.grad);
+      },
+      GradShape::broadcast);
 }
 
 XG_RULE_TEXT(mul, "out = a * b; da = g * b, db = g * a");
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("mul", a, b);
-  return record<T>("mul",
-                   kernels::broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()),
-                   {a, b}, [](BackwardContext<T>& c) {
-                     if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
-                     if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
-                   });
+  return record<T>(
+      "mul", kernels::broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()), {a, b},
+      [](BackwardContext<T>& c) {
+        if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
+        if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
+      },
+      GradShape::broadcast);
 }
 
 XG_RULE_TEXT(div, "out = a / b; da = g / b, db = -g * a / b^2");
@@ -110,21 +115,24 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
   check_binary("div", a, b);
   require_all(
       "div", b.value(), [](T x) { return x != T(0); }, "division by zero");
-  return record<T>("div", kernels::broadcast_apply("div", a.value(), b.value(), std::divides<T>()),
-                   {a, b}, [](BackwardContext<T>& c) {
-                     // db = -g a / b^2 = -(g / b) (a / b): one division, shared with da.
-                     const Tensor<T> g_over_b = div(c.grad, c.inputs[1]);
-                     if (c.needs(0)) c.input_grads[0] = g_over_b;
-                     if (c.needs(1)) c.input_grads[1] = neg(mul(g_over_b, c.output));
-                   });
+  return record<T>(
+      "div", kernels::broadcast_apply("div", a.value(), b.value(), std::divides<T>()), {a, b},
+      [](BackwardContext<T>& c) {
+        // db = -g a / b^2 = -(g / b) (a / b): one division, shared with da.
+        const Tensor<T> g_over_b = div(c.grad, c.inputs[1]);
+        if (c.needs(0)) c.input_grads[0] = g_over_b;
+        if (c.needs(1)) c.input_grads[1] = neg(mul(g_over_b, c.output));
+      },
+      GradShape::broadcast);
 }
 
 XG_RULE_TEXT(neg, "out = -a; da = -g");
 template <class T>
 Tensor<T> neg(const Tensor<T>& a) {
   require_defined("neg", a);
-  return record<T>("neg", kernels::map_values("neg", a.value(), [](T x) { return -x; }), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
+  return record<T>(
+      "neg", kernels::map_values("neg", a.value(), [](T x) { return -x; }), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); }, GradShape::broadcast);
 }
 
 template <class T>
@@ -134,36 +142,36 @@ Tensor<T> div(const Tensor<T>& a, scalar_t<T> s) {
     throw DomainError("div: division by zero (a tensor of shape " + shape_str(a.value().shape()) +
                       " divided by the scalar " + num_str(s) + ")");
   }
-  return record<T>("div_scalar",
-                   kernels::map_values("div_scalar", a.value(), [s](T x) { return x / s; }), {a},
-                   [s](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, s); });
+  return record<T>(
+      "div_scalar", kernels::map_values("div_scalar", a.value(), [s](T x) { return x / s; }), {a},
+      [s](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, s); }, GradShape::broadcast);
 }
 
 XG_RULE_TEXT(add_scalar, "out = a + c; da = g");
 template <class T>
 Tensor<T> add(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("add", a);
-  return record<T>("add_scalar",
-                   kernels::map_values("add_scalar", a.value(), [s](T x) { return x + s; }), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
+  return record<T>(
+      "add_scalar", kernels::map_values("add_scalar", a.value(), [s](T x) { return x + s; }), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; }, GradShape::broadcast);
 }
 
 XG_RULE_TEXT(mul_scalar, "out = c * a; da = c * g");
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("mul", a);
-  return record<T>("mul_scalar",
-                   kernels::map_values("mul_scalar", a.value(), [s](T x) { return x * s; }), {a},
-                   [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); });
+  return record<T>(
+      "mul_scalar", kernels::map_values("mul_scalar", a.value(), [s](T x) { return x * s; }), {a},
+      [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); }, GradShape::broadcast);
 }
 
 XG_RULE_TEXT(rsub_scalar, "out = c - a; da = -g");
 template <class T>
 Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rsub", a);
-  return record<T>("rsub_scalar",
-                   kernels::map_values("rsub_scalar", a.value(), [s](T x) { return s - x; }), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); });
+  return record<T>(
+      "rsub_scalar", kernels::map_values("rsub_scalar", a.value(), [s](T x) { return s - x; }), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); }, GradShape::broadcast);
 }
 
 XG_RULE_TEXT(rdiv_scalar, "out = c / a; da = -g * c / a^2");
@@ -172,12 +180,13 @@ Tensor<T> rdiv(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rdiv", a);
   require_all(
       "rdiv", a.value(), [](T x) { return x != T(0); }, "division by zero");
-  return record<T>("rdiv_scalar",
-                   kernels::map_values("rdiv", a.value(), [s](T x) { return s / x; }), {a},
-                   [](BackwardContext<T>& c) {
-                     // d(s/a)/da = -s/a^2 = -out/a
-                     c.input_grads[0] = neg(div(mul(c.grad, c.output), c.inputs[0]));
-                   });
+  return record<T>(
+      "rdiv_scalar", kernels::map_values("rdiv", a.value(), [s](T x) { return s / x; }), {a},
+      [](BackwardContext<T>& c) {
+        // d(s/a)/da = -s/a^2 = -out/a
+        c.input_grads[0] = neg(div(mul(c.grad, c.output), c.inputs[0]));
+      },
+      GradShape::broadcast);
 }
 
 XG_RULE_TEXT(pow_scalar, "out = a^p; da = g * p * a^(p-1)");
@@ -264,7 +273,8 @@ Tensor<T> exp(const Tensor<T>& a) {
       "exp",
       kernels::kernel_values("exp", a.value(),
                              [](const T* x, T* o, std::size_t n) { kernels::exp(x, o, n); }),
-      {a}, [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); });
+      {a}, [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); },
+      GradShape::broadcast);
 }
 
 XG_RULE_TEXT(log, "out = ln(a); da = g / a");
@@ -277,7 +287,8 @@ Tensor<T> log(const Tensor<T>& a) {
       "log",
       kernels::kernel_values("log", a.value(),
                              [](const T* x, T* o, std::size_t n) { kernels::log(x, o, n); }),
-      {a}, [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); });
+      {a}, [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); },
+      GradShape::broadcast);
 }
 
 XG_RULE_TEXT(sqrt, "out = sqrt(a); da = sqrt_backward(g, out) = g / (2 * out)");

@@ -47,9 +47,9 @@ Tensor<T> sum(const Tensor<T>& a) {
   detail::require_defined("sum", a);
   xt::xarray<T> out =
       detail::scalar_array<T>("sum", kernels::sum_all(a.value().data(), a.size()));  // 0 if empty
-  return record<T>("sum", std::move(out), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape());
-  });
+  // The gradient stays one value, read with a stride of 0 by the rules that follow (GradShape).
+  return record<T>("sum", std::move(out), {a},
+                   [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
 }
 
 XG_RULE_TEXT(sum_axis, "out = sum of a along an axis; da = g copied back along that axis");
@@ -73,7 +73,7 @@ Tensor<T> sum(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   const std::size_t inner = detail::span_count(s, ax + 1, s.size());
   kernels::axis_sums(a.value().data(), outer, s[ax], inner, out.data());  // 0 where s[ax] is 0
   return record<T>("sum_axis", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
-    c.input_grads[0] = broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape());
+    c.input_grads[0] = restore_axis(c.grad, ax, keepdims);  // broadcast form (GradShape)
   });
 }
 
@@ -141,9 +141,7 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   }
   return record<T>("max_axis", std::move(m), {a},
                    [share = Tensor<T>(std::move(share)), ax, keepdims](BackwardContext<T>& c) {
-                     c.input_grads[0] =
-                         mul(broadcast_to(restore_axis(c.grad, ax, keepdims), c.inputs[0].shape()),
-                             share);
+                     c.input_grads[0] = mul(restore_axis(c.grad, ax, keepdims), share);
                    });
 }
 

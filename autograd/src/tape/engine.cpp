@@ -375,6 +375,8 @@ class Pass {
   void add_into(Tensor<T>& sum, Tensor<T> g) {
     if (!sum.defined()) {
       sum = std::move(g);
+    } else if (sum.value().shape() != g.value().shape()) {
+      sum = add(sum, g);  // a gradient still in broadcast form (GradShape) meets another
     } else if (!create_graph_ && detail::NodeAccess<T>::node(sum).use_count() == 1) {
       accumulate(sum.mutable_value(), g.value());  // exclusively ours: no alias can see it
     } else {
@@ -404,8 +406,14 @@ class Pass {
     }
   }
 
+  /// g at the full shape `want`, where it is still in broadcast form (GradShape::broadcast).
+  static Tensor<T> expanded(Tensor<T> g, const detail::array_shape& want) {
+    if (!g.defined() || g.value().shape() == want) return g;
+    return broadcast_to(g, detail::to_shape(want));
+  }
+
   void execute_leaf(Node<T>& n) {
-    Tensor<T> g = std::exchange(leaf_state(n).pending_grad, Tensor<T>());
+    Tensor<T> g = expanded(std::exchange(leaf_state(n).pending_grad, Tensor<T>()), n.value.shape());
     if (!g.defined()) return;
     if (!wanted_.empty()) {
       auto it = wanted_.find(&n);
@@ -427,11 +435,15 @@ class Pass {
     Tensor<T>& pending = Scratch<T>::pending_grad(*n);
     Tensor<T> g = std::move(pending);
     pending = Tensor<T>();
+    const bool observed = detail::observer_count != 0;
+    if (g.defined() && g.value().shape() != n->value.shape() &&
+        (!n->takes_broadcast_grad || observed || n->retains_grad || !wanted_.empty())) {
+      g = expanded(std::move(g), n->value.shape());
+    }
     if (!wanted_.empty() && g.defined()) {
       auto it = wanted_.find(n);
       if (it != wanted_.end()) captured_[it->second] = g;
     }
-    const bool observed = detail::observer_count != 0;
     if (observed && g.defined() && n->retains_grad) {
       notify([&](auto* o) { o->on_gradient(view_of(*n), g); });
     }
@@ -450,6 +462,7 @@ class Pass {
         if (!gi.defined()) continue;
         const auto& want = inputs[i].value().shape();
         if (gi.value().shape() != want) gi = reduce_to_input(*n, i, gi, want);
+        if (observed) gi = expanded(std::move(gi), want);
       }
       if (observed) notify([&](auto* o) { o->on_backward_end(view_of(*n), g, input_grads); });
     }
@@ -537,25 +550,57 @@ class Pass {
     }
   }
 
-  /// A rule's gradient for input i has the broadcast shape: sum it back to the input's shape.
+  /// A rule's gradient for input i whose shape is not the input's: summed over the axes along
+  /// which the forward operation broadcast the input. The gradient of a rule that takes the
+  /// broadcast form (GradShape) stands for an array of the output's shape: along an axis where
+  /// it has size 1 the sum is that many copies of one value. An axis of size 1 where the input
+  /// is bigger is left as it is: the gradient stays in broadcast form.
   Tensor<T> reduce_to_input(const Node<T>& n, std::size_t i, const Tensor<T>& g,
                             const detail::array_shape& want) const {
     const auto& from = g.value().shape();
-    bool broadcast = want.size() <= from.size();
-    try {
-      broadcast = broadcast && detail::broadcast_shape("backward", from, want) == from;
-    } catch (const ShapeError&) {
-      broadcast = false;
-    }
-    if (!broadcast) {
+    auto fail = [&] {
       throw ShapeError("backward: the rule of '" + std::string(n.op) +
                        "' produced a gradient of shape " + shape_str(from) + " for its input " +
                        std::to_string(i) + " of shape " + shape_str(want) +
                        " (not a broadcast of it: a wrong rule, or an input's value was given "
                        "another shape after the operation was recorded)");
+    };
+    detail::array_shape stands_for = from;
+    if (n.takes_broadcast_grad) {
+      try {
+        stands_for = detail::broadcast_shape("backward", from, n.value.shape());
+      } catch (const ShapeError&) {
+        fail();
+      }
     }
-    if (create_graph_) return sum_to(g, detail::to_shape(want));
-    return Tensor<T>(detail::sum_to_value(g.value(), want));
+    const std::size_t rank = stands_for.size();
+    const std::size_t pad = rank - from.size();  // from's missing leading axes (size 1)
+    detail::array_shape target(from);            // from, with the axes it is summed over at 1
+    std::size_t copies = 1;                      // and the copies its size-1 axes stand for
+    for (std::size_t k = 0; k < rank; ++k) {
+      const std::size_t has = k < pad ? 1 : from[k - pad];
+      const bool in_want = k + want.size() >= rank;
+      const std::size_t w = in_want ? want[k + want.size() - rank] : 1;
+      if (w == stands_for[k] || stands_for[k] == 1) continue;  // equal, or in broadcast form
+      if (w != 1) fail();
+      if (has == 1) {
+        copies *= stands_for[k];
+      } else {
+        target[k - pad] = 1;
+      }
+    }
+    // Leading axes beyond the input's rank are summed away (they are 1 in target by now).
+    if (target.size() > want.size()) {
+      target.erase(target.begin(),
+                   target.begin() + static_cast<std::ptrdiff_t>(target.size() - want.size()));
+    }
+    Tensor<T> r = g;
+    if (target != from) {
+      r = create_graph_ ? sum_to(g, detail::to_shape(target))
+                        : Tensor<T>(detail::sum_to_value(g.value(), target));
+    }
+    if (copies != 1) r = mul(r, static_cast<T>(copies));
+    return r;
   }
 
   template <class Event>

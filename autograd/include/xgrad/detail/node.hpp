@@ -143,6 +143,8 @@ class Node {
   bool retains_grad = false;
   /// Set when backward has released this node's saved state and inputs.
   bool released = false;
+  /// The rule reads a gradient of any shape that broadcasts to the output's (GradShape).
+  bool takes_broadcast_grad = false;
 
  private:
   Tensor<T> pending_grad;

@@ -11,7 +11,8 @@
 namespace xg {
 
 template <class T, class F>
-Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule) {
+Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule,
+                 GradShape grad_shape) {
   bool needs_grad = false;
   if (is_grad_enabled()) {
     for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
@@ -25,6 +26,7 @@ Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&&
   auto node = std::allocate_shared<NodeType>(detail::NodeAllocator<NodeType>(), std::move(value),
                                              std::forward<F>(backward_rule));
   node->op = op;
+  node->takes_broadcast_grad = grad_shape == GradShape::broadcast;
   node->inputs.assign_to_empty(inputs);
   Tensor<T> result = detail::NodeAccess<T>::wrap(std::move(node));
   if (detail::observer_count != 0) detail::notify_forward(op, inputs, result);
