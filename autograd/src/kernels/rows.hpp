@@ -52,24 +52,26 @@ inline void add_row_to_rows(const T* b, std::size_t n, std::size_t rows, T* y) {
   }
 }
 
-/// sum[j] = the sum of column j of the (rows, n) matrix src whose rows start `ld` apart.
-/// Eight columns at a time in registers, then the rest one by one: no store per row, and no
-/// memset call for a short row.
+/// sum[j] = the sum of column j of the (rows, n) matrix src whose rows start `ld` apart, each
+/// column added in row order. A block of columns at a time is accumulated on the stack, row by
+/// row: each row's block is read once, contiguously, and the adds vectorise across columns.
 template <class T>
 inline void column_sums(const T* src, std::size_t rows, std::size_t n, std::size_t ld, T* sum) {
-  constexpr std::size_t kBlock = 8;
-  std::size_t j0 = 0;
-  for (; j0 + kBlock <= n; j0 += kBlock) {
-    T acc[kBlock] = {};
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t j = 0; j < kBlock; ++j) acc[j] += src[r * ld + j0 + j];
-    }
-    for (std::size_t j = 0; j < kBlock; ++j) sum[j0 + j] = acc[j];
+  constexpr std::size_t kBlock = 256;
+  if (rows == 0) {
+    std::fill(sum, sum + n, T(0));
+    return;
   }
-  for (; j0 < n; ++j0) {
-    T acc = 0;
-    for (std::size_t r = 0; r < rows; ++r) acc += src[r * ld + j0];
-    sum[j0] = acc;
+  for (std::size_t j0 = 0; j0 < n; j0 += kBlock) {
+    const std::size_t w = std::min(kBlock, n - j0);
+    T acc[kBlock];
+    const T* first = src + j0;
+    for (std::size_t j = 0; j < w; ++j) acc[j] = first[j];
+    for (std::size_t r = 1; r < rows; ++r) {
+      const T* row = src + r * ld + j0;
+      for (std::size_t j = 0; j < w; ++j) acc[j] += row[j];
+    }
+    std::copy(acc, acc + w, sum + j0);
   }
 }
 

@@ -20,6 +20,7 @@
 #include "ops/util.hpp"
 #include "xgrad/detail/checked_shape.hpp"
 #include "xgrad/ops/backward.hpp"
+#include "xgrad/ops/shape.hpp"
 
 namespace xg {
 
@@ -103,6 +104,12 @@ Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   return record<T>(
       "mul", kernels::broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()), {a, b},
       [](BackwardContext<T>& c) {
+        const auto& node = detail::NodeAccess<T>::node;
+        if (node(c.inputs[0]) == node(c.inputs[1])) {
+          // a * a: one gradient 2 g a, not two products to add up.
+          c.input_grads[0] = mul(mul(c.grad, T(2)), c.inputs[0]);
+          return;
+        }
         if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
         if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
       },
@@ -121,7 +128,10 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
         // db = -g a / b^2 = -(g / b) (a / b): one division, shared with da.
         const Tensor<T> g_over_b = div(c.grad, c.inputs[1]);
         if (c.needs(0)) c.input_grads[0] = g_over_b;
-        if (c.needs(1)) c.input_grads[1] = neg(mul(g_over_b, c.output));
+        // Negated after summing down to b's shape, where b was broadcast.
+        if (c.needs(1)) {
+          c.input_grads[1] = neg(sum_to(mul(g_over_b, c.output), c.inputs[1].shape()));
+        }
       },
       GradShape::broadcast);
 }
