@@ -104,12 +104,6 @@ Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   return record<T>(
       "mul", kernels::broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()), {a, b},
       [](BackwardContext<T>& c) {
-        const auto& node = detail::NodeAccess<T>::node;
-        if (node(c.inputs[0]) == node(c.inputs[1])) {
-          // a * a: one gradient 2 g a, not two products to add up.
-          c.input_grads[0] = mul(mul(c.grad, T(2)), c.inputs[0]);
-          return;
-        }
         if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
         if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
       },
