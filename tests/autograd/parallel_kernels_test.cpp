@@ -153,6 +153,31 @@ TEST(ParallelKernels, FloatExpAndLogWithinTwoUlp) {
   EXPECT_EQ(xg::detail::log_float(1.0f), 0.0f);
 }
 
+TEST(ParallelKernels, FloatExpm1AndLog1pOfElusAndSoftplusRanges) {
+  // elu takes e^x - 1 of x <= 0; softplus ln(1 + u) of u = e^-|z| in (0, 1].
+  double worst_expm1 = 0, worst_log1p = 0;
+  for (float x = -30.0f; x < 0.0f; x += 0.000731f) {
+    const double want = std::expm1(static_cast<double>(x));
+    worst_expm1 = std::max(worst_expm1, std::abs(xg::detail::expm1_nonpositive(x) - want) / -want);
+  }
+  for (float x = -1e-3f; x < -1e-30f; x *= 0.9f) {  // tiny arguments: no cancellation either
+    const double want = std::expm1(static_cast<double>(x));
+    worst_expm1 = std::max(worst_expm1, std::abs(xg::detail::expm1_nonpositive(x) - want) / -want);
+  }
+  for (float u = 1e-30f; u <= 1.0f; u *= 1.00173f) {
+    const double want = std::log1p(static_cast<double>(u));
+    worst_log1p = std::max(worst_log1p, std::abs(xg::detail::log1p_unit(u) - want) / want);
+  }
+  EXPECT_LT(worst_expm1, 1.8e-7);  // 1.5 ulp of float
+  EXPECT_LT(worst_log1p, 3.0e-7);  // 2.5 ulp
+  EXPECT_GT(worst_expm1, 0.0);     // the loops ran
+  EXPECT_EQ(xg::detail::expm1_nonpositive(0.0f), 0.0f);
+  EXPECT_EQ(xg::detail::expm1_nonpositive(-200.0f), -1.0f);
+  EXPECT_TRUE(std::isnan(xg::detail::expm1_nonpositive(NAN)));
+  EXPECT_EQ(xg::detail::log1p_unit(0.0f), 0.0f);
+  EXPECT_NEAR(xg::detail::log1p_unit(1.0f), std::log(2.0), 1e-7);
+}
+
 TEST(SoftmaxBackward, ValuesAreTheComposedFormulas) {
   const auto x = uniform<double>({3, 4, 2}, -2, 2, 31, false);
   const auto g = uniform<double>({3, 4, 2}, -1, 1, 32, false);

@@ -26,8 +26,8 @@ template <class T>
 inline void elu_loop(const T* x, T* out, std::size_t n, T alpha) {
   for (std::size_t i = 0; i < n; ++i) {
     const T v = x[i];
-    const T negative = alpha * detail::expm1_of(v < T(0) ? v : T(0));  // both sides computed,
-    out[i] = v > T(0) ? v : negative;                                  // so the select vectorises
+    const T negative = alpha * detail::expm1_nonpositive_of(v < T(0) ? v : T(0));  // both sides,
+    out[i] = v > T(0) ? v : negative;  // so the select vectorises
   }
 }
 template <class T>
@@ -35,7 +35,8 @@ inline void softplus_loop(const T* x, T* out, std::size_t n, T beta, T threshold
   for (std::size_t i = 0; i < n; ++i) {
     const T z = beta * x[i];
     const T smooth =
-        ((z > T(0) ? z : T(0)) + detail::log1p_of(detail::exp_of(-std::abs(z)))) / beta;
+        ((z > T(0) ? z : T(0)) + detail::log1p_unit_of(detail::exp_nonpositive_of(-std::abs(z)))) /
+        beta;
     out[i] = z > threshold ? x[i] : smooth;
   }
 }
