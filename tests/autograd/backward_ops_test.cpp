@@ -257,3 +257,49 @@ TEST(BackwardOps, EluAndSoftplusBackwardValuesAndDerivatives) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BackwardOps, MaximumAndMinimumBackwardShareTheGradient) {
+  const auto g = Td::from({5}, {2.0, -1.0, 0.5, 3.0, 4.0});
+  const auto a = Td::from({5}, {1.0, 0.0, 2.0, -1.0, NAN});
+  const auto b = Td::from({5}, {0.0, 0.0, 3.0, -1.0, 1.0});
+  xg::test::expect_close(xg::maximum_backward(g, a, b).value(),
+                         xt::xarray<double>{2.0, -0.5, 0.0, 1.5, 4.0}, 0);
+  xg::test::expect_close(xg::maximum_backward(g, b, a).value(),
+                         xt::xarray<double>{0.0, -0.5, 0.5, 1.5, 4.0}, 0);
+  xg::test::expect_close(xg::minimum_backward(g, a, b).value(),
+                         xt::xarray<double>{0.0, -0.5, 0.5, 1.5, 4.0}, 0);
+  xg::test::expect_close(xg::minimum_backward(g, b, a).value(),
+                         xt::xarray<double>{2.0, -0.5, 0.0, 1.5, 4.0}, 0);
+  EXPECT_THROW_WITH(xg::maximum_backward(g, a, Td::zeros({4})), xg::ShapeError, "maximum_backward",
+                    "(5)", "(4)");
+  EXPECT_THROW_WITH(xg::minimum_backward(Td::zeros({2}), a, b), xg::ShapeError, "minimum_backward");
+  for (const xg::Shape& s : {xg::Shape{}, xg::Shape{5}, xg::Shape{2, 3}}) {
+    SCOPED_TRACE("shape " + xg::shape_str(s));
+    const auto gg = uniform<double>(s, -1, 1, 71);
+    const auto x = uniform<double>(s, -1, 1, 72);
+    const auto y = uniform<double>(s, -1, 1, 73);
+    const Fn<double> max_b = [](const auto& v) { return xg::maximum_backward(v[0], v[1], v[2]); };
+    const Fn<double> min_b = [](const auto& v) { return xg::minimum_backward(v[0], v[1], v[2]); };
+    EXPECT_GRADCHECK(double, max_b, {gg, x, y});
+    EXPECT_GRADGRADCHECK(double, max_b, {gg, x, y});
+    EXPECT_GRADCHECK(double, min_b, {gg, x, y});
+    EXPECT_GRADGRADCHECK(double, min_b, {gg, x, y});
+    // maximum and minimum of same-shaped inputs go through them, with or without broadcasting.
+    const Fn<double> f = [](const auto& v) {
+      return xg::mul(xg::maximum(v[0], v[1]), xg::minimum(v[0], v[1]) + v[0]);
+    };
+    EXPECT_GRADCHECK(double, f, {x, y});
+    EXPECT_GRADGRADCHECK(double, f, {x, y});
+  }
+  const auto row = uniform<double>({3}, -1, 1, 74);
+  const auto m = uniform<double>({2, 3}, -1, 1, 75);
+  const Fn<double> broadcast = [](const auto& v) { return xg::maximum(v[0], v[1]) * v[1]; };
+  EXPECT_GRADCHECK(double, broadcast, {m, row});
+  EXPECT_GRADGRADCHECK(double, broadcast, {m, row});
+  EXPECT_EQ(xg::derivative_rule("maximum_backward").rfind("maximum_backward: ", 0), 0u);
+  EXPECT_EQ(xg::derivative_rule("minimum_backward").rfind("minimum_backward: ", 0), 0u);
+}
+
+}  // namespace

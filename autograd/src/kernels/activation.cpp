@@ -70,13 +70,24 @@ void elu_backward(const T* g, const T* x, const T* y, T alpha, T* out, std::size
   }
 }
 
-#define XG_INSTANTIATE(T)                                                      \
-  template void relu<T>(const T*, T*, std::size_t);                            \
-  template void sigmoid_backward<T>(const T*, const T*, T*, std::size_t);      \
-  template void tanh_backward<T>(const T*, const T*, T*, std::size_t);         \
-  template void threshold_backward<T>(const T*, const T*, T, T*, std::size_t); \
-  template void sqrt_backward<T>(const T*, const T*, T*, std::size_t);         \
-  template void elu_backward<T>(const T*, const T*, const T*, T, T*, std::size_t);
+template <bool kMax, class T>
+void extremum_backward(const T* g, const T* a, const T* b, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const T x = a[i], y = b[i];
+    const T share = (kMax ? x < y : x > y) ? T(0) : (x == y ? T(0.5) : T(1));
+    out[i] = g[i] * share;
+  }
+}
+
+#define XG_INSTANTIATE(T)                                                                  \
+  template void relu<T>(const T*, T*, std::size_t);                                        \
+  template void sigmoid_backward<T>(const T*, const T*, T*, std::size_t);                  \
+  template void tanh_backward<T>(const T*, const T*, T*, std::size_t);                     \
+  template void threshold_backward<T>(const T*, const T*, T, T*, std::size_t);             \
+  template void sqrt_backward<T>(const T*, const T*, T*, std::size_t);                     \
+  template void elu_backward<T>(const T*, const T*, const T*, T, T*, std::size_t);         \
+  template void extremum_backward<true, T>(const T*, const T*, const T*, T*, std::size_t); \
+  template void extremum_backward<false, T>(const T*, const T*, const T*, T*, std::size_t);
 XG_INSTANTIATE(float)
 XG_INSTANTIATE(double)
 #undef XG_INSTANTIATE

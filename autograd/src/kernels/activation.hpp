@@ -29,6 +29,11 @@ void threshold_backward(const T* g, const T* x, T threshold, T* out, std::size_t
 template <class T>
 void sqrt_backward(const T* g, const T* y, T* out, std::size_t n);
 
+/// out = g times a's share of maximum(a, b) (kMax) or minimum(a, b): 1 where a wins or either
+/// is NaN, 1/2 on a tie, 0 where b wins.
+template <bool kMax, class T>
+void extremum_backward(const T* g, const T* a, const T* b, T* out, std::size_t n);
+
 /// out = g where x > 0, else g (y + alpha): elu's derivative times g (y its output).
 template <class T>
 void elu_backward(const T* g, const T* x, const T* y, T alpha, T* out, std::size_t n);

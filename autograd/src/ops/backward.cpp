@@ -136,6 +136,46 @@ Tensor<T> threshold_backward(const Tensor<T>& grad, const Tensor<T>& input, scal
                    });
 }
 
+namespace {
+/// maximum_backward and minimum_backward: input's share of the extremum times the gradient.
+template <bool kMax, class T>
+Tensor<T> extremum_backward(const char* op, const Tensor<T>& grad, const Tensor<T>& input,
+                            const Tensor<T>& other) {
+  check_grad(op, grad, input, "the input");
+  check_grad(op, grad, other, "the other input");
+  xt::xarray<T> out = detail::uninitialized_array<T>(op, grad.value().shape());
+  const T* g = grad.value().data();
+  const T* a = input.value().data();
+  const T* b = other.value().data();
+  T* o = out.data();
+  kernels::parallel_for(out.size(), [&](std::size_t begin, std::size_t end) {
+    kernels::extremum_backward<kMax>(g + begin, a + begin, b + begin, o + begin, end - begin);
+  });
+  // Linear in the gradient, flat in both inputs almost everywhere (undefined where they tie).
+  return record<T>(op, std::move(out), {grad, input, other}, [op](BackwardContext<T>& c) {
+    if (c.needs(0)) {
+      c.input_grads[0] = extremum_backward<kMax>(op, c.grad, c.inputs[1], c.inputs[2]);
+    }
+  });
+}
+}  // namespace
+
+XG_RULE_TEXT(maximum_backward,
+             "out = g where a > b (g / 2 where a = b, 0 where a < b); "
+             "dg = maximum_backward(gg, a, b), da = db = 0");
+template <class T>
+Tensor<T> maximum_backward(const Tensor<T>& grad, const Tensor<T>& input, const Tensor<T>& other) {
+  return extremum_backward<true>("maximum_backward", grad, input, other);
+}
+
+XG_RULE_TEXT(minimum_backward,
+             "out = g where a < b (g / 2 where a = b, 0 where a > b); "
+             "dg = minimum_backward(gg, a, b), da = db = 0");
+template <class T>
+Tensor<T> minimum_backward(const Tensor<T>& grad, const Tensor<T>& input, const Tensor<T>& other) {
+  return extremum_backward<false>("minimum_backward", grad, input, other);
+}
+
 XG_RULE_TEXT(sqrt_backward, "out = g / (2 y); dg = sqrt_backward(gg, y), dy = -gg * out / y");
 template <class T>
 Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output) {
@@ -311,6 +351,8 @@ Tensor<T> bce_loss_backward(const Tensor<T>& grad, const Tensor<T>& prob, const 
   template Tensor<T> tanh_backward(const Tensor<T>&, const Tensor<T>&);                        \
   template Tensor<T> threshold_backward(const Tensor<T>&, const Tensor<T>&, scalar_t<T>);      \
   template Tensor<T> sqrt_backward(const Tensor<T>&, const Tensor<T>&);                        \
+  template Tensor<T> maximum_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);   \
+  template Tensor<T> minimum_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);   \
   template Tensor<T> elu_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,        \
                                   scalar_t<T>);                                                \
   template Tensor<T> softplus_backward(const Tensor<T>&, const Tensor<T>&, scalar_t<T>,        \

@@ -358,6 +358,19 @@ Tensor<T> select_extreme(const char* op, const Tensor<T>& a, const Tensor<T>& b)
         };
         const auto& av = c.inputs[0].value();
         const auto& bv = c.inputs[1].value();
+        if (av.shape() == bv.shape() && c.grad.value().shape() == av.shape()) {
+          // No broadcast: one pass per input through the backward op.
+          auto backward = [](const Tensor<T>& g, const Tensor<T>& x, const Tensor<T>& y) {
+            if constexpr (kMax) {
+              return maximum_backward(g, x, y);
+            } else {
+              return minimum_backward(g, x, y);
+            }
+          };
+          if (c.needs(0)) c.input_grads[0] = backward(c.grad, c.inputs[0], c.inputs[1]);
+          if (c.needs(1)) c.input_grads[1] = backward(c.grad, c.inputs[1], c.inputs[0]);
+          return;
+        }
         if (c.needs(0)) {
           c.input_grads[0] = mul(c.grad, constant<T>(kernels::broadcast_apply(op, av, bv, share)));
         }
@@ -369,13 +382,15 @@ Tensor<T> select_extreme(const char* op, const Tensor<T>& a, const Tensor<T>& b)
 }
 }  // namespace
 
-XG_RULE_TEXT(maximum, "out = max(a, b); da = g where a > b, db = g where b > a (ties: g/2 each)");
+XG_RULE_TEXT(maximum,
+             "out = max(a, b); da = maximum_backward(g, a, b), db = maximum_backward(g, b, a)");
 template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
   return select_extreme<true>("maximum", a, b);
 }
 
-XG_RULE_TEXT(minimum, "out = min(a, b); da = g where a < b, db = g where b < a (ties: g/2 each)");
+XG_RULE_TEXT(minimum,
+             "out = min(a, b); da = minimum_backward(g, a, b), db = minimum_backward(g, b, a)");
 template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
   return select_extreme<false>("minimum", a, b);

@@ -24,6 +24,16 @@ template <class T>
 Tensor<T> threshold_backward(const Tensor<T>& grad, const Tensor<T>& input,
                              scalar_t<T> threshold = 0);
 
+/// grad times input's share of maximum(input, other): grad where input > other or either is
+/// NaN, grad / 2 where they are equal, 0 where other is bigger. All three of one shape.
+template <class T>
+Tensor<T> maximum_backward(const Tensor<T>& grad, const Tensor<T>& input, const Tensor<T>& other);
+
+/// minimum's counterpart of maximum_backward: grad where input < other (or NaN), grad / 2 on a
+/// tie, 0 where other is smaller.
+template <class T>
+Tensor<T> minimum_backward(const Tensor<T>& grad, const Tensor<T>& input, const Tensor<T>& other);
+
 /// grad / (2 y), with y = sqrt(x) the forward op's output (DomainError where y is 0).
 template <class T>
 Tensor<T> sqrt_backward(const Tensor<T>& grad, const Tensor<T>& output);
