@@ -302,4 +302,48 @@ TEST(BackwardOps, MaximumAndMinimumBackwardShareTheGradient) {
   EXPECT_EQ(xg::derivative_rule("minimum_backward").rfind("minimum_backward: ", 0), 0u);
 }
 
+TEST(BackwardOps, LogsumexpBackwardIsTheGradientScaledSoftmax) {
+  // softmax of {0, ln 3} is {1/4, 3/4}; of {1, 1} one half each.
+  const auto x = Td::from({2, 2}, {0.0, std::log(3.0), 1.0, 1.0});
+  xg::test::expect_close(xg::logsumexp_backward(Td::from({2, 1}, {4.0, -2.0}), x, 1).value(),
+                         xt::xarray<double>{{1.0, 3.0}, {-1.0, -1.0}}, 1e-15);
+  xg::test::expect_close(
+      xg::logsumexp_backward(Td::from({1, 2}, {2.0, 1.0}), x, 0).value(),
+      xt::xarray<double>{{2.0 / (1.0 + std::exp(1.0)), 1.0 / (1.0 + std::exp(1.0 - std::log(3.0)))},
+                         {2.0 * std::exp(1.0) / (1.0 + std::exp(1.0)),
+                          1.0 / (1.0 + std::exp(std::log(3.0) - 1.0))}},
+      1e-15);
+  // The gradient must keep the reduced axis at 1: (2) is refused, not broadcast.
+  EXPECT_THROW_WITH(xg::logsumexp_backward(Td::zeros({2}), x, 1), xg::ShapeError,
+                    "logsumexp_backward", "(2)", "(2, 1)");
+  EXPECT_THROW_WITH(xg::logsumexp_backward(Td::zeros({2, 1}), x, 2), xg::ShapeError,
+                    "logsumexp_backward");
+  // Large logits: shifted by the slice maximum, no overflow (float).
+  const auto big = Tensor<float>::from({1, 3}, {1e4f, 1e4f, 0.0f});
+  xg::test::expect_close(
+      xg::logsumexp_backward(Tensor<float>::from({1, 1}, {2.0f}), big, 1).value(),
+      xt::xarray<float>{{1.0f, 1.0f, 0.0f}}, 0);
+  for (std::ptrdiff_t axis : {0, 1, 2}) {
+    SCOPED_TRACE("axis " + std::to_string(axis));
+    xg::Shape gs{2, 3, 4};
+    gs[static_cast<std::size_t>(axis)] = 1;
+    const auto g = uniform<double>(gs, -1, 1, 81);
+    const auto a = uniform<double>({2, 3, 4}, -2, 2, 82);
+    const Fn<double> f = [axis](const auto& v) { return xg::logsumexp_backward(v[0], v[1], axis); };
+    EXPECT_GRADCHECK(double, f, {g, a});
+    EXPECT_GRADGRADCHECK(double, f, {g, a});
+    // logsumexp's own rule goes through it, keepdims or not.
+    const Fn<double> lse = [axis](const auto& v) {
+      const auto l = xg::logsumexp(v[0], axis, false);
+      return l * l;
+    };
+    const Fn<double> lse_keepdims = [axis](const auto& v) {
+      return xg::exp(xg::logsumexp(v[0], axis, true));
+    };
+    EXPECT_GRADGRADCHECK(double, lse, {a});
+    EXPECT_GRADGRADCHECK(double, lse_keepdims, {a});
+  }
+  EXPECT_EQ(xg::derivative_rule("logsumexp_backward").rfind("logsumexp_backward: ", 0), 0u);
+}
+
 }  // namespace

@@ -217,6 +217,7 @@ TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
                                              "log_softmax",
                                              "log_softmax_backward",
                                              "logsumexp",
+                                             "logsumexp_backward",
                                              "matmul",
                                              "max",
                                              "max_axis",

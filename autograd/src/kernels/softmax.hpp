@@ -28,9 +28,11 @@ inline T shift_of(T m) {
 /// One contiguous slice (inner 1). `out` gets the slice's result (len values, or one for
 /// logsumexp, which uses `scratch` of len values for the exponentials). Each pass is a plain
 /// loop that vectorises; the slice stays in cache between them.
+/// With `scale`, softmax's output is multiplied by *scale (logsumexp's backward g * softmax).
 template <class T>
 [[gnu::always_inline]] inline void softmax_row(const T* x, std::size_t len, T* out,
-                                               SoftmaxKind kind, T* scratch) {
+                                               SoftmaxKind kind, T* scratch,
+                                               const T* scale = nullptr) {
   const T max = simd::max(x, len);
   const T m = shift_of(max);
   T* e = kind == SoftmaxKind::logsumexp ? scratch : out;
@@ -41,7 +43,7 @@ template <class T>
   }
   const T s = row_sum(e, len);
   if (kind == SoftmaxKind::softmax) {
-    const T inv = T(1) / s;  // one division per slice, as PyTorch's kernel
+    const T inv = (scale ? *scale : T(1)) / s;  // one division per slice, as PyTorch's kernel
     for (std::size_t j = 0; j < len; ++j) out[j] *= inv;
   } else if (kind == SoftmaxKind::log_softmax) {
     const T log_s = xg::detail::log_of(s);
@@ -52,9 +54,11 @@ template <class T>
 }
 
 /// One (len, inner) block whose slices are its columns; m and s are scratch of `inner` values.
+/// With `scale` (inner values), softmax's column j is multiplied by scale[j].
 template <class T>
 [[gnu::always_inline]] inline void softmax_columns(const T* x, std::size_t len, std::size_t inner,
-                                                   T* out, SoftmaxKind kind, T* m, T* s) {
+                                                   T* out, SoftmaxKind kind, T* m, T* s,
+                                                   const T* scale = nullptr) {
   for (std::size_t j = 0; j < inner; ++j) m[j] = x[j];
   for (std::size_t k = 1; k < len; ++k) {
     for (std::size_t j = 0; j < inner; ++j)
@@ -77,6 +81,8 @@ template <class T>
   }
   if (kind == SoftmaxKind::log_softmax) {
     for (std::size_t j = 0; j < inner; ++j) s[j] = xg::detail::log_of(s[j]);
+  } else if (scale) {
+    for (std::size_t j = 0; j < inner; ++j) s[j] /= scale[j];
   }
   for (std::size_t k = 0; k < len; ++k) {
     for (std::size_t j = 0; j < inner; ++j) {
@@ -130,6 +136,13 @@ void softmax_slices(const float* x, std::size_t begin, std::size_t end, std::siz
 void softmax_slices(const double* x, std::size_t begin, std::size_t end, std::size_t len,
                     std::size_t inner, double* out, SoftmaxKind kind);
 
+/// The gradient of logsumexp for slices [begin, end): g * softmax(x) along the middle axis,
+/// with g of shape (outer, inner) (the reduced axis at 1), in one pass over x.
+void logsumexp_backward_slices(const float* g, const float* x, std::size_t begin, std::size_t end,
+                               std::size_t len, std::size_t inner, float* out);
+void logsumexp_backward_slices(const double* g, const double* x, std::size_t begin, std::size_t end,
+                               std::size_t len, std::size_t inner, double* out);
+
 /// The gradient of softmax or log_softmax for slices [begin, end), from the incoming gradient g
 /// and the forward's output y.
 void softmax_backward_slices(const float* g, const float* y, std::size_t begin, std::size_t end,
@@ -146,6 +159,19 @@ void softmax_axis(const T* x, std::size_t outer, std::size_t len, std::size_t in
       outer,
       [&](std::size_t begin, std::size_t end) {
         softmax_slices(x, begin, end, len, inner, out, kind);
+      },
+      rows_per_task(len * inner));
+}
+
+/// The gradient of logsumexp along the middle axis of x seen as (outer, len, inner), g of shape
+/// (outer, inner).
+template <class T>
+void logsumexp_backward_axis(const T* g, const T* x, std::size_t outer, std::size_t len,
+                             std::size_t inner, T* out) {
+  parallel_for(
+      outer,
+      [&](std::size_t begin, std::size_t end) {
+        logsumexp_backward_slices(g, x, begin, end, len, inner, out);
       },
       rows_per_task(len * inner));
 }

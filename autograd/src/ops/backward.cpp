@@ -290,6 +290,38 @@ Tensor<T> log_softmax_backward(const Tensor<T>& grad, const Tensor<T>& output,
                    });
 }
 
+XG_RULE_TEXT(logsumexp_backward,
+             "out = g softmax(a) along the axis (g has the axis at 1); dg = sum(gg softmax(a)), "
+             "da = softmax_backward(gg g, softmax(a))");
+template <class T>
+Tensor<T> logsumexp_backward(const Tensor<T>& grad, const Tensor<T>& input, std::ptrdiff_t axis) {
+  const char* op = "logsumexp_backward";
+  require_defined(op, grad);
+  require_defined(op, input);
+  const auto& s = input.value().shape();
+  const std::size_t ax = detail::normalize_axis(op, axis, s.size(), s);
+  detail::array_shape reduced(s);
+  reduced[ax] = 1;
+  if (grad.value().shape() != reduced) {
+    throw ShapeError(std::string(op) + ": the gradient of shape " +
+                     shape_str(grad.value().shape()) + " must have the input's shape " +
+                     shape_str(s) + " with axis " + std::to_string(ax) + " at 1, " +
+                     shape_str(reduced));
+  }
+  xt::xarray<T> out = detail::uninitialized_array<T>(op, s);
+  if (out.size() != 0) {
+    kernels::logsumexp_backward_axis(grad.value().data(), input.value().data(),
+                                     detail::span_count(s, 0, ax), s[ax],
+                                     detail::span_count(s, ax + 1, s.size()), out.data());
+  }
+  return record<T>(op, std::move(out), {grad, input}, [ax](BackwardContext<T>& c) {
+    const auto a = static_cast<std::ptrdiff_t>(ax);
+    const Tensor<T> p = softmax(c.inputs[1], a);
+    if (c.needs(0)) c.input_grads[0] = sum(mul(c.grad, p), a, true);
+    if (c.needs(1)) c.input_grads[1] = softmax_backward(mul(c.grad, c.inputs[0]), p, a);
+  });
+}
+
 XG_RULE_TEXT(mse_loss_backward,
              "out = 2 s g (p - t); dg = 2 s gg (p - t), dp = 2 s gg g, dt = -dp");
 template <class T>
@@ -359,6 +391,7 @@ Tensor<T> bce_loss_backward(const Tensor<T>& grad, const Tensor<T>& prob, const 
                                        scalar_t<T>);                                           \
   template Tensor<T> softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t);     \
   template Tensor<T> log_softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t); \
+  template Tensor<T> logsumexp_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t);   \
   template Tensor<T> mse_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,   \
                                        scalar_t<T>);                                           \
   template Tensor<T> bce_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,   \

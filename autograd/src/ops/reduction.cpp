@@ -14,6 +14,7 @@
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
 #include "xgrad/ops/activation.hpp"
+#include "xgrad/ops/backward.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/reduction.hpp"
 #include "xgrad/ops/shape.hpp"
@@ -145,7 +146,8 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
                    });
 }
 
-XG_RULE_TEXT(logsumexp, "out = ln(sum(e^a)); da = g * softmax(a) along the axis");
+XG_RULE_TEXT(logsumexp,
+             "out = ln(sum(e^a)); da = logsumexp_backward(g, a) = g * softmax(a) along the axis");
 template <class T>
 Tensor<T> logsumexp(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   require_nonempty("logsumexp", a);
@@ -163,11 +165,10 @@ Tensor<T> logsumexp(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
                         detail::span_count(s, ax + 1, s.size()), out.data(),
                         kernels::SoftmaxKind::logsumexp);
   return record<T>("logsumexp", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
-    // d/da = softmax(a) along the axis, with the reduced axis of g broadcast back. softmax
-    // shifts by the maximum itself; exp(a - out) would carry out's rounding (2e-4 relative in
-    // float at logits of 1e4).
-    const Tensor<T> g = restore_axis(c.grad, ax, keepdims);
-    c.input_grads[0] = mul(g, softmax(c.inputs[0], static_cast<std::ptrdiff_t>(ax)));
+    // d/da = softmax(a) along the axis, scaled by g. The kernel shifts by the maximum itself;
+    // exp(a - out) would carry out's rounding (2e-4 relative in float at logits of 1e4).
+    c.input_grads[0] = logsumexp_backward(restore_axis(c.grad, ax, keepdims), c.inputs[0],
+                                          static_cast<std::ptrdiff_t>(ax));
   });
 }
 

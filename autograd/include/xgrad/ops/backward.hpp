@@ -58,6 +58,11 @@ Tensor<T> softmax_backward(const Tensor<T>& grad, const Tensor<T>& output, std::
 template <class T>
 Tensor<T> log_softmax_backward(const Tensor<T>& grad, const Tensor<T>& output, std::ptrdiff_t axis);
 
+/// grad * softmax(input, axis): the gradient of logsumexp(input, axis), with `grad` of input's
+/// shape but 1 along the axis (the forward's output kept as keepdims), in one pass over input.
+template <class T>
+Tensor<T> logsumexp_backward(const Tensor<T>& grad, const Tensor<T>& input, std::ptrdiff_t axis);
+
 /// d/dpred of scale * (pred - target)^2: 2 * scale * grad * (pred - target). `grad` is 0-d
 /// (the loss was summed) or of pred's shape (elementwise losses).
 template <class T>
