@@ -346,4 +346,25 @@ TEST(BackwardOps, LogsumexpBackwardIsTheGradientScaledSoftmax) {
   EXPECT_EQ(xg::derivative_rule("logsumexp_backward").rfind("logsumexp_backward: ", 0), 0u);
 }
 
+TEST(BackwardOps, AbsBackwardIsTheGradientTimesTheSign) {
+  const auto g = Td::from({5}, {2.0, -1.0, 0.5, 3.0, 4.0});
+  const auto x = Td::from({5}, {1.5, -0.25, 0.0, -3.0, NAN});
+  xg::test::expect_close(xg::abs_backward(g, x).value(),
+                         xt::xarray<double>{2.0, 1.0, 0.0, -3.0, 0.0}, 0);
+  EXPECT_THROW_WITH(xg::abs_backward(g, Td::zeros({2, 3})), xg::ShapeError, "abs_backward", "(5)",
+                    "(2, 3)");
+  for (const xg::Shape& s : {xg::Shape{}, xg::Shape{4}, xg::Shape{2, 3}}) {
+    SCOPED_TRACE("shape " + xg::shape_str(s));
+    const auto gg = uniform<double>(s, -1, 1, 91);
+    const auto a = away_from_zero(s, 92);
+    const Fn<double> f = [](const auto& v) { return xg::abs_backward(v[0], v[1]); };
+    EXPECT_GRADCHECK(double, f, {gg, a});
+    EXPECT_GRADGRADCHECK(double, f, {gg, a});
+    // abs's rule goes through it: d/da of |a| * a is 2 |a|, its second derivative 2 sign(a).
+    const Fn<double> h = [](const auto& v) { return xg::abs(v[0]) * v[0]; };
+    EXPECT_GRADGRADCHECK(double, h, {a});
+  }
+  EXPECT_EQ(xg::derivative_rule("abs_backward").rfind("abs_backward: ", 0), 0u);
+}
+
 }  // namespace

@@ -192,6 +192,7 @@ TEST(BackwardTrace, FloatValuesRoundTripAndNonFiniteIsNull) {
 TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
   // Every op name the library passes to xg::record (grep 'record<T>("' autograd/src).
   const std::vector<std::string> recorded = {"abs",
+                                             "abs_backward",
                                              "add",
                                              "add_scalar",
                                              "bce_loss",

@@ -57,6 +57,14 @@ void threshold_backward(const T* g, const T* x, T threshold, T* out, std::size_t
 }
 
 template <class T>
+void abs_backward(const T* g, const T* x, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const T v = x[i];
+    out[i] = g[i] * (v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0)));
+  }
+}
+
+template <class T>
 void sqrt_backward(const T* g, const T* y, T* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = g[i] / (T(2) * y[i]);
 }
@@ -85,6 +93,7 @@ void extremum_backward(const T* g, const T* a, const T* b, T* out, std::size_t n
   template void tanh_backward<T>(const T*, const T*, T*, std::size_t);                     \
   template void threshold_backward<T>(const T*, const T*, T, T*, std::size_t);             \
   template void sqrt_backward<T>(const T*, const T*, T*, std::size_t);                     \
+  template void abs_backward<T>(const T*, const T*, T*, std::size_t);                      \
   template void elu_backward<T>(const T*, const T*, const T*, T, T*, std::size_t);         \
   template void extremum_backward<true, T>(const T*, const T*, const T*, T*, std::size_t); \
   template void extremum_backward<false, T>(const T*, const T*, const T*, T*, std::size_t);

@@ -28,6 +28,9 @@ void threshold_backward(const T* g, const T* x, T threshold, T* out, std::size_t
 /// out = g / (2 y), y the square root's output.
 template <class T>
 void sqrt_backward(const T* g, const T* y, T* out, std::size_t n);
+/// out = g * sign(x) (0 where x is 0 or NaN).
+template <class T>
+void abs_backward(const T* g, const T* x, T* out, std::size_t n);
 
 /// out = g times a's share of maximum(a, b) (kMax) or minimum(a, b): 1 where a wins or either
 /// is NaN, 1/2 on a tie, 0 where b wins.

@@ -290,6 +290,19 @@ Tensor<T> log_softmax_backward(const Tensor<T>& grad, const Tensor<T>& output,
                    });
 }
 
+XG_RULE_TEXT(abs_backward, "out = g * sign(x); dg = abs_backward(gg, x), dx = 0");
+template <class T>
+Tensor<T> abs_backward(const Tensor<T>& grad, const Tensor<T>& input) {
+  check_grad("abs_backward", grad, input, "the input");
+  auto out = binary_kernel(
+      "abs_backward", grad, input,
+      [](const T* g, const T* x, T* o, std::size_t n) { kernels::abs_backward(g, x, o, n); });
+  // sign(x) is flat almost everywhere: x gets no gradient from here.
+  return record<T>("abs_backward", std::move(out), {grad, input}, [](BackwardContext<T>& c) {
+    if (c.needs(0)) c.input_grads[0] = abs_backward(c.grad, c.inputs[1]);
+  });
+}
+
 XG_RULE_TEXT(logsumexp_backward,
              "out = g softmax(a) along the axis (g has the axis at 1); dg = sum(gg softmax(a)), "
              "da = softmax_backward(gg g, softmax(a))");
@@ -391,6 +404,7 @@ Tensor<T> bce_loss_backward(const Tensor<T>& grad, const Tensor<T>& prob, const 
                                        scalar_t<T>);                                           \
   template Tensor<T> softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t);     \
   template Tensor<T> log_softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t); \
+  template Tensor<T> abs_backward(const Tensor<T>&, const Tensor<T>&);                         \
   template Tensor<T> logsumexp_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t);   \
   template Tensor<T> mse_loss_backward(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,   \
                                        scalar_t<T>);                                           \

@@ -306,17 +306,13 @@ Tensor<T> sqrt(const Tensor<T>& a) {
       [](BackwardContext<T>& c) { c.input_grads[0] = sqrt_backward(c.grad, c.output); });
 }
 
-XG_RULE_TEXT(abs, "out = |a|; da = g * sign(a)");
+XG_RULE_TEXT(abs, "out = |a|; da = abs_backward(g, a) = g * sign(a)");
 template <class T>
 Tensor<T> abs(const Tensor<T>& a) {
   require_defined("abs", a);
-  return record<T>("abs", kernels::map_values("abs", a.value(), [](T x) { return std::abs(x); }),
-                   {a}, [](BackwardContext<T>& c) {
-                     c.input_grads[0] =
-                         mul(c.grad, detail::constant_map(c.inputs[0].value(), [](T x) {
-                               return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
-                             }));
-                   });
+  return record<T>(
+      "abs", kernels::map_values("abs", a.value(), [](T x) { return std::abs(x); }), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = abs_backward(c.grad, c.inputs[0]); });
 }
 
 XG_RULE_TEXT(clamp, "out = min(max(a, lo), hi); da = g where lo <= a <= hi, else 0");

@@ -58,6 +58,10 @@ Tensor<T> softmax_backward(const Tensor<T>& grad, const Tensor<T>& output, std::
 template <class T>
 Tensor<T> log_softmax_backward(const Tensor<T>& grad, const Tensor<T>& output, std::ptrdiff_t axis);
 
+/// grad * sign(input), 0 where input is 0 (or NaN): the gradient of abs.
+template <class T>
+Tensor<T> abs_backward(const Tensor<T>& grad, const Tensor<T>& input);
+
 /// grad * softmax(input, axis): the gradient of logsumexp(input, axis), with `grad` of input's
 /// shape but 1 along the axis (the forward's output kept as keepdims), in one pass over input.
 template <class T>
