@@ -60,6 +60,20 @@ xt::xarray<T> kernel_values(const char* op, const xt::xarray<T>& a, Kernel kerne
   return out;
 }
 
+/// piece(r, j0, j1) for the pieces [j0, j1) of the plan's runs r, spread over the pool as one
+/// flat range of the result's elements, so that one long run (a scalar broadcast over a whole
+/// tensor) is split as well as many short ones.
+template <class Piece>
+void for_each_run_piece(const BroadcastPlan& plan, Piece&& piece) {
+  const std::size_t inner = plan.inner;
+  parallel_for(plan.rows * inner, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t r = begin / inner; r * inner < end; ++r) {
+      const std::size_t start = r * inner;
+      piece(r, std::max(begin, start) - start, std::min(end, start + inner) - start);
+    }
+  });
+}
+
 /// a (op) b with NumPy broadcasting, as loops over contiguous runs (BroadcastPlan): a run of one
 /// operand against a run, or against one repeated value, of the other. Shapes are already
 /// checked.
@@ -79,32 +93,26 @@ xt::xarray<T> broadcast_apply(const char* name, const xt::xarray<T>& a, const xt
   const T* pa = a.data();
   const T* pb = b.data();
   T* po = out.data();
-  const std::size_t inner = plan.inner;
   const bool a_run = plan.a_run, b_run = plan.b_run;
-  parallel_for(
-      plan.rows,
-      [&](std::size_t begin, std::size_t end) {
-        const Op f = op;
-        for (std::size_t r = begin; r < end; ++r) {
-          const auto [ia, ib] = plan.offsets(r);
-          const T* ra = pa + ia;
-          const T* rb = pb + ib;
-          T* ro = po + r * inner;
-          if (a_run && b_run) {
-            for (std::size_t j = 0; j < inner; ++j) ro[j] = f(ra[j], rb[j]);
-          } else if (a_run) {
-            const T y = *rb;
-            for (std::size_t j = 0; j < inner; ++j) ro[j] = f(ra[j], y);
-          } else if (b_run) {
-            const T x = *ra;
-            for (std::size_t j = 0; j < inner; ++j) ro[j] = f(x, rb[j]);
-          } else {
-            const T v = f(*ra, *rb);
-            for (std::size_t j = 0; j < inner; ++j) ro[j] = v;
-          }
-        }
-      },
-      std::max<std::size_t>(1, kParallelMinElements / inner));
+  for_each_run_piece(plan, [&](std::size_t r, std::size_t j0, std::size_t j1) {
+    const Op f = op;
+    const auto [ia, ib] = plan.offsets(r);
+    const T* ra = pa + ia;
+    const T* rb = pb + ib;
+    T* ro = po + r * plan.inner;
+    if (a_run && b_run) {
+      for (std::size_t j = j0; j < j1; ++j) ro[j] = f(ra[j], rb[j]);
+    } else if (a_run) {
+      const T y = *rb;
+      for (std::size_t j = j0; j < j1; ++j) ro[j] = f(ra[j], y);
+    } else if (b_run) {
+      const T x = *ra;
+      for (std::size_t j = j0; j < j1; ++j) ro[j] = f(x, rb[j]);
+    } else {
+      const T v = f(*ra, *rb);
+      for (std::size_t j = j0; j < j1; ++j) ro[j] = v;
+    }
+  });
   return out;
 }
 
@@ -115,21 +123,15 @@ void broadcast_copy(const xt::xarray<T>& a, xt::xarray<T>& out) {
   const BroadcastPlan plan(a.shape(), a.shape(), out.shape());
   const T* pa = a.data();
   T* po = out.data();
-  const std::size_t inner = plan.inner;
-  parallel_for(
-      plan.rows,
-      [&](std::size_t begin, std::size_t end) {
-        for (std::size_t r = begin; r < end; ++r) {
-          const T* ra = pa + plan.offsets(r).first;
-          T* ro = po + r * inner;
-          if (plan.a_run) {
-            std::copy(ra, ra + inner, ro);
-          } else {
-            std::fill(ro, ro + inner, *ra);
-          }
-        }
-      },
-      std::max<std::size_t>(1, kParallelMinElements / inner));
+  for_each_run_piece(plan, [&](std::size_t r, std::size_t j0, std::size_t j1) {
+    const T* ra = pa + plan.offsets(r).first;
+    T* ro = po + r * plan.inner;
+    if (plan.a_run) {
+      std::copy(ra + j0, ra + j1, ro + j0);
+    } else {
+      std::fill(ro + j0, ro + j1, *ra);
+    }
+  });
 }
 
 }  // namespace xg::kernels

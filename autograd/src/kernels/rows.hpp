@@ -62,6 +62,14 @@ inline void column_sums(const T* src, std::size_t rows, std::size_t n, std::size
     std::fill(sum, sum + n, T(0));
     return;
   }
+  if (n < 8) {  // a few columns (a small layer's bias gradient): one register each, same order
+    for (std::size_t j = 0; j < n; ++j) {
+      T acc = src[j];
+      for (std::size_t r = 1; r < rows; ++r) acc += src[r * ld + j];
+      sum[j] = acc;
+    }
+    return;
+  }
   for (std::size_t j0 = 0; j0 < n; j0 += kBlock) {
     const std::size_t w = std::min(kBlock, n - j0);
     T acc[kBlock];

@@ -49,6 +49,17 @@ struct EngineAccess {
 
 namespace {
 
+/// a == b for two shapes, inline: the engine compares a gradient's shape with its tensor's at
+/// every node, where a call to memcmp would cost more than the comparison.
+template <class A, class B>
+[[gnu::always_inline]] inline bool shapes_equal(const A& a, const B& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    if (a[k] != b[k]) return false;
+  }
+  return true;
+}
+
 /// sum += g in place, for arrays of one shape (checked by the callers).
 template <class T>
 void accumulate(xt::xarray<T>& sum, const xt::xarray<T>& g) {
@@ -372,10 +383,17 @@ class Pass {
     add_into(n.is_leaf() ? leaf_state(n).pending_grad : Scratch<T>::pending_grad(n), std::move(g));
   }
 
-  void add_into(Tensor<T>& sum, Tensor<T> g) {
+  [[gnu::always_inline]] void add_into(Tensor<T>& sum, Tensor<T>&& g) {
     if (!sum.defined()) {
-      sum = std::move(g);
-    } else if (sum.value().shape() != g.value().shape()) {
+      sum = std::move(g);  // the first contribution, by far the most common
+    } else {
+      add_another(sum, std::move(g));
+    }
+  }
+
+  /// A second or later contribution: added in place where the sum is exclusively ours.
+  [[gnu::noinline]] void add_another(Tensor<T>& sum, Tensor<T> g) {
+    if (!shapes_equal(sum.value().shape(), g.value().shape())) {
       sum = add(sum, g);  // a gradient still in broadcast form (GradShape) meets another
     } else if (!create_graph_ && detail::NodeAccess<T>::node(sum).use_count() == 1) {
       accumulate(sum.mutable_value(), g.value());  // exclusively ours: no alias can see it
@@ -408,7 +426,7 @@ class Pass {
 
   /// g at the full shape `want`, where it is still in broadcast form (GradShape::broadcast).
   static Tensor<T> expanded(Tensor<T> g, const detail::array_shape& want) {
-    if (!g.defined() || g.value().shape() == want) return g;
+    if (!g.defined() || shapes_equal(g.value().shape(), want)) return g;
     return broadcast_to(g, detail::to_shape(want));
   }
 
@@ -436,8 +454,8 @@ class Pass {
     Tensor<T> g = std::move(pending);
     pending = Tensor<T>();
     const bool observed = detail::observer_count != 0;
-    if (g.defined() && g.value().shape() != n->value.shape() &&
-        (!n->takes_broadcast_grad || observed || n->retains_grad || !wanted_.empty())) {
+    if ((!n->takes_broadcast_grad || observed || n->retains_grad || !wanted_.empty()) &&
+        g.defined() && !shapes_equal(g.value().shape(), n->value.shape())) {
       g = expanded(std::move(g), n->value.shape());
     }
     if (!wanted_.empty() && g.defined()) {
@@ -461,7 +479,7 @@ class Pass {
         if (!inputs[i].requires_grad()) gi = Tensor<T>();
         if (!gi.defined()) continue;
         const auto& want = inputs[i].value().shape();
-        if (gi.value().shape() != want) gi = reduce_to_input(*n, i, gi, want);
+        if (!shapes_equal(gi.value().shape(), want)) gi = reduce_to_input(*n, i, gi, want);
         if (observed) gi = expanded(std::move(gi), want);
       }
       if (observed) notify([&](auto* o) { o->on_backward_end(view_of(*n), g, input_grads); });
