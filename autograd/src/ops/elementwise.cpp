@@ -105,7 +105,12 @@ Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
       "mul", kernels::broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()), {a, b},
       [](BackwardContext<T>& c) {
         if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
-        if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
+        if (c.needs(1)) {
+          // a * a: g * a twice, one product handed to both (the engine adds them).
+          const bool square = c.needs(0) && detail::NodeAccess<T>::get(c.inputs[0]) ==
+                                                detail::NodeAccess<T>::get(c.inputs[1]);
+          c.input_grads[1] = square ? c.input_grads[0] : mul(c.grad, c.inputs[0]);
+        }
       },
       GradShape::broadcast);
 }
