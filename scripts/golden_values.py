@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Golden values for xgrad's operations, with PyTorch as the oracle.
+
+Writes tests/fixtures/golden_ops.json, which tests/autograd/golden_test.cpp reads (CI needs no
+PyTorch: the fixture is committed). For every case it records, in float64:
+
+  - the op name (a key the C++ test maps to an xgrad call) and its parameters,
+  - each input's shape, flat row-major values and whether it is differentiated,
+  - the forward output,
+  - a cotangent v_out of the output's shape and the VJP of every differentiated input
+    (the gradient of sum(v_out * f(x)) with respect to it),
+  - a direction u for every differentiated input and the HVP: the gradient of
+    sum_i sum(vjp_i * u_i) with respect to each input, the VJPs taken with create_graph=True.
+
+Inputs are drawn from a fixed seed and kept away from kinks and ties (relu, abs, clamp, max,
+maximum, ...) and inside each op's domain (log, sqrt, div, pow, bce, ...), so the values are
+deterministic and the derivatives well defined.
+
+Regenerate (PyTorch is not a CI dependency; Debian's python3-torch 1.13 is enough):
+
+    apt-get install -y python3-torch
+    python3 scripts/golden_values.py      # Debian's python3 (/usr/bin/python3) sees the package
+
+The output is the same on every run (fixed seed, float64, floats written with repr).
+
+Where xgrad's convention differs from PyTorch's, the equivalent torch call is used and a comment
+says so.
+"""
+
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(20240601)
+torch.set_default_dtype(torch.float64)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "fixtures", "golden_ops.json")
+
+
+def rand(*shape, lo=-1.0, hi=1.0):
+    return torch.rand(tuple(shape)) * (hi - lo) + lo
+
+
+def away(*shape, lo=-2.0, hi=2.0, gap=0.1, points=(0.0,)):
+    """Uniform in [lo, hi), at least `gap` away from each of `points` (kinks)."""
+    x = rand(*shape, lo=lo, hi=hi)
+    for p in points:
+        near = (x - p).abs() < gap
+        x = torch.where(near, torch.where(x >= p, x + 2 * gap, x - 2 * gap), x)
+    return x
+
+
+def apart(a, b, gap=0.1):
+    """b moved so that it is at least `gap` away from a everywhere (no ties for max/min)."""
+    near = (a - b).abs() < gap
+    return torch.where(near, b + 3 * gap, b)
+
+
+def flat(t):
+    t = t.detach()
+    if t._is_zerotensor():  # torch's "efficient zero" gradients (abs, ...) hold no storage
+        t = torch.zeros(t.shape)
+    return [float(v) for v in t.reshape(-1).tolist()]
+
+
+def array(t):
+    return {"shape": list(t.shape), "values": flat(t)}
+
+
+CASES = []
+
+
+def case(name, op, fn, inputs, params=None, diff=None):
+    """fn(*tensors) -> output; inputs: list of tensors; diff: which inputs are differentiated."""
+    params = params or {}
+    if diff is None:
+        diff = [True] * len(inputs)
+    xs = [x.clone().detach().requires_grad_(d) for x, d in zip(inputs, diff)]
+    y = fn(*xs)
+    v_out = rand(*y.shape)  # shape () for a scalar output
+    wrt = [x for x, d in zip(xs, diff) if d]
+    vjps = torch.autograd.grad(y, wrt, grad_outputs=v_out, create_graph=True, allow_unused=True)
+    vjps = [torch.zeros_like(x) if g is None else g for g, x in zip(vjps, wrt)]
+    us = [rand(*x.shape) for x in wrt]
+    s = sum((g * u).sum() for g, u in zip(vjps, us))
+    if s.requires_grad:
+        hvps = torch.autograd.grad(s, wrt, allow_unused=True)
+        hvps = [torch.zeros_like(x) if h is None else h for h, x in zip(hvps, wrt)]
+    else:  # the VJPs do not depend on the inputs: f is linear in each of them
+        hvps = [torch.zeros_like(x) for x in wrt]
+    it_vjp, it_u, it_h = iter(vjps), iter(us), iter(hvps)
+    entries = []
+    for x, d in zip(xs, diff):
+        e = {"shape": list(x.shape), "values": flat(x), "requires_grad": d}
+        if d:
+            e["vjp"] = flat(next(it_vjp))
+            e["u"] = flat(next(it_u))
+            e["hvp"] = flat(next(it_h))
+        entries.append(e)
+    CASES.append({
+        "name": name,
+        "op": op,
+        "params": params,
+        "inputs": entries,
+        "output": array(y),
+        "v_out": flat(v_out),
+    })
+
+
+# ---- elementwise, tensor-tensor ----
+case("add", "add", torch.add, [rand(3, 4), rand(3, 4)])
+case("add_broadcast_row", "add", torch.add, [rand(3, 4), rand(4)])
+case("add_broadcast_col_3d", "add", torch.add, [rand(2, 3, 4), rand(3, 1)])
+case("sub", "sub", torch.sub, [rand(3, 4), rand(3, 4)])
+case("sub_broadcast_col", "sub", torch.sub, [rand(3, 4), rand(3, 1)])
+case("mul", "mul", torch.mul, [rand(3, 4), rand(3, 4)])
+case("mul_broadcast_both", "mul", torch.mul, [rand(3, 1), rand(1, 4)])
+case("div", "div", torch.div, [rand(3, 4), rand(3, 4, lo=0.5, hi=2.0)])
+case("div_broadcast_row", "div", torch.div, [rand(2, 3, 4), rand(4, lo=0.5, hi=2.0)])
+case("neg", "neg", torch.neg, [rand(3, 4)])
+
+# ---- elementwise, tensor-scalar (xgrad: add(a, s), mul(a, s), rsub(s, a) = s - a,
+#      div(a, s), rdiv(s, a) = s / a) ----
+case("add_scalar", "add_scalar", lambda a: a + 1.75, [rand(3, 4)], {"s": 1.75})
+case("mul_scalar", "mul_scalar", lambda a: a * -2.5, [rand(3, 4)], {"s": -2.5})
+case("rsub_scalar", "rsub_scalar", lambda a: 0.5 - a, [rand(3, 4)], {"s": 0.5})
+case("div_scalar", "div_scalar", lambda a: a / 3.0, [rand(3, 4)], {"s": 3.0})
+case("rdiv_scalar", "rdiv_scalar", lambda a: 2.0 / a, [rand(3, 4, lo=0.5, hi=2.0)], {"s": 2.0})
+
+# ---- powers and transcendental functions ----
+case("pow_scalar", "pow_scalar", lambda a: torch.pow(a, 2.5), [rand(3, 4, lo=0.3, hi=2.0)],
+     {"p": 2.5})
+case("pow_scalar_int_negative_base", "pow_scalar", lambda a: torch.pow(a, 3.0), [rand(3, 4)],
+     {"p": 3.0})
+case("pow_tensor", "pow", torch.pow, [rand(3, 4, lo=0.3, hi=2.0), rand(3, 4)])
+case("pow_tensor_broadcast", "pow", torch.pow, [rand(3, 4, lo=0.3, hi=2.0), rand(4)])
+case("exp", "exp", torch.exp, [rand(3, 4)])
+case("log", "log", torch.log, [rand(3, 4, lo=0.2, hi=3.0)])
+case("sqrt", "sqrt", torch.sqrt, [rand(3, 4, lo=0.2, hi=3.0)])
+case("abs", "abs", torch.abs, [away(3, 4)])
+
+# ---- piecewise ops away from their kinks ----
+case("clamp", "clamp", lambda a: torch.clamp(a, -0.5, 0.75),
+     [away(3, 4, points=(-0.5, 0.75), gap=0.05)], {"lo": -0.5, "hi": 0.75})
+_a = rand(3, 4)
+case("maximum", "maximum", torch.maximum, [_a, apart(_a, rand(3, 4))])
+_a = rand(3, 4)
+case("minimum", "minimum", torch.minimum, [_a, apart(_a, rand(3, 4))])
+_cond = rand(3, 4) > 0
+case("where_broadcast", "where", lambda a, b: torch.where(_cond, a, b), [rand(3, 4), rand(4)],
+     {"cond": {"shape": [3, 4], "values": [bool(c) for c in _cond.reshape(-1).tolist()]}})
+
+# ---- reductions (max away from ties: continuous random values have none) ----
+case("sum_all", "sum", torch.sum, [rand(3, 4)])
+for ax, keep in ((0, False), (1, True), (-1, False)):
+    case(f"sum_axis{ax}_keep{int(keep)}", "sum_axis",
+         lambda a, ax=ax, keep=keep: torch.sum(a, ax, keepdim=keep), [rand(2, 3, 4)],
+         {"axis": ax, "keepdims": keep})
+case("mean_all", "mean", torch.mean, [rand(3, 4)])
+for ax, keep in ((1, False), (0, True)):
+    case(f"mean_axis{ax}_keep{int(keep)}", "mean_axis",
+         lambda a, ax=ax, keep=keep: torch.mean(a, ax, keepdim=keep), [rand(2, 3, 4)],
+         {"axis": ax, "keepdims": keep})
+case("max_all", "max", torch.amax, [rand(3, 4)])  # xgrad's max: amax (ties split evenly)
+for ax, keep in ((1, False), (0, True)):
+    case(f"max_axis{ax}_keep{int(keep)}", "max_axis",
+         lambda a, ax=ax, keep=keep: torch.amax(a, ax, keepdim=keep), [rand(3, 4)],
+         {"axis": ax, "keepdims": keep})
+case("logsumexp_all", "logsumexp", lambda a: torch.logsumexp(a.reshape(-1), 0), [rand(3, 4)])
+for ax, keep in ((1, False), (1, True), (0, False)):
+    case(f"logsumexp_axis{ax}_keep{int(keep)}", "logsumexp_axis",
+         lambda a, ax=ax, keep=keep: torch.logsumexp(a, ax, keepdim=keep), [rand(3, 4) * 3],
+         {"axis": ax, "keepdims": keep})
+
+# ---- activations ----
+case("sigmoid", "sigmoid", torch.sigmoid, [rand(3, 4, lo=-3, hi=3)])
+case("tanh", "tanh", torch.tanh, [rand(3, 4, lo=-2, hi=2)])
+case("relu", "relu", torch.relu, [away(3, 4)])
+case("leaky_relu", "leaky_relu", lambda a: F.leaky_relu(a, 0.1), [away(3, 4)], {"slope": 0.1})
+case("elu", "elu", lambda a: F.elu(a, 0.7), [away(3, 4)], {"alpha": 0.7})
+case("softplus", "softplus", lambda a: F.softplus(a, beta=1.5, threshold=20.0),
+     [rand(3, 4, lo=-3, hi=3)], {"beta": 1.5, "threshold": 20.0})
+case("hardtanh", "hardtanh", lambda a: F.hardtanh(a, -0.8, 0.6),
+     [away(3, 4, points=(-0.8, 0.6), gap=0.05)], {"lo": -0.8, "hi": 0.6})
+for ax in (-1, 0):
+    case(f"softmax_axis{ax}", "softmax", lambda a, ax=ax: torch.softmax(a, ax),
+         [rand(3, 4, lo=-2, hi=2)], {"axis": ax})
+    case(f"log_softmax_axis{ax}", "log_softmax", lambda a, ax=ax: torch.log_softmax(a, ax),
+         [rand(3, 4, lo=-2, hi=2)], {"axis": ax})
+case("softmax_3d_axis1", "softmax", lambda a: torch.softmax(a, 1), [rand(2, 3, 4)], {"axis": 1})
+
+# ---- linear algebra ----
+case("matmul_2d", "matmul", torch.matmul, [rand(3, 4), rand(4, 5)])
+case("matmul_batched", "matmul", torch.matmul, [rand(2, 3, 4), rand(2, 4, 5)])
+case("matmul_broadcast_2d_rhs", "matmul", torch.matmul, [rand(2, 3, 4), rand(4, 5)])
+case("matmul_matrix_vector", "matmul", torch.matmul, [rand(3, 4), rand(4)])
+# xgrad's MatmulOptions transpose the last two axes of an operand (a BLAS flag).
+case("matmul_transpose_a", "matmul_t", lambda a, b: torch.matmul(a.transpose(-2, -1), b),
+     [rand(4, 3), rand(4, 5)], {"transpose_a": True, "transpose_b": False})
+case("matmul_transpose_b_batched", "matmul_t", lambda a, b: torch.matmul(a, b.transpose(-2, -1)),
+     [rand(2, 3, 4), rand(2, 5, 4)], {"transpose_a": False, "transpose_b": True})
+case("matmul_transpose_both", "matmul_t",
+     lambda a, b: torch.matmul(a.transpose(-2, -1), b.transpose(-2, -1)),
+     [rand(4, 3), rand(5, 4)], {"transpose_a": True, "transpose_b": True})
+# xgrad's linear takes W as (in, out): x W + b, i.e. torch.addmm(b, x, W), not F.linear's
+# (out, in) weight.
+case("linear", "linear", lambda x, w, b: torch.addmm(b, x, w), [rand(3, 4), rand(4, 5), rand(5)])
+case("linear_no_bias", "linear_no_bias", torch.matmul, [rand(3, 4), rand(4, 5)])
+case("linear_vector_input", "linear", lambda x, w, b: x @ w + b, [rand(4), rand(4, 5), rand(5)])
+
+# ---- shape ----
+# xgrad's transpose swaps the last two axes.
+case("transpose_2d", "transpose", lambda a: a.transpose(-2, -1), [rand(3, 4)])
+case("transpose_3d", "transpose", lambda a: a.transpose(-2, -1), [rand(2, 3, 4)])
+case("permute", "permute", lambda a: a.permute(2, 0, 1), [rand(2, 3, 4)], {"axes": [2, 0, 1]})
+case("reshape", "reshape", lambda a: a.reshape(4, -1), [rand(2, 3, 4)], {"shape": [4, -1]})
+# Shape ops composed with a nonlinear op, so the HVP is not zero.
+case("reshape_then_mul", "reshape_mul", lambda a, b: a.reshape(3, 8) * b,
+     [rand(2, 3, 4), rand(3, 8)], {"shape": [3, 8]})
+
+# ---- losses (targets are differentiated too where xgrad and torch both define it) ----
+RED = ("mean", "sum", "none")
+
+
+def reduce(losses, reduction):
+    return {"mean": torch.mean, "sum": torch.sum, "none": lambda x: x}[reduction](losses)
+
+
+def bce_exact(p, t, reduction):
+    return reduce(-(t * torch.log(p) + (1 - t) * torch.log1p(-p)), reduction)
+
+
+def check_same_first_order(f, g, inputs, tol=1e-13):
+    """f and g agree in value and VJP on `inputs` (f stands in for g in the fixture)."""
+    xs = [x.clone().requires_grad_() for x in inputs]
+    yf, yg = f(*xs), g(*xs)
+    assert torch.allclose(yf, yg, rtol=tol, atol=tol)
+    v = rand(*yf.shape)
+    for a, b in zip(torch.autograd.grad(yf, xs, v), torch.autograd.grad(yg, xs, v)):
+        assert torch.allclose(a, b, rtol=tol, atol=tol)
+
+
+for r in RED:
+    case(f"mse_loss_{r}", "mse_loss", lambda p, t, r=r: F.mse_loss(p, t, reduction=r),
+         [rand(3, 4), rand(3, 4)], {"reduction": r})
+    # bce_loss: F.binary_cross_entropy's double backward (torch 1.13, FunctionsManual.cpp
+    # binary_cross_entropy_double_backward) divides by (p + 1e-12)^2 (1 - p + 1e-12)^2, which
+    # moves its HVP by ~3e-11 relative for p in [0.1, 0.9], beyond the HVP tolerance. The values
+    # come from the exact formula instead (the same function there: the logs are far above
+    # the -100 clamp), checked against F.binary_cross_entropy to 1e-13 in forward and VJP.
+    _p, _t = rand(3, 4, lo=0.1, hi=0.9), rand(3, 4, lo=0.0, hi=1.0)
+    check_same_first_order(lambda p, t, r=r: bce_exact(p, t, r),
+                           lambda p, t, r=r: F.binary_cross_entropy(p, t, reduction=r), [_p, _t])
+    case(f"bce_loss_{r}", "bce_loss", lambda p, t, r=r: bce_exact(p, t, r), [_p, _t],
+         {"reduction": r})
+    case(f"bce_with_logits_{r}", "bce_with_logits",
+         lambda x, t, r=r: F.binary_cross_entropy_with_logits(x, t, reduction=r),
+         [rand(3, 4, lo=-3, hi=3), rand(3, 4, lo=0.0, hi=1.0)], {"reduction": r})
+    labels = [2, 0, 3, 1, 3]
+    case(f"cross_entropy_{r}", "cross_entropy",
+         lambda x, r=r, labels=labels: F.cross_entropy(x, torch.tensor(labels), reduction=r),
+         [rand(5, 4, lo=-2, hi=2)], {"reduction": r, "labels": labels})
+    case(f"nll_loss_{r}", "nll_loss",
+         lambda x, r=r, labels=labels: F.nll_loss(x, torch.tensor(labels), reduction=r),
+         [torch.log_softmax(rand(5, 4, lo=-2, hi=2), 1)], {"reduction": r, "labels": labels})
+
+
+def main():
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    doc = {
+        "generator": "scripts/golden_values.py",
+        "torch_version": torch.__version__,
+        "dtype": "float64",
+        "cases": CASES,
+    }
+    # json writes floats with repr: the shortest string that reads back to the same double.
+    with open(OUT, "w") as f:
+        json.dump(doc, f, indent=None, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {len(CASES)} cases to {os.path.relpath(OUT, ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

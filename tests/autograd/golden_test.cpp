@@ -1,0 +1,321 @@
+// Golden values from PyTorch: forward outputs, VJPs and HVPs of xgrad's operations in double,
+// compared with the values scripts/golden_values.py wrote into tests/fixtures/golden_ops.json
+// (regenerate with `python3 scripts/golden_values.py`; CI reads the committed fixture and needs
+// no PyTorch). One test per op the table below maps; every fixture case of that op runs in it,
+// named in the failure. The op table and the fixture are checked against each other both ways.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+using Td = xg::Tensor<double>;
+using Inputs = std::vector<Td>;
+/// Computes the op on the fixture's inputs with the case's parameters.
+using OpFn = std::function<Td(const Inputs&, const json&)>;
+
+constexpr double kValueTol = 1e-12;  // forward outputs and VJPs
+constexpr double kHvpTol = 1e-11;
+
+const char* const kFixture = XGRAD_SOURCE_DIR "/tests/fixtures/golden_ops.json";
+
+xg::Reduction reduction_of(const json& params) {
+  const std::string r = params.at("reduction").get<std::string>();
+  if (r == "mean") return xg::Reduction::mean;
+  if (r == "sum") return xg::Reduction::sum;
+  if (r == "none") return xg::Reduction::none;
+  throw std::invalid_argument("unknown reduction " + r);
+}
+
+xt::xarray<bool> bool_array(const json& a) {
+  const auto shape = a.at("shape").get<xg::Shape>();
+  const auto values = a.at("values").get<std::vector<bool>>();
+  xt::xarray<bool> out = xt::xarray<bool>::from_shape(shape);
+  if (out.size() != values.size()) throw std::invalid_argument("bool array of the wrong size");
+  for (std::size_t i = 0; i < values.size(); ++i) out.flat(i) = values[i];
+  return out;
+}
+
+/// Fixture op name -> the xgrad call. Each key needs at least one case in the fixture, and each
+/// case's op a key here (GoldenFixture tests).
+const std::map<std::string, OpFn>& op_table() {
+  static const std::map<std::string, OpFn> table = {
+      // elementwise, tensor-tensor (broadcasting)
+      {"add", [](const Inputs& x, const json&) { return xg::add(x[0], x[1]); }},
+      {"sub", [](const Inputs& x, const json&) { return xg::sub(x[0], x[1]); }},
+      {"mul", [](const Inputs& x, const json&) { return xg::mul(x[0], x[1]); }},
+      {"div", [](const Inputs& x, const json&) { return xg::div(x[0], x[1]); }},
+      {"neg", [](const Inputs& x, const json&) { return xg::neg(x[0]); }},
+      // tensor-scalar
+      {"add_scalar",
+       [](const Inputs& x, const json& p) { return xg::add(x[0], p.at("s").get<double>()); }},
+      {"mul_scalar",
+       [](const Inputs& x, const json& p) { return xg::mul(x[0], p.at("s").get<double>()); }},
+      {"rsub_scalar",
+       [](const Inputs& x, const json& p) { return xg::rsub(p.at("s").get<double>(), x[0]); }},
+      {"div_scalar",
+       [](const Inputs& x, const json& p) { return xg::div(x[0], p.at("s").get<double>()); }},
+      {"rdiv_scalar",
+       [](const Inputs& x, const json& p) { return xg::rdiv(p.at("s").get<double>(), x[0]); }},
+      // powers and transcendental functions
+      {"pow_scalar",
+       [](const Inputs& x, const json& p) { return xg::pow(x[0], p.at("p").get<double>()); }},
+      {"pow", [](const Inputs& x, const json&) { return xg::pow(x[0], x[1]); }},
+      {"exp", [](const Inputs& x, const json&) { return xg::exp(x[0]); }},
+      {"log", [](const Inputs& x, const json&) { return xg::log(x[0]); }},
+      {"sqrt", [](const Inputs& x, const json&) { return xg::sqrt(x[0]); }},
+      {"abs", [](const Inputs& x, const json&) { return xg::abs(x[0]); }},
+      // piecewise
+      {"clamp",
+       [](const Inputs& x, const json& p) {
+         return xg::clamp(x[0], p.at("lo").get<double>(), p.at("hi").get<double>());
+       }},
+      {"maximum", [](const Inputs& x, const json&) { return xg::maximum(x[0], x[1]); }},
+      {"minimum", [](const Inputs& x, const json&) { return xg::minimum(x[0], x[1]); }},
+      {"where", [](const Inputs& x,
+                   const json& p) { return xg::where(bool_array(p.at("cond")), x[0], x[1]); }},
+      // reductions
+      {"sum", [](const Inputs& x, const json&) { return xg::sum(x[0]); }},
+      {"sum_axis",
+       [](const Inputs& x, const json& p) {
+         return xg::sum(x[0], p.at("axis").get<std::ptrdiff_t>(), p.at("keepdims").get<bool>());
+       }},
+      {"mean", [](const Inputs& x, const json&) { return xg::mean(x[0]); }},
+      {"mean_axis",
+       [](const Inputs& x, const json& p) {
+         return xg::mean(x[0], p.at("axis").get<std::ptrdiff_t>(), p.at("keepdims").get<bool>());
+       }},
+      {"max", [](const Inputs& x, const json&) { return xg::max(x[0]); }},
+      {"max_axis",
+       [](const Inputs& x, const json& p) {
+         return xg::max(x[0], p.at("axis").get<std::ptrdiff_t>(), p.at("keepdims").get<bool>());
+       }},
+      {"logsumexp", [](const Inputs& x, const json&) { return xg::logsumexp(x[0]); }},
+      {"logsumexp_axis",
+       [](const Inputs& x, const json& p) {
+         return xg::logsumexp(x[0], p.at("axis").get<std::ptrdiff_t>(),
+                              p.at("keepdims").get<bool>());
+       }},
+      // activations
+      {"sigmoid", [](const Inputs& x, const json&) { return xg::sigmoid(x[0]); }},
+      {"tanh", [](const Inputs& x, const json&) { return xg::tanh(x[0]); }},
+      {"relu", [](const Inputs& x, const json&) { return xg::relu(x[0]); }},
+      {"leaky_relu",
+       [](const Inputs& x, const json& p) {
+         return xg::leaky_relu(x[0], p.at("slope").get<double>());
+       }},
+      {"elu",
+       [](const Inputs& x, const json& p) { return xg::elu(x[0], p.at("alpha").get<double>()); }},
+      {"softplus",
+       [](const Inputs& x, const json& p) {
+         return xg::softplus(x[0], p.at("beta").get<double>(), p.at("threshold").get<double>());
+       }},
+      {"hardtanh",
+       [](const Inputs& x, const json& p) {
+         return xg::hardtanh(x[0], p.at("lo").get<double>(), p.at("hi").get<double>());
+       }},
+      {"softmax",
+       [](const Inputs& x, const json& p) {
+         return xg::softmax(x[0], p.at("axis").get<std::ptrdiff_t>());
+       }},
+      {"log_softmax",
+       [](const Inputs& x, const json& p) {
+         return xg::log_softmax(x[0], p.at("axis").get<std::ptrdiff_t>());
+       }},
+      // linear algebra
+      {"matmul", [](const Inputs& x, const json&) { return xg::matmul(x[0], x[1]); }},
+      {"matmul_t",
+       [](const Inputs& x, const json& p) {
+         return xg::matmul(x[0], x[1],
+                           xg::MatmulOptions{.transpose_a = p.at("transpose_a").get<bool>(),
+                                             .transpose_b = p.at("transpose_b").get<bool>()});
+       }},
+      {"linear", [](const Inputs& x, const json&) { return xg::linear(x[0], x[1], x[2]); }},
+      {"linear_no_bias", [](const Inputs& x, const json&) { return xg::linear(x[0], x[1]); }},
+      // shape
+      {"transpose", [](const Inputs& x, const json&) { return xg::transpose(x[0]); }},
+      {"permute",
+       [](const Inputs& x, const json& p) {
+         return xg::permute(x[0], p.at("axes").get<std::vector<std::size_t>>());
+       }},
+      {"reshape",
+       [](const Inputs& x, const json& p) {
+         return xg::reshape(x[0], p.at("shape").get<std::vector<std::ptrdiff_t>>());
+       }},
+      {"reshape_mul",
+       [](const Inputs& x, const json& p) {
+         return xg::mul(xg::reshape(x[0], p.at("shape").get<std::vector<std::ptrdiff_t>>()), x[1]);
+       }},
+      // losses
+      {"mse_loss",
+       [](const Inputs& x, const json& p) { return xg::mse_loss(x[0], x[1], reduction_of(p)); }},
+      {"bce_loss",
+       [](const Inputs& x, const json& p) { return xg::bce_loss(x[0], x[1], reduction_of(p)); }},
+      {"bce_with_logits",
+       [](const Inputs& x, const json& p) {
+         return xg::bce_with_logits(x[0], x[1], reduction_of(p));
+       }},
+      {"cross_entropy",
+       [](const Inputs& x, const json& p) {
+         return xg::cross_entropy(x[0], p.at("labels").get<std::vector<std::size_t>>(),
+                                  reduction_of(p));
+       }},
+      {"nll_loss",
+       [](const Inputs& x, const json& p) {
+         return xg::nll_loss(x[0], p.at("labels").get<std::vector<std::size_t>>(), reduction_of(p));
+       }},
+  };
+  return table;
+}
+
+std::vector<std::string> op_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, fn] : op_table()) names.push_back(name);
+  return names;
+}
+
+/// The fixture's cases, read once; throws if the file is missing or malformed.
+const json& fixture_cases() {
+  static const json cases = [] {
+    std::ifstream in(kFixture);
+    if (!in) throw std::runtime_error(std::string("cannot open ") + kFixture);
+    return json::parse(in).at("cases");
+  }();
+  return cases;
+}
+
+/// An array with the given shape and flat row-major values.
+xt::xarray<double> array_of(const json& shape, const json& values) {
+  return Td::from(shape.get<xg::Shape>(), values.get<std::vector<double>>()).value();
+}
+
+/// The value `t`, or zeros of `shape` for an undefined tensor (an input the differentiated
+/// scalar does not depend on: the HVP of an op linear in that input).
+xt::xarray<double> value_or_zeros(const Td& t, const xg::Shape& shape) {
+  return t.defined() ? t.value() : Td::zeros(shape).value();
+}
+
+/// Runs one fixture case of `fn`: forward, VJPs (recorded and not) and HVPs.
+void check_case(const OpFn& fn, const json& c) {
+  const json& params = c.at("params");
+  const json& in = c.at("inputs");
+  const json& out = c.at("output");
+
+  // Fresh leaves each time: a pass accumulates into its leaves' .grad.
+  auto make_inputs = [&in](Inputs& all, Inputs& wrt) {
+    all.clear();
+    wrt.clear();
+    for (const json& e : in) {
+      const bool rg = e.at("requires_grad").get<bool>();
+      all.push_back(
+          Td::from(e.at("shape").get<xg::Shape>(), e.at("values").get<std::vector<double>>(), rg));
+      if (rg) wrt.push_back(all.back());
+    }
+  };
+  std::vector<const json*> diff;  // the fixture entries of the differentiated inputs
+  for (const json& e : in) {
+    if (e.at("requires_grad").get<bool>()) diff.push_back(&e);
+  }
+  ASSERT_FALSE(diff.empty()) << "a case with nothing to differentiate";
+
+  Inputs all, wrt;
+  make_inputs(all, wrt);
+  const Td y = fn(all, params);
+  {
+    SCOPED_TRACE("forward");
+    xg::test::expect_close(y.value(), array_of(out.at("shape"), out.at("values")), kValueTol);
+  }
+  const Td v_out =
+      Td::from(out.at("shape").get<xg::Shape>(), c.at("v_out").get<std::vector<double>>());
+
+  // VJPs with the backward pass recorded, then the HVP: d/dx sum_i sum(vjp_i * u_i).
+  const auto vjps = xg::grad<double>({y}, wrt, {v_out}, {.create_graph = true});
+  ASSERT_EQ(vjps.size(), wrt.size());
+  Td s = Td::scalar(0.0);
+  for (std::size_t i = 0; i < wrt.size(); ++i) {
+    SCOPED_TRACE("VJP of differentiated input " + std::to_string(i));
+    const json& e = *diff[i];
+    ASSERT_TRUE(vjps[i].defined());
+    xg::test::expect_close(vjps[i].value(), array_of(e.at("shape"), e.at("vjp")), kValueTol);
+    const Td u = Td::from(e.at("shape").get<xg::Shape>(), e.at("u").get<std::vector<double>>());
+    s = xg::add(s, xg::sum(xg::mul(vjps[i], u)));
+  }
+  std::vector<Td> hvps(wrt.size());
+  if (s.requires_grad()) {  // otherwise no VJP depends on the inputs: every HVP is zero
+    hvps = xg::grad<double>({s}, wrt, {}, {.allow_unused = true});
+  }
+  for (std::size_t i = 0; i < wrt.size(); ++i) {
+    SCOPED_TRACE("HVP of differentiated input " + std::to_string(i));
+    const json& e = *diff[i];
+    xg::test::expect_close(value_or_zeros(hvps[i], wrt[i].shape()),
+                           array_of(e.at("shape"), e.at("hvp")), kHvpTol);
+  }
+
+  // The same VJPs from Tensor::backward without create_graph (the unrecorded path).
+  make_inputs(all, wrt);
+  fn(all, params).backward(v_out);
+  for (std::size_t i = 0; i < wrt.size(); ++i) {
+    SCOPED_TRACE("backward() gradient of differentiated input " + std::to_string(i));
+    const json& e = *diff[i];
+    ASSERT_TRUE(wrt[i].has_grad());
+    xg::test::expect_close(wrt[i].grad().value(), array_of(e.at("shape"), e.at("vjp")), kValueTol);
+    wrt[i].zero_grad();
+  }
+}
+
+class GoldenOp : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenOp, MatchesPyTorch) {
+  const std::string& op = GetParam();
+  const OpFn& fn = op_table().at(op);
+  std::size_t ran = 0;
+  for (const json& c : fixture_cases()) {
+    if (c.at("op").get<std::string>() != op) continue;
+    SCOPED_TRACE("case " + c.at("name").get<std::string>());
+    check_case(fn, c);
+    ++ran;
+  }
+  EXPECT_GT(ran, 0u) << "the fixture has no case of op " << op << " (regenerate it with "
+                     << "scripts/golden_values.py, or drop the op from the table)";
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, GoldenOp, ::testing::ValuesIn(op_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+TEST(GoldenFixture, EveryCaseIsOfAMappedOpWithAUniqueName) {
+  const json& cases = fixture_cases();
+  EXPECT_GT(cases.size(), 0u);
+  std::set<std::string> names;
+  for (const json& c : cases) {
+    const std::string name = c.at("name").get<std::string>();
+    EXPECT_TRUE(names.insert(name).second) << "case name " << name << " appears twice";
+    const std::string op = c.at("op").get<std::string>();
+    EXPECT_TRUE(op_table().contains(op))
+        << "case " << name << " is of op " << op << ", which golden_test.cpp does not map";
+  }
+}
+
+TEST(GoldenFixture, EveryMappedOpHasACase) {
+  std::set<std::string> ops;
+  for (const json& c : fixture_cases()) ops.insert(c.at("op").get<std::string>());
+  for (const auto& name : op_names()) {
+    EXPECT_TRUE(ops.contains(name)) << "op " << name << " has no case in " << kFixture;
+  }
+}
+
+}  // namespace
