@@ -112,4 +112,50 @@ TEST(BroadcastGrad, MeanAndMaxAlongAnAxis) {
   EXPECT_GRADGRADCHECK(double, f, {x});
 }
 
+TEST(MulSumTo, IsTheProductSummedDownToTheShape) {
+  using Td = Tensor<double>;
+  const auto a = xg::test::uniform<double>({2, 3, 4}, -1, 1, 31);
+  const auto b = xg::test::uniform<double>({2, 3, 4}, -1, 1, 32);
+  // One run of summed axes (leading, middle, trailing), two runs, everything, and nothing.
+  for (const xg::Shape& s : {xg::Shape{4}, xg::Shape{3, 4}, xg::Shape{2, 1, 4}, xg::Shape{2, 3, 1},
+                             xg::Shape{1, 3, 1}, xg::Shape{}, xg::Shape{2, 3, 4}}) {
+    SCOPED_TRACE("to " + xg::shape_str(s));
+    const Td fused = xg::mul_sum_to(a, b, s);
+    EXPECT_EQ(fused.shape(), s);
+    xg::test::expect_close(fused.value(), xg::sum_to(a * b, s).value(), 1e-15);
+    const xg::test::Fn<double> f = [s](const auto& v) { return xg::mul_sum_to(v[0], v[1], s); };
+    EXPECT_GRADCHECK(double, f, {a, b});
+    EXPECT_GRADGRADCHECK(double, f, {a, b});
+  }
+  // Float, a column sum of 1000 rows: the same additions in the same order as sum_to's.
+  const auto fa = xg::test::uniform<float>({1000, 24}, -1, 1, 33);
+  const auto fb = xg::test::uniform<float>({1000, 24}, -1, 1, 34);
+  xg::test::expect_close(xg::mul_sum_to(fa, fb, {24}).value(), xg::sum_to(fa * fb, {24}).value(),
+                         0);
+  EXPECT_THROW_WITH(xg::mul_sum_to(a, Td::zeros({3, 4}), {4}), xg::ShapeError, "mul_sum_to",
+                    "(2, 3, 4)", "(3, 4)");
+  EXPECT_THROW_WITH(xg::mul_sum_to(a, b, {5}), xg::ShapeError, "mul_sum_to", "(5)");
+}
+
+TEST(MulSumTo, ABroadcastFactorsGradientIsSummedAsItIsMade) {
+  // x * gamma and x / s with gamma a row and s a column: the factors' gradients equal the
+  // product summed down, with and without create_graph.
+  const auto x = xg::test::uniform<double>({5, 6}, -1, 1, 41);
+  const auto gamma = xg::test::uniform<double>({6}, 0.5, 1.5, 42);
+  const auto s = xg::test::uniform<double>({5, 1}, 0.5, 1.5, 43);
+  const auto r = xg::test::uniform<double>({5, 6}, -1, 1, 44);
+  const xg::test::Fn<double> f = [r](const auto& v) { return xg::sum(v[0] / v[2] * v[1] * r); };
+  EXPECT_GRADCHECK(double, f, {x, gamma, s});
+  EXPECT_GRADGRADCHECK(double, f, {x, gamma, s});
+  auto xs = Tensor<double>(x.value(), true), gs = Tensor<double>(gamma.value(), true),
+       ss = Tensor<double>(s.value(), true);
+  xg::sum(xs / ss * gs * r).backward();
+  const xt::xarray<double> t = x.value() / s.value();
+  xg::test::expect_close(gs.grad().value(), xt::xarray<double>(xt::sum(t * r.value(), {0})), 1e-14);
+  xg::test::expect_close(
+      ss.grad().value(),
+      xt::xarray<double>(xt::sum(-(r.value() * gamma.value()) * t / s.value(), {1}, xt::keep_dims)),
+      1e-14);
+}
+
 }  // namespace

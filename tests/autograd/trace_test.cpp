@@ -230,6 +230,7 @@ TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
                                              "mse_loss_backward",
                                              "mul",
                                              "mul_scalar",
+                                             "mul_sum_to",
                                              "narrow",
                                              "narrow_backward",
                                              "neg",

@@ -52,11 +52,14 @@ inline void add_row_to_rows(const T* b, std::size_t n, std::size_t rows, T* y) {
   }
 }
 
-/// sum[j] = the sum of column j of the (rows, n) matrix src whose rows start `ld` apart, each
-/// column added in row order. A block of columns at a time is accumulated on the stack, row by
-/// row: each row's block is read once, contiguously, and the adds vectorise across columns.
-template <class T>
-inline void column_sums(const T* src, std::size_t rows, std::size_t n, std::size_t ld, T* sum) {
+namespace detail_rows {
+
+/// sum[j] = the sum over r of term(r * ld + j), j in [0, n), each column added in row order. A
+/// block of columns at a time is accumulated on the stack, row by row: each row's block is read
+/// once, contiguously, and the adds vectorise across columns.
+template <class T, class Term>
+[[gnu::always_inline]] inline void column_sums_of(std::size_t rows, std::size_t n, std::size_t ld,
+                                                  T* sum, Term term) {
   constexpr std::size_t kBlock = 256;
   if (rows == 0) {
     std::fill(sum, sum + n, T(0));
@@ -64,8 +67,8 @@ inline void column_sums(const T* src, std::size_t rows, std::size_t n, std::size
   }
   if (n < 8) {  // a few columns (a small layer's bias gradient): one register each, same order
     for (std::size_t j = 0; j < n; ++j) {
-      T acc = src[j];
-      for (std::size_t r = 1; r < rows; ++r) acc += src[r * ld + j];
+      T acc = term(j);
+      for (std::size_t r = 1; r < rows; ++r) acc += term(r * ld + j);
       sum[j] = acc;
     }
     return;
@@ -73,14 +76,59 @@ inline void column_sums(const T* src, std::size_t rows, std::size_t n, std::size
   for (std::size_t j0 = 0; j0 < n; j0 += kBlock) {
     const std::size_t w = std::min(kBlock, n - j0);
     T acc[kBlock];
-    const T* first = src + j0;
-    for (std::size_t j = 0; j < w; ++j) acc[j] = first[j];
+    for (std::size_t j = 0; j < w; ++j) acc[j] = term(j0 + j);
     for (std::size_t r = 1; r < rows; ++r) {
-      const T* row = src + r * ld + j0;
-      for (std::size_t j = 0; j < w; ++j) acc[j] += row[j];
+      const std::size_t row = r * ld + j0;
+      for (std::size_t j = 0; j < w; ++j) acc[j] += term(row + j);
     }
     std::copy(acc, acc + w, sum + j0);
   }
+}
+
+/// out[o, i] = the sum over r of the terms at [o, r, i] of an array of shape (outer, len, inner):
+/// row(offset, len) sums a contiguous run (inner 1), term(offset) is one element.
+template <class T, class Row, class Term>
+[[gnu::always_inline]] inline void axis_sums_of(std::size_t outer, std::size_t len,
+                                                std::size_t inner, T* out, Row row, Term term) {
+  if (inner == 1) {
+    parallel_for(
+        outer,
+        [&](std::size_t begin, std::size_t end) {
+          for (std::size_t o = begin; o < end; ++o) out[o] = row(o * len, len);
+        },
+        rows_per_task(len));
+    return;
+  }
+  if (outer == 1) {
+    // One block of columns per task: each column is summed whole by one task.
+    parallel_for(
+        inner,
+        [&](std::size_t begin, std::size_t end) {
+          column_sums_of<T>(len, end - begin, inner, out + begin,
+                            [&](std::size_t k) { return term(begin + k); });
+        },
+        std::max<std::size_t>(16, rows_per_task(len)));
+    return;
+  }
+  parallel_for(
+      outer,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t o = begin; o < end; ++o) {
+          const std::size_t at = o * len * inner;
+          column_sums_of<T>(len, inner, inner, out + o * inner,
+                            [&](std::size_t k) { return term(at + k); });
+        }
+      },
+      rows_per_task(len * inner));
+}
+
+}  // namespace detail_rows
+
+/// sum[j] = the sum of column j of the (rows, n) matrix src whose rows start `ld` apart, each
+/// column added in row order.
+template <class T>
+inline void column_sums(const T* src, std::size_t rows, std::size_t n, std::size_t ld, T* sum) {
+  detail_rows::column_sums_of<T>(rows, n, ld, sum, [src](std::size_t k) { return src[k]; });
 }
 
 template <class T>
@@ -93,32 +141,20 @@ inline void column_sums(const T* src, std::size_t rows, std::size_t n, T* sum) {
 /// the order of the axis.
 template <class T>
 inline void axis_sums(const T* src, std::size_t outer, std::size_t len, std::size_t inner, T* out) {
-  if (inner == 1) {
-    parallel_for(
-        outer,
-        [&](std::size_t begin, std::size_t end) {
-          for (std::size_t o = begin; o < end; ++o) out[o] = row_sum(src + o * len, len);
-        },
-        rows_per_task(len));
-    return;
-  }
-  if (outer == 1) {
-    // One block of columns per task: each column is summed whole by one task.
-    parallel_for(
-        inner,
-        [&](std::size_t begin, std::size_t end) {
-          column_sums(src + begin, len, end - begin, inner, out + begin);
-        },
-        std::max<std::size_t>(16, rows_per_task(len)));
-    return;
-  }
-  parallel_for(
-      outer,
-      [&](std::size_t begin, std::size_t end) {
-        for (std::size_t o = begin; o < end; ++o)
-          column_sums(src + o * len * inner, len, inner, out + o * inner);
-      },
-      rows_per_task(len * inner));
+  detail_rows::axis_sums_of<T>(
+      outer, len, inner, out, [src](std::size_t at, std::size_t n) { return row_sum(src + at, n); },
+      [src](std::size_t k) { return src[k]; });
+}
+
+/// out[o, i] = the sum over r of a[o, r, i] * b[o, r, i]: axis_sums of the product a * b, without
+/// writing the product (the gradient of a broadcast factor).
+template <class T>
+inline void product_axis_sums(const T* a, const T* b, std::size_t outer, std::size_t len,
+                              std::size_t inner, T* out) {
+  detail_rows::axis_sums_of<T>(
+      outer, len, inner, out,
+      [a, b](std::size_t at, std::size_t n) { return simd::dot(a + at, b + at, n); },
+      [a, b](std::size_t k) { return a[k] * b[k]; });
 }
 
 /// axis_max_with_shares for one contiguous slice: no branch per element, so each pass vectorises.

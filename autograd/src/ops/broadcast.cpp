@@ -13,6 +13,8 @@
 #include "kernels/rows.hpp"
 #include "ops/rule_text.hpp"
 #include "ops/util.hpp"
+#include "xgrad/grad_mode.hpp"
+#include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/shape.hpp"
 
 namespace xg {
@@ -90,9 +92,51 @@ Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape) {
       [](BackwardContext<T>& c) { c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape()); });
 }
 
-#define XG_INSTANTIATE(T)                                          \
-  template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&); \
-  template Tensor<T> sum_to(const Tensor<T>&, const Shape&);       \
+XG_RULE_TEXT(mul_sum_to, "out = sum_to(a * b, shape); da = g * b, db = g * a (g broadcast back)");
+template <class T>
+Tensor<T> mul_sum_to(const Tensor<T>& a, const Tensor<T>& b, const Shape& shape) {
+  detail::require_defined("mul_sum_to", a);
+  detail::require_defined("mul_sum_to", b);
+  detail::require_same_shape("mul_sum_to", "a", a, "b", b);
+  const auto target = detail::to_array_shape(shape);
+  const auto& from = a.value().shape();
+  if (from == target) return mul(a, b);
+  if (target.size() > from.size() || detail::broadcast_shape("mul_sum_to", from, target) != from) {
+    throw ShapeError("mul_sum_to: shape " + shape_str(from) + " is not a broadcast of " +
+                     shape_str(target));
+  }
+  // One run of summed axes (leading rows, or a trailing axis) in one pass; more through the
+  // product.
+  const std::size_t lead = from.size() - target.size();
+  auto reduced = [&](std::size_t i) { return i < lead || (target[i - lead] == 1 && from[i] != 1); };
+  std::size_t first = from.size(), last = 0, runs = 0;
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    if (!reduced(i)) continue;
+    if (i == 0 || !reduced(i - 1)) ++runs;
+    first = std::min(first, i);
+    last = i + 1;
+  }
+  xt::xarray<T> out;
+  if (runs == 1) {
+    out = detail::uninitialized_array<T>("mul_sum_to", target);
+    kernels::product_axis_sums(a.value().data(), b.value().data(),
+                               detail::span_count(from, 0, first),
+                               detail::span_count(from, first, last),
+                               detail::span_count(from, last, from.size()), out.data());
+  } else {
+    NoGradGuard no_grad;
+    out = detail::sum_to_value(mul(a, b).value(), target);
+  }
+  return record<T>("mul_sum_to", std::move(out), {a, b}, [](BackwardContext<T>& c) {
+    if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
+    if (c.needs(1)) c.input_grads[1] = mul(c.grad, c.inputs[0]);
+  });
+}
+
+#define XG_INSTANTIATE(T)                                                          \
+  template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                 \
+  template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                       \
+  template Tensor<T> mul_sum_to(const Tensor<T>&, const Tensor<T>&, const Shape&); \
   template xt::xarray<T> detail::sum_to_value(const xt::xarray<T>&, const detail::array_shape&);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 

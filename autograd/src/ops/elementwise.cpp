@@ -97,6 +97,21 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
       GradShape::broadcast);
 }
 
+/// g * inputs[other], the gradient of the factor inputs[self] of a product. Where that factor
+/// was broadcast and g and the other factor have the output's shape, the product is summed down
+/// to the factor's shape as it is made (mul_sum_to) instead of being written out for the engine
+/// to sum.
+template <class T>
+Tensor<T> factor_grad(const BackwardContext<T>& c, std::size_t other, std::size_t self) {
+  const auto& out_shape = c.output.value().shape();
+  const Tensor<T>& factor = c.inputs[self];
+  if (factor.value().shape() != out_shape && c.grad.value().shape() == out_shape &&
+      c.inputs[other].value().shape() == out_shape) {
+    return mul_sum_to(c.grad, c.inputs[other], factor.shape());
+  }
+  return mul(c.grad, c.inputs[other]);
+}
+
 XG_RULE_TEXT(mul, "out = a * b; da = g * b, db = g * a");
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
@@ -104,12 +119,12 @@ Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   return record<T>(
       "mul", kernels::broadcast_apply("mul", a.value(), b.value(), std::multiplies<T>()), {a, b},
       [](BackwardContext<T>& c) {
-        if (c.needs(0)) c.input_grads[0] = mul(c.grad, c.inputs[1]);
+        if (c.needs(0)) c.input_grads[0] = factor_grad(c, 1, 0);
         if (c.needs(1)) {
           // a * a: g * a twice, one product handed to both (the engine adds them).
           const bool square = c.needs(0) && detail::NodeAccess<T>::get(c.inputs[0]) ==
                                                 detail::NodeAccess<T>::get(c.inputs[1]);
-          c.input_grads[1] = square ? c.input_grads[0] : mul(c.grad, c.inputs[0]);
+          c.input_grads[1] = square ? c.input_grads[0] : factor_grad(c, 0, 1);
         }
       },
       GradShape::broadcast);
@@ -129,7 +144,10 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
         if (c.needs(0)) c.input_grads[0] = g_over_b;
         // Negated after summing down to b's shape, where b was broadcast.
         if (c.needs(1)) {
-          c.input_grads[1] = neg(sum_to(mul(g_over_b, c.output), c.inputs[1].shape()));
+          const auto& b_shape = c.inputs[1].shape();
+          c.input_grads[1] = neg(g_over_b.value().shape() == c.output.value().shape()
+                                     ? mul_sum_to(g_over_b, c.output, b_shape)
+                                     : sum_to(mul(g_over_b, c.output), b_shape));
         }
       },
       GradShape::broadcast);

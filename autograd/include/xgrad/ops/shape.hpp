@@ -56,5 +56,9 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape);
 /// to every gradient whose shape differs from its input's.
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape);
+/// sum_to(a * b, shape) for a and b of one shape, without the product written out: the gradient
+/// of a broadcast factor (a bias-like scale, a per-row divisor) in one pass.
+template <class T>
+Tensor<T> mul_sum_to(const Tensor<T>& a, const Tensor<T>& b, const Shape& shape);
 
 }  // namespace xg
