@@ -64,9 +64,10 @@ TEST(GradShape, AnInputValueReshapedAfterRecordingIsAShapeError) {
   // sum's gradient reaches mul as one value (GradShape::broadcast), so mul's rule runs: a's
   // gradient g * b has b's shape (3), which is not a's new shape (4) nor a broadcast of it.
   a.mutable_value() = xt::ones<double>({4});
-  EXPECT_THROW_WITH(loss.backward(), xg::ShapeError,
-                    "the rule of 'mul' produced a gradient of shape (3) for its input 0 of shape (4)",
-                    "an input's value was given another shape after the operation was recorded");
+  EXPECT_THROW_WITH(
+      loss.backward(), xg::ShapeError,
+      "the rule of 'mul' produced a gradient of shape (3) for its input 0 of shape (4)",
+      "an input's value was given another shape after the operation was recorded");
 }
 
 TEST(GradShape, AnInputValueReshapedBeforeAMatmulBackwardIsAShapeError) {
