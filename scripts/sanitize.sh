@@ -37,7 +37,7 @@ if [[ " $stages " == *" tsan "* ]]; then
   tsan_dir="${XGRAD_TSAN_BUILD_DIR:-build-tsan}"
   configure "$tsan_dir" "-fsanitize=thread" -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_FUZZERS=OFF
   cmake --build "$tsan_dir" -j "$(nproc)" --target threads_tests
-  export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+  export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/scripts/tsan-suppressions.txt}"
   tsan_tests="$tsan_dir/tests/threads_tests"
   # clang 14's TSan knows only the address layouts of kernels with at most 28 bits of mmap
   # randomisation ("FATAL: ThreadSanitizer: unexpected memory mapping"); without
