@@ -36,14 +36,32 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
   });
 }
 
+namespace {
+/// `target` must be a shape that `from` is a broadcast of (what sum_to can reach).
+void require_sum_target(const char* op, const detail::array_shape& from,
+                        const detail::array_shape& target) {
+  if (target.size() > from.size() || detail::broadcast_shape(op, from, target) != from) {
+    throw ShapeError(std::string(op) + ": shape " + shape_str(from) + " is not a broadcast of " +
+                     shape_str(target));
+  }
+}
+
+/// Whether axis i of `from` is summed away to reach `target`: a leading axis target lacks, or
+/// one where target has 1 and from does not.
+bool summed_axis(const detail::array_shape& from, const detail::array_shape& target,
+                 std::size_t i) {
+  const std::size_t lead = from.size() - target.size();
+  return i < lead || (target[i - lead] == 1 && from[i] != 1);
+}
+}  // namespace
+
 namespace detail {
 /// Each run of neighbouring axes that `target` broadcasts is summed away in one pass
 /// (kernels::axis_sums over the array seen as (outer, run, inner)).
 template <class T>
 xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const detail::array_shape& target) {
   const auto& from = a.shape();
-  const std::size_t lead = from.size() - target.size();
-  auto reduced = [&](std::size_t i) { return i < lead || (target[i - lead] == 1 && from[i] != 1); };
+  auto reduced = [&](std::size_t i) { return summed_axis(from, target, i); };
   xt::xarray<T> cur;
   bool summed = false;
   const T* src = a.data();
@@ -83,10 +101,7 @@ Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape) {
   const auto target = detail::to_array_shape(shape);
   const auto& from = a.value().shape();
   if (from == target) return a;
-  if (target.size() > from.size() || detail::broadcast_shape("sum_to", from, target) != from) {
-    throw ShapeError("sum_to: shape " + shape_str(from) + " is not a broadcast of " +
-                     shape_str(target));
-  }
+  require_sum_target("sum_to", from, target);
   return record<T>(
       "sum_to", detail::sum_to_value(a.value(), target), {a},
       [](BackwardContext<T>& c) { c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape()); });
@@ -101,14 +116,10 @@ Tensor<T> mul_sum_to(const Tensor<T>& a, const Tensor<T>& b, const Shape& shape)
   const auto target = detail::to_array_shape(shape);
   const auto& from = a.value().shape();
   if (from == target) return mul(a, b);
-  if (target.size() > from.size() || detail::broadcast_shape("mul_sum_to", from, target) != from) {
-    throw ShapeError("mul_sum_to: shape " + shape_str(from) + " is not a broadcast of " +
-                     shape_str(target));
-  }
+  require_sum_target("mul_sum_to", from, target);
   // One run of summed axes (leading rows, or a trailing axis) in one pass; more through the
   // product.
-  const std::size_t lead = from.size() - target.size();
-  auto reduced = [&](std::size_t i) { return i < lead || (target[i - lead] == 1 && from[i] != 1); };
+  auto reduced = [&](std::size_t i) { return summed_axis(from, target, i); };
   std::size_t first = from.size(), last = 0, runs = 0;
   for (std::size_t i = 0; i < from.size(); ++i) {
     if (!reduced(i)) continue;
