@@ -276,6 +276,44 @@ void check_case(const OpFn& fn, const json& c) {
   }
 }
 
+/// Writes each input's value in place after the forward pass (then the output's), and runs
+/// backward: either the engine refuses (GraphError: the op's rule reads that value, Saves), or
+/// the rule did not read it and the gradients are PyTorch's. Anything else means an op declares
+/// fewer saved values than its rule reads.
+void check_in_place_writes(const OpFn& fn, const json& c) {
+  const json& in = c.at("inputs");
+  const json& out = c.at("output");
+  const Td v_out =
+      Td::from(out.at("shape").get<xg::Shape>(), c.at("v_out").get<std::vector<double>>());
+  for (std::size_t k = 0; k <= in.size(); ++k) {  // k == in.size(): the output
+    SCOPED_TRACE(k == in.size() ? std::string("output written in place")
+                                : "input " + std::to_string(k) + " written in place");
+    Inputs all;
+    for (const json& e : in) {
+      all.push_back(Td::from(e.at("shape").get<xg::Shape>(),
+                             e.at("values").get<std::vector<double>>(),
+                             e.at("requires_grad").get<bool>()));
+    }
+    Td y = fn(all, c.at("params"));
+    Td& written = k == in.size() ? y : all[k];
+    for (auto& x : written.mutable_value()) x = x * 1.25 + (x == 0 ? 0.5 : 0.0);
+    try {
+      y.backward(v_out);
+    } catch (const xg::GraphError& e) {
+      EXPECT_NE(std::string(e.what()).find("was modified in place after"), std::string::npos)
+          << e.what();
+      continue;
+    }
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (!in[i].at("requires_grad").get<bool>()) continue;
+      SCOPED_TRACE("gradient of input " + std::to_string(i));
+      ASSERT_TRUE(all[i].has_grad());
+      xg::test::expect_close(all[i].grad().value(),
+                             array_of(in[i].at("shape"), in[i].at("vjp")), kValueTol);
+    }
+  }
+}
+
 class GoldenOp : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenOp, MatchesPyTorch) {
@@ -290,6 +328,15 @@ TEST_P(GoldenOp, MatchesPyTorch) {
   }
   EXPECT_GT(ran, 0u) << "the fixture has no case of op " << op << " (regenerate it with "
                      << "scripts/golden_values.py, or drop the op from the table)";
+}
+
+TEST_P(GoldenOp, RefusesBackwardAfterAnInPlaceWriteOfAValueItsRuleReads) {
+  const std::string& op = GetParam();
+  for (const json& c : fixture_cases()) {
+    if (c.at("op").get<std::string>() != op) continue;
+    SCOPED_TRACE("case " + c.at("name").get<std::string>());
+    check_in_place_writes(op_table().at(op), c);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, GoldenOp, ::testing::ValuesIn(op_names()),

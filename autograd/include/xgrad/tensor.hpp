@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -19,6 +21,8 @@
 #include <vector>
 
 #include <xtensor/xarray.hpp>
+
+#include "xgrad/hook_handle.hpp"
 
 namespace xg {
 
@@ -66,15 +70,40 @@ class Tensor {
   bool defined() const { return node_ != nullptr; }
   const array_type& value() const;
   /// Writable value, for in-place updates of the elements outside the tape (optimizers,
-  /// initialisers). Changing a value that a recorded operation has saved makes its backward
-  /// wrong; do it under NoGradGuard on leaves only. To replace the whole value use set_value,
-  /// which keeps the shape: an array of another shape assigned here is not checked until an
-  /// operation or backward meets it.
+  /// initialisers). Each call counts as a write: it bumps version(), so that a recorded
+  /// operation that saved this value refuses to run its backward rule (GraphError) instead of
+  /// computing a wrong gradient. To replace the whole value use set_value, which keeps the
+  /// shape: an array of another shape assigned here is not checked until an operation or
+  /// backward meets it.
   array_type& mutable_value();
   /// Replaces the value by one of the same shape, outside the tape (loading weights, resetting a
   /// parameter). A different shape is a ShapeError naming the tensor and both shapes: a
-  /// parameter never changes shape behind its layer's back.
+  /// parameter never changes shape behind its layer's back. Bumps version().
   void set_value(array_type value);
+  /// How many times the value was written in place (PyTorch's `_version`): mutable_value(),
+  /// set_value() and the in-place operations below each add one.
+  std::uint32_t version() const;
+
+  // In-place operations (PyTorch's add_, mul_, ...). `other` must broadcast to this tensor's
+  // shape, which never changes. Under NoGradGuard, or when neither side requires grad, the
+  // value is written in place and version() grows. When the operation must be recorded (grad
+  // mode on and this tensor or `other` requires grad), it is recorded as its out-of-place form
+  // and this handle is rebound to the result: earlier uses of the old tensor keep the value
+  // they saw, so their gradients stay right. A leaf that requires grad is refused (GraphError)
+  // while grad mode is on, as in PyTorch: update parameters under NoGradGuard.
+  Tensor& add_(const Tensor& other);
+  Tensor& add_(T s);
+  Tensor& sub_(const Tensor& other);
+  Tensor& sub_(T s);
+  Tensor& mul_(const Tensor& other);
+  Tensor& mul_(T s);
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(T s);
+  Tensor& clamp_(T lo, T hi);
+  Tensor& fill_(T s);
+  Tensor& zero_();
+  /// Copies `src` (broadcast to this tensor's shape) into this tensor.
+  Tensor& copy_(const Tensor& src);
   Shape shape() const;
   std::size_t dim() const;
   std::size_t size() const;
@@ -102,6 +131,20 @@ class Tensor {
   void zero_grad();
   /// Asks backward() to store the gradient of this non-leaf too.
   Tensor& retain_grad();
+
+  /// Called with this tensor's gradient when a backward pass (backward() or xg::grad) has
+  /// summed it, before it flows on: into the rule of the operation that made this tensor, a
+  /// leaf's .grad, a retained gradient or xg::grad's result. The hook may return a replacement
+  /// of the same shape (an undefined tensor keeps the gradient). Several hooks run in
+  /// registration order, each on the previous one's result. With create_graph the gradient is
+  /// part of the graph and what the hook returns is recorded. GraphError on a tensor that does
+  /// not require grad. Registering while another thread runs backward on this tensor is a race.
+  HookHandle register_hook(std::function<Tensor(const Tensor&)> hook);
+  /// On a leaf that requires grad: called with the leaf once backward() has accumulated this
+  /// pass's gradient into its .grad, exactly once per pass that reaches it (also for a leaf used
+  /// several times), in the order leaves become ready. xg::grad accumulates nothing and calls
+  /// none. GraphError on a non-leaf.
+  HookHandle register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook);
 
   /// Reverse-mode pass from this one-element tensor (seed 1).
   void backward(BackwardOptions options = {}) const;
@@ -162,6 +205,7 @@ struct BackwardContext {
 
 }  // namespace xg
 
+#include "xgrad/detail/hooks.hpp"
 #include "xgrad/detail/node.hpp"
 
 namespace xg {
@@ -180,7 +224,13 @@ inline const typename Tensor<T>::array_type& Tensor<T>::value() const {
 template <class T>
 inline typename Tensor<T>::array_type& Tensor<T>::mutable_value() {
   if (!node_) detail::throw_undefined_tensor("mutable_value");
+  ++node_->version;
   return node_->value;
+}
+template <class T>
+inline std::uint32_t Tensor<T>::version() const {
+  if (!node_) detail::throw_undefined_tensor("version");
+  return node_->version;
 }
 template <class T>
 inline bool Tensor<T>::requires_grad() const {
@@ -214,18 +264,54 @@ long live_node_count();
 /// is summed down, as the broadcasting of the forward operation asks).
 enum class GradShape { full, broadcast };
 
+/// Which values an operation's backward rule reads: of which inputs (bit i for input i; bit 31
+/// stands for inputs 31 and later) and whether of its output. Before the rule runs, the engine
+/// checks that each of them still has the version it had when the operation was recorded, and
+/// throws GraphError naming the operation and the tensor if one was written in place since.
+/// Shapes may always be read: no in-place write changes one. The default is everything, which
+/// is always safe; an operation whose rule reads less says so, so that in-place writes to the
+/// values it does not read stay legal (as PyTorch's saved variables).
+struct Saves {
+  std::uint32_t inputs = ~std::uint32_t{0};
+  bool output = true;
+
+  static constexpr Saves everything() { return {}; }
+  static constexpr Saves nothing() { return {0, false}; }
+  static constexpr Saves result() { return {0, true}; }
+  static constexpr Saves input(std::size_t i) {
+    return {std::uint32_t{1} << (i < 31 ? i : 31), false};
+  }
+  constexpr Saves operator|(Saves other) const {
+    return {inputs | other.inputs, output || other.output};
+  }
+};
+
 /// Wraps a freshly computed value as an operation result. When grad mode is on and some input
 /// requires grad, the node records `op`, the inputs and the backward rule; otherwise it is a
 /// plain leaf and the rule is dropped. This is how every built-in operation records, and the
 /// way to add custom ones. `inputs` is a braced list `{a, b}` or a std::vector of tensors.
 template <class T, class F>
 Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule,
-                 GradShape grad_shape = GradShape::full);
+                 GradShape grad_shape = GradShape::full, Saves saves = Saves::everything());
 template <class T, class F>
 Tensor<T> record(const char* op, xt::xarray<T>&& value, std::initializer_list<Tensor<T>> inputs,
-                 F&& backward_rule, GradShape grad_shape = GradShape::full) {
+                 F&& backward_rule, GradShape grad_shape = GradShape::full,
+                 Saves saves = Saves::everything()) {
   return record<T>(op, std::move(value), InputSpan<T>(inputs.begin(), inputs.size()),
-                   std::forward<F>(backward_rule), grad_shape);
+                   std::forward<F>(backward_rule), grad_shape, saves);
+}
+/// record() with the full gradient shape and a Saves.
+template <class T, class F>
+Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule,
+                 Saves saves) {
+  return record<T>(op, std::move(value), inputs, std::forward<F>(backward_rule), GradShape::full,
+                   saves);
+}
+template <class T, class F>
+Tensor<T> record(const char* op, xt::xarray<T>&& value, std::initializer_list<Tensor<T>> inputs,
+                 F&& backward_rule, Saves saves) {
+  return record<T>(op, std::move(value), InputSpan<T>(inputs.begin(), inputs.size()),
+                   std::forward<F>(backward_rule), GradShape::full, saves);
 }
 
 }  // namespace xg

@@ -40,10 +40,14 @@ Tensor<T> step(const Tensor<T>& a, scalar_t<T> threshold) {
   require_defined("step", a);
   xt::xarray<T> out = kernels::map_values("step", a.value(),
                                           [threshold](T x) { return x > threshold ? T(1) : T(0); });
-  return record<T>("step", std::move(out), {a}, [](BackwardContext<T>& c) {
-    // Zero almost everywhere (and undefined at the jump): the leaf still gets a (zero) gradient.
-    c.input_grads[0] = Tensor<T>::zeros(c.inputs[0].shape());
-  });
+  return record<T>(
+      "step", std::move(out), {a},
+      [](BackwardContext<T>& c) {
+        // Zero almost everywhere (and undefined at the jump): the leaf still gets a (zero)
+        // gradient.
+        c.input_grads[0] = Tensor<T>::zeros(c.inputs[0].shape());
+      },
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(hardtanh, "out = clip(a, lo, hi); da = g where lo < a < hi, else 0");
@@ -56,14 +60,15 @@ Tensor<T> hardtanh(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   }
   // NaN stays NaN: both comparisons are false for it.
   auto clip = [lo, hi](T x) { return x < lo ? T(lo) : (x > hi ? T(hi) : x); };
-  return record<T>("hardtanh", kernels::map_values("hardtanh", a.value(), clip), {a},
-                   [lo, hi](BackwardContext<T>& c) {
-                     // PyTorch's rule: 1 strictly inside (lo, hi), 0 at and beyond the bounds.
-                     c.input_grads[0] =
-                         mul(c.grad, detail::constant_map(c.inputs[0].value(), [lo, hi](T x) {
-                               return x > lo && x < hi ? T(1) : T(0);
-                             }));
-                   });
+  return record<T>(
+      "hardtanh", kernels::map_values("hardtanh", a.value(), clip), {a},
+      [lo, hi](BackwardContext<T>& c) {
+        // PyTorch's rule: 1 strictly inside (lo, hi), 0 at and beyond the bounds.
+        c.input_grads[0] = mul(c.grad, detail::constant_map(c.inputs[0].value(), [lo, hi](T x) {
+                                 return x > lo && x < hi ? T(1) : T(0);
+                               }));
+      },
+      Saves::input(0));
 }
 
 // snippet-begin: sigmoid
@@ -73,9 +78,10 @@ Tensor<T> sigmoid(const Tensor<T>& a) {
   require_defined("sigmoid", a);
   xt::xarray<T> out = kernels::kernel_values(
       "sigmoid", a.value(), [](const T* x, T* o, std::size_t n) { kernels::sigmoid(x, o, n); });
-  return record<T>("sigmoid", std::move(out), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = sigmoid_backward(c.grad, c.output);
-  });
+  return record<T>(
+      "sigmoid", std::move(out), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = sigmoid_backward(c.grad, c.output); },
+      Saves::result());
 }
 // snippet-end: sigmoid
 
@@ -85,9 +91,10 @@ Tensor<T> tanh(const Tensor<T>& a) {
   require_defined("tanh", a);
   xt::xarray<T> out = kernels::kernel_values(
       "tanh", a.value(), [](const T* x, T* o, std::size_t n) { kernels::tanh(x, o, n); });
-  return record<T>("tanh", std::move(out), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = tanh_backward(c.grad, c.output);
-  });
+  return record<T>(
+      "tanh", std::move(out), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = tanh_backward(c.grad, c.output); },
+      Saves::result());
 }
 
 XG_RULE_TEXT(relu, "out = max(a, 0); da = g * (a > 0 ? 1 : 0)");
@@ -96,9 +103,12 @@ Tensor<T> relu(const Tensor<T>& a) {
   require_defined("relu", a);
   xt::xarray<T> out = kernels::kernel_values(
       "relu", a.value(), [](const T* x, T* o, std::size_t n) { kernels::relu(x, o, n); });
-  return record<T>("relu", std::move(out), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = threshold_backward(c.grad, c.inputs[0], T(0));
-  });
+  return record<T>(
+      "relu", std::move(out), {a},
+      [](BackwardContext<T>& c) {
+        c.input_grads[0] = threshold_backward(c.grad, c.inputs[0], T(0));
+      },
+      Saves::input(0));
 }
 
 XG_RULE_TEXT(leaky_relu, "out = a > 0 ? a : s * a; da = g * (a > 0 ? 1 : s)");
@@ -107,11 +117,14 @@ Tensor<T> leaky_relu(const Tensor<T>& a, scalar_t<T> slope) {
   require_defined("leaky_relu", a);
   xt::xarray<T> out = kernels::map_values("leaky_relu", a.value(),
                                           [slope](T x) { return x > T(0) ? x : slope * x; });
-  return record<T>("leaky_relu", std::move(out), {a}, [slope](BackwardContext<T>& c) {
-    c.input_grads[0] = mul(c.grad, detail::constant_map(c.inputs[0].value(), [slope](T x) {
-                             return x > T(0) ? T(1) : T(slope);
-                           }));
-  });
+  return record<T>(
+      "leaky_relu", std::move(out), {a},
+      [slope](BackwardContext<T>& c) {
+        c.input_grads[0] = mul(c.grad, detail::constant_map(c.inputs[0].value(), [slope](T x) {
+                                 return x > T(0) ? T(1) : T(slope);
+                               }));
+      },
+      Saves::input(0));
 }
 
 XG_RULE_TEXT(elu,
@@ -124,11 +137,14 @@ Tensor<T> elu(const Tensor<T>& a, scalar_t<T> alpha) {
   xt::xarray<T> out = kernels::kernel_values(
       "elu", a.value(),
       [alpha](const T* x, T* o, std::size_t n) { kernels::elu(x, o, n, T(alpha)); });
-  return record<T>("elu", std::move(out), {a}, [alpha](BackwardContext<T>& c) {
-    // alpha e^x = out + alpha where x <= 0: through the output, so the second derivative is
-    // right too.
-    c.input_grads[0] = elu_backward(c.grad, c.inputs[0], c.output, alpha);
-  });
+  return record<T>(
+      "elu", std::move(out), {a},
+      [alpha](BackwardContext<T>& c) {
+        // alpha e^x = out + alpha where x <= 0: through the output, so the second derivative is
+        // right too.
+        c.input_grads[0] = elu_backward(c.grad, c.inputs[0], c.output, alpha);
+      },
+      Saves::input(0) | Saves::result());
 }
 
 XG_RULE_TEXT(softplus,
@@ -144,9 +160,12 @@ Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta, scalar_t<T> threshold) 
                                              [beta, threshold](const T* x, T* o, std::size_t n) {
                                                kernels::softplus(x, o, n, T(beta), T(threshold));
                                              });
-  return record<T>("softplus", std::move(out), {a}, [beta, threshold](BackwardContext<T>& c) {
-    c.input_grads[0] = softplus_backward(c.grad, c.inputs[0], beta, threshold);
-  });
+  return record<T>(
+      "softplus", std::move(out), {a},
+      [beta, threshold](BackwardContext<T>& c) {
+        c.input_grads[0] = softplus_backward(c.grad, c.inputs[0], beta, threshold);
+      },
+      Saves::input(0));
 }
 
 namespace {
@@ -170,11 +189,12 @@ Tensor<T> softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   require_defined("softmax", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("softmax", axis, s.size(), s);
-  return record<T>("softmax", softmax_value("softmax", a, ax, kernels::SoftmaxKind::softmax), {a},
-                   [ax](BackwardContext<T>& c) {
-                     c.input_grads[0] =
-                         softmax_backward(c.grad, c.output, static_cast<std::ptrdiff_t>(ax));
-                   });
+  return record<T>(
+      "softmax", softmax_value("softmax", a, ax, kernels::SoftmaxKind::softmax), {a},
+      [ax](BackwardContext<T>& c) {
+        c.input_grads[0] = softmax_backward(c.grad, c.output, static_cast<std::ptrdiff_t>(ax));
+      },
+      Saves::result());
 }
 
 XG_RULE_TEXT(log_softmax,
@@ -188,7 +208,8 @@ Tensor<T> log_softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
       "log_softmax", softmax_value("log_softmax", a, ax, kernels::SoftmaxKind::log_softmax), {a},
       [ax](BackwardContext<T>& c) {
         c.input_grads[0] = log_softmax_backward(c.grad, c.output, static_cast<std::ptrdiff_t>(ax));
-      });
+      },
+      Saves::result());
 }
 
 #define XG_INSTANTIATE(T)                                                  \

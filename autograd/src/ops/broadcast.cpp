@@ -31,9 +31,10 @@ Tensor<T> broadcast_to(const Tensor<T>& a, const Shape& shape) {
   }
   xt::xarray<T> out = detail::uninitialized_array<T>("broadcast_to", target);
   kernels::broadcast_copy(a.value(), out);
-  return record<T>("broadcast_to", std::move(out), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = sum_to(c.grad, c.inputs[0].shape());
-  });
+  return record<T>(
+      "broadcast_to", std::move(out), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = sum_to(c.grad, c.inputs[0].shape()); },
+      Saves::nothing());
 }
 
 namespace {
@@ -104,7 +105,8 @@ Tensor<T> sum_to(const Tensor<T>& a, const Shape& shape) {
   require_sum_target("sum_to", from, target);
   return record<T>(
       "sum_to", detail::sum_to_value(a.value(), target), {a},
-      [](BackwardContext<T>& c) { c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape()); });
+      [](BackwardContext<T>& c) { c.input_grads[0] = broadcast_to(c.grad, c.inputs[0].shape()); },
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(mul_sum_to, "out = sum_to(a * b, shape); da = g * b, db = g * a (g broadcast back)");

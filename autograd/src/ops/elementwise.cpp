@@ -81,7 +81,7 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
         if (c.needs(0)) c.input_grads[0] = c.grad;
         if (c.needs(1)) c.input_grads[1] = c.grad;
       },
-      GradShape::broadcast);
+      GradShape::broadcast, Saves::nothing());
 }
 
 XG_RULE_TEXT(sub, "out = a - b; da = g, db = -g");
@@ -94,7 +94,7 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
         if (c.needs(0)) c.input_grads[0] = c.grad;
         if (c.needs(1)) c.input_grads[1] = neg(c.grad);
       },
-      GradShape::broadcast);
+      GradShape::broadcast, Saves::nothing());
 }
 
 /// g * inputs[other], the gradient of the factor inputs[self] of a product. Where that factor
@@ -159,7 +159,8 @@ Tensor<T> neg(const Tensor<T>& a) {
   require_defined("neg", a);
   return record<T>(
       "neg", kernels::map_values("neg", a.value(), [](T x) { return -x; }), {a},
-      [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); }, GradShape::broadcast);
+      [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); }, GradShape::broadcast,
+      Saves::nothing());
 }
 
 template <class T>
@@ -171,7 +172,8 @@ Tensor<T> div(const Tensor<T>& a, scalar_t<T> s) {
   }
   return record<T>(
       "div_scalar", kernels::map_values("div_scalar", a.value(), [s](T x) { return x / s; }), {a},
-      [s](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, s); }, GradShape::broadcast);
+      [s](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, s); }, GradShape::broadcast,
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(add_scalar, "out = a + c; da = g");
@@ -180,7 +182,8 @@ Tensor<T> add(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("add", a);
   return record<T>(
       "add_scalar", kernels::map_values("add_scalar", a.value(), [s](T x) { return x + s; }), {a},
-      [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; }, GradShape::broadcast);
+      [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; }, GradShape::broadcast,
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(mul_scalar, "out = c * a; da = c * g");
@@ -189,7 +192,8 @@ Tensor<T> mul(const Tensor<T>& a, scalar_t<T> s) {
   require_defined("mul", a);
   return record<T>(
       "mul_scalar", kernels::map_values("mul_scalar", a.value(), [s](T x) { return x * s; }), {a},
-      [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); }, GradShape::broadcast);
+      [s](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, s); }, GradShape::broadcast,
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(rsub_scalar, "out = c - a; da = -g");
@@ -198,7 +202,8 @@ Tensor<T> rsub(scalar_t<T> s, const Tensor<T>& a) {
   require_defined("rsub", a);
   return record<T>(
       "rsub_scalar", kernels::map_values("rsub_scalar", a.value(), [s](T x) { return s - x; }), {a},
-      [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); }, GradShape::broadcast);
+      [](BackwardContext<T>& c) { c.input_grads[0] = neg(c.grad); }, GradShape::broadcast,
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(rdiv_scalar, "out = c / a; da = -g * c / a^2");
@@ -301,7 +306,7 @@ Tensor<T> exp(const Tensor<T>& a) {
       kernels::kernel_values("exp", a.value(),
                              [](const T* x, T* o, std::size_t n) { kernels::exp(x, o, n); }),
       {a}, [](BackwardContext<T>& c) { c.input_grads[0] = mul(c.grad, c.output); },
-      GradShape::broadcast);
+      GradShape::broadcast, Saves::result());
 }
 
 XG_RULE_TEXT(log, "out = ln(a); da = g / a");
@@ -315,7 +320,7 @@ Tensor<T> log(const Tensor<T>& a) {
       kernels::kernel_values("log", a.value(),
                              [](const T* x, T* o, std::size_t n) { kernels::log(x, o, n); }),
       {a}, [](BackwardContext<T>& c) { c.input_grads[0] = div(c.grad, c.inputs[0]); },
-      GradShape::broadcast);
+      GradShape::broadcast, Saves::input(0));
 }
 
 XG_RULE_TEXT(sqrt, "out = sqrt(a); da = sqrt_backward(g, out) = g / (2 * out)");
@@ -326,7 +331,8 @@ Tensor<T> sqrt(const Tensor<T>& a) {
       "sqrt", a.value(), [](T x) { return !(x < T(0)); }, "sqrt needs non-negative values");
   return record<T>(
       "sqrt", kernels::map_values("sqrt", a.value(), [](T x) { return std::sqrt(x); }), {a},
-      [](BackwardContext<T>& c) { c.input_grads[0] = sqrt_backward(c.grad, c.output); });
+      [](BackwardContext<T>& c) { c.input_grads[0] = sqrt_backward(c.grad, c.output); },
+      Saves::result());
 }
 
 XG_RULE_TEXT(abs, "out = |a|; da = abs_backward(g, a) = g * sign(a)");
@@ -335,7 +341,8 @@ Tensor<T> abs(const Tensor<T>& a) {
   require_defined("abs", a);
   return record<T>(
       "abs", kernels::map_values("abs", a.value(), [](T x) { return std::abs(x); }), {a},
-      [](BackwardContext<T>& c) { c.input_grads[0] = abs_backward(c.grad, c.inputs[0]); });
+      [](BackwardContext<T>& c) { c.input_grads[0] = abs_backward(c.grad, c.inputs[0]); },
+      Saves::input(0));
 }
 
 XG_RULE_TEXT(clamp, "out = min(max(a, lo), hi); da = g where lo <= a <= hi, else 0");
@@ -348,12 +355,13 @@ Tensor<T> clamp(const Tensor<T>& a, scalar_t<T> lo, scalar_t<T> hi) {
   }
   // NaN stays NaN: both comparisons are false for it.
   auto clamp_one = [lo, hi](T x) { return x < lo ? T(lo) : (x > hi ? T(hi) : x); };
-  return record<T>("clamp", kernels::map_values("clamp", a.value(), clamp_one), {a},
-                   [lo, hi](BackwardContext<T>& c) {
-                     auto inside = [lo, hi](T x) { return x >= lo && x <= hi ? T(1) : T(0); };
-                     c.input_grads[0] =
-                         mul(c.grad, detail::constant_map(c.inputs[0].value(), inside));
-                   });
+  return record<T>(
+      "clamp", kernels::map_values("clamp", a.value(), clamp_one), {a},
+      [lo, hi](BackwardContext<T>& c) {
+        auto inside = [lo, hi](T x) { return x >= lo && x <= hi ? T(1) : T(0); };
+        c.input_grads[0] = mul(c.grad, detail::constant_map(c.inputs[0].value(), inside));
+      },
+      Saves::input(0));
 }
 
 namespace {

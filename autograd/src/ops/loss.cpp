@@ -215,16 +215,17 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const std::vector<std::size_t>& l
     if (reduction == Reduction::mean) total /= static_cast<double>(n);
     out = detail::scalar_array<T>("nll_loss", static_cast<T>(total));
   }
-  return record<T>("nll_loss", std::move(out), {log_probs},
-                   [labels, n, classes, keep_rows, scale](BackwardContext<T>& c) {
-                     // -scale * g at [i, label_i]: a constant one-hot mask times the upstream
-                     // gradient (broadcast along the classes), linear in g.
-                     xt::xarray<T> mask = xt::zeros<T>({n, classes});
-                     for (std::size_t i = 0; i < n; ++i)
-                       mask.flat(i * classes + labels[i]) = -scale;
-                     const Tensor<T> g = keep_rows ? unsqueeze(c.grad, 1) : c.grad;  // (N, 1) or ()
-                     c.input_grads[0] = mul(g, Tensor<T>(std::move(mask)));
-                   });
+  return record<T>(
+      "nll_loss", std::move(out), {log_probs},
+      [labels, n, classes, keep_rows, scale](BackwardContext<T>& c) {
+        // -scale * g at [i, label_i]: a constant one-hot mask times the upstream
+        // gradient (broadcast along the classes), linear in g.
+        xt::xarray<T> mask = xt::zeros<T>({n, classes});
+        for (std::size_t i = 0; i < n; ++i) mask.flat(i * classes + labels[i]) = -scale;
+        const Tensor<T> g = keep_rows ? unsqueeze(c.grad, 1) : c.grad;  // (N, 1) or ()
+        c.input_grads[0] = mul(g, Tensor<T>(std::move(mask)));
+      },
+      Saves::nothing());
 }
 
 template <class T>

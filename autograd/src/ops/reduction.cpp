@@ -49,8 +49,9 @@ Tensor<T> sum(const Tensor<T>& a) {
   xt::xarray<T> out =
       detail::scalar_array<T>("sum", kernels::sum_all(a.value().data(), a.size()));  // 0 if empty
   // The gradient stays one value, read with a stride of 0 by the rules that follow (GradShape).
-  return record<T>("sum", std::move(out), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; });
+  return record<T>(
+      "sum", std::move(out), {a}, [](BackwardContext<T>& c) { c.input_grads[0] = c.grad; },
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(sum_axis, "out = sum of a along an axis; da = g copied back along that axis");
@@ -73,9 +74,12 @@ Tensor<T> sum(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   const std::size_t outer = detail::span_count(s, 0, ax);
   const std::size_t inner = detail::span_count(s, ax + 1, s.size());
   kernels::axis_sums(a.value().data(), outer, s[ax], inner, out.data());  // 0 where s[ax] is 0
-  return record<T>("sum_axis", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
-    c.input_grads[0] = restore_axis(c.grad, ax, keepdims);  // broadcast form (GradShape)
-  });
+  return record<T>(
+      "sum_axis", std::move(out), {a},
+      [ax, keepdims](BackwardContext<T>& c) {
+        c.input_grads[0] = restore_axis(c.grad, ax, keepdims);  // broadcast form (GradShape)
+      },
+      Saves::nothing());
 }
 
 template <class T>
@@ -114,10 +118,12 @@ Tensor<T> max(const Tensor<T>& a) {
   auto maxima = max_and_share(a.value(), array_shape{}, 1, a.size(), 1);
   xt::xarray<T> m = std::move(maxima.first);
   xt::xarray<T> share = std::move(maxima.second);
-  return record<T>("max", std::move(m), {a},
-                   [share = Tensor<T>(std::move(share))](BackwardContext<T>& c) {
-                     c.input_grads[0] = mul(broadcast_to(c.grad, c.inputs[0].shape()), share);
-                   });
+  return record<T>(
+      "max", std::move(m), {a},
+      [share = Tensor<T>(std::move(share))](BackwardContext<T>& c) {
+        c.input_grads[0] = mul(broadcast_to(c.grad, c.inputs[0].shape()), share);
+      },
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(max_axis,
@@ -140,10 +146,12 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
     r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
     m.reshape(r);
   }
-  return record<T>("max_axis", std::move(m), {a},
-                   [share = Tensor<T>(std::move(share)), ax, keepdims](BackwardContext<T>& c) {
-                     c.input_grads[0] = mul(restore_axis(c.grad, ax, keepdims), share);
-                   });
+  return record<T>(
+      "max_axis", std::move(m), {a},
+      [share = Tensor<T>(std::move(share)), ax, keepdims](BackwardContext<T>& c) {
+        c.input_grads[0] = mul(restore_axis(c.grad, ax, keepdims), share);
+      },
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(logsumexp,
@@ -164,12 +172,15 @@ Tensor<T> logsumexp(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
   kernels::softmax_axis(a.value().data(), detail::span_count(s, 0, ax), s[ax],
                         detail::span_count(s, ax + 1, s.size()), out.data(),
                         kernels::SoftmaxKind::logsumexp);
-  return record<T>("logsumexp", std::move(out), {a}, [ax, keepdims](BackwardContext<T>& c) {
-    // d/da = softmax(a) along the axis, scaled by g. The kernel shifts by the maximum itself;
-    // exp(a - out) would carry out's rounding (2e-4 relative in float at logits of 1e4).
-    c.input_grads[0] = logsumexp_backward(restore_axis(c.grad, ax, keepdims), c.inputs[0],
-                                          static_cast<std::ptrdiff_t>(ax));
-  });
+  return record<T>(
+      "logsumexp", std::move(out), {a},
+      [ax, keepdims](BackwardContext<T>& c) {
+        // d/da = softmax(a) along the axis, scaled by g. The kernel shifts by the maximum itself;
+        // exp(a - out) would carry out's rounding (2e-4 relative in float at logits of 1e4).
+        c.input_grads[0] = logsumexp_backward(restore_axis(c.grad, ax, keepdims), c.inputs[0],
+                                              static_cast<std::ptrdiff_t>(ax));
+      },
+      Saves::input(0));
 }
 
 template <class T>

@@ -13,13 +13,16 @@ template <class T>
 Tensor<T> reshaped(const char* op, const Tensor<T>& a, const detail::array_shape& shape) {
   xt::xarray<T> out = a.value();
   out.reshape(shape);
-  return record<T>(op, std::move(out), {a}, [](BackwardContext<T>& c) {
-    c.input_grads[0] = reshape(c.grad, [&] {
-      std::vector<std::ptrdiff_t> s;
-      for (auto d : c.inputs[0].value().shape()) s.push_back(static_cast<std::ptrdiff_t>(d));
-      return s;
-    }());
-  });
+  return record<T>(
+      op, std::move(out), {a},
+      [](BackwardContext<T>& c) {
+        c.input_grads[0] = reshape(c.grad, [&] {
+          std::vector<std::ptrdiff_t> s;
+          for (auto d : c.inputs[0].value().shape()) s.push_back(static_cast<std::ptrdiff_t>(d));
+          return s;
+        }());
+      },
+      Saves::nothing());
 }
 }  // namespace
 

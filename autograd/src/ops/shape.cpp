@@ -77,10 +77,12 @@ Tensor<T> pad_impl(const Tensor<T>& g, std::size_t axis, std::size_t start, std:
   xt::xarray<T> out = zeros_of<T>("pad", out_shape);
   kernels::copy_blocks(g.value().data(), length * inner, out.data() + start * inner, full * inner,
                        length * inner, outer);
-  return record<T>("narrow_backward", std::move(out), {g},
-                   [axis, start, length](BackwardContext<T>& c) {
-                     c.input_grads[0] = narrow_impl("narrow", c.grad, axis, start, length);
-                   });
+  return record<T>(
+      "narrow_backward", std::move(out), {g},
+      [axis, start, length](BackwardContext<T>& c) {
+        c.input_grads[0] = narrow_impl("narrow", c.grad, axis, start, length);
+      },
+      Saves::nothing());
 }
 
 /// narrow with validated arguments; `op` names the public operation in the tape.
@@ -98,9 +100,12 @@ Tensor<T> narrow_impl(const char* op, const Tensor<T>& a, std::size_t axis, std:
   xt::xarray<T> out = uninitialized<T>(op, out_shape);
   kernels::copy_blocks(in.data() + start * inner, full * inner, out.data(), length * inner,
                        length * inner, outer);
-  return record<T>(op, std::move(out), {a}, [axis, start, full](BackwardContext<T>& c) {
-    c.input_grads[0] = pad_impl(c.grad, axis, start, full);
-  });
+  return record<T>(
+      op, std::move(out), {a},
+      [axis, start, full](BackwardContext<T>& c) {
+        c.input_grads[0] = pad_impl(c.grad, axis, start, full);
+      },
+      Saves::nothing());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,9 +126,10 @@ Tensor<T> index_add_impl(const Tensor<T>& g, const std::vector<std::size_t>& ind
   out_shape[0] = rows;
   xt::xarray<T> out = zeros_of<T>("index_add", out_shape);
   kernels::add_rows_at(g.value().data(), indices, inner, out.data());
-  return record<T>("index_select_backward", std::move(out), {g}, [indices](BackwardContext<T>& c) {
-    c.input_grads[0] = index_select_impl(c.grad, indices);
-  });
+  return record<T>(
+      "index_select_backward", std::move(out), {g},
+      [indices](BackwardContext<T>& c) { c.input_grads[0] = index_select_impl(c.grad, indices); },
+      Saves::nothing());
 }
 
 /// index_select with validated indices.
@@ -140,9 +146,12 @@ Tensor<T> index_select_impl(const Tensor<T>& a, const std::vector<std::size_t>& 
   out_shape[0] = indices.size();
   xt::xarray<T> out = uninitialized<T>("index_select", out_shape);
   kernels::gather_rows(in.data(), indices, inner, out.data());
-  return record<T>("index_select", std::move(out), {a}, [indices, rows](BackwardContext<T>& c) {
-    c.input_grads[0] = index_add_impl(c.grad, indices, rows);
-  });
+  return record<T>(
+      "index_select", std::move(out), {a},
+      [indices, rows](BackwardContext<T>& c) {
+        c.input_grads[0] = index_add_impl(c.grad, indices, rows);
+      },
+      Saves::nothing());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,9 +168,10 @@ Tensor<T> scatter_impl(const Tensor<T>& g, const std::vector<std::size_t>& label
   const std::size_t n = labels.size();
   xt::xarray<T> out = zeros_of<T>("scatter", array_shape{n, classes});
   kernels::scatter_labels(g.value().data(), labels, classes, out.data());
-  return record<T>("gather_backward", std::move(out), {g}, [labels](BackwardContext<T>& c) {
-    c.input_grads[0] = gather_impl(c.grad, labels);
-  });
+  return record<T>(
+      "gather_backward", std::move(out), {g},
+      [labels](BackwardContext<T>& c) { c.input_grads[0] = gather_impl(c.grad, labels); },
+      Saves::nothing());
 }
 
 /// gather with validated labels.
@@ -173,9 +183,12 @@ Tensor<T> gather_impl(const Tensor<T>& a, const std::vector<std::size_t>& labels
   const std::size_t classes = in.shape()[1];
   xt::xarray<T> out = uninitialized<T>("gather", array_shape{n});
   kernels::gather_labels(in.data(), labels, classes, out.data());
-  return record<T>("gather", std::move(out), {a}, [labels, classes](BackwardContext<T>& c) {
-    c.input_grads[0] = scatter_impl(c.grad, labels, classes);
-  });
+  return record<T>(
+      "gather", std::move(out), {a},
+      [labels, classes](BackwardContext<T>& c) {
+        c.input_grads[0] = scatter_impl(c.grad, labels, classes);
+      },
+      Saves::nothing());
 }
 
 }  // namespace
@@ -189,8 +202,9 @@ Tensor<T> transpose(const Tensor<T>& a) {
   std::vector<std::size_t> axes(r);
   std::iota(axes.begin(), axes.end(), std::size_t(0));
   std::swap(axes[r - 1], axes[r - 2]);
-  return record<T>("transpose", permuted(a.value(), axes), {a},
-                   [](BackwardContext<T>& c) { c.input_grads[0] = transpose(c.grad); });
+  return record<T>(
+      "transpose", permuted(a.value(), axes), {a},
+      [](BackwardContext<T>& c) { c.input_grads[0] = transpose(c.grad); }, Saves::nothing());
 }
 
 XG_RULE_TEXT(permute, "out = a with axes reordered; da = g with the inverse order");
@@ -210,9 +224,10 @@ Tensor<T> permute(const Tensor<T>& a, const std::vector<std::size_t>& axes) {
                      std::to_string(r) + " axes of a tensor of shape " + shape_str(s));
   }
   if (is_identity(axes)) return a;
-  return record<T>("permute", permuted(a.value(), axes), {a}, [inverse](BackwardContext<T>& c) {
-    c.input_grads[0] = permute(c.grad, inverse);
-  });
+  return record<T>(
+      "permute", permuted(a.value(), axes), {a},
+      [inverse](BackwardContext<T>& c) { c.input_grads[0] = permute(c.grad, inverse); },
+      Saves::nothing());
 }
 
 XG_RULE_TEXT(narrow, "out = a slice of a along an axis; da = g placed at the slice, 0 elsewhere");
@@ -324,14 +339,16 @@ Tensor<T> concat(const std::vector<Tensor<T>>& parts, std::ptrdiff_t axis) {
     kernels::copy_blocks(parts[i].value().data(), len * inner, out.data() + start * inner,
                          total * inner, len * inner, outer);
   }
-  return record<T>("concat", std::move(out), std::vector<Tensor<T>>(parts),
-                   [ax, offsets, sizes](BackwardContext<T>& c) {
-                     for (std::size_t i = 0; i < offsets.size(); ++i) {
-                       if (c.needs(i)) {
-                         c.input_grads[i] = narrow_impl("narrow", c.grad, ax, offsets[i], sizes[i]);
-                       }
-                     }
-                   });
+  return record<T>(
+      "concat", std::move(out), std::vector<Tensor<T>>(parts),
+      [ax, offsets, sizes](BackwardContext<T>& c) {
+        for (std::size_t i = 0; i < offsets.size(); ++i) {
+          if (c.needs(i)) {
+            c.input_grads[i] = narrow_impl("narrow", c.grad, ax, offsets[i], sizes[i]);
+          }
+        }
+      },
+      Saves::nothing());
 }
 
 template <class T>

@@ -430,34 +430,85 @@ class Pass {
     return broadcast_to(g, detail::to_shape(want));
   }
 
-  void execute_leaf(Node<T>& n) {
+  void execute_leaf(const Tensor<T>& leaf, Node<T>& n) {
     Tensor<T> g = expanded(std::exchange(leaf_state(n).pending_grad, Tensor<T>()), n.value.shape());
     if (!g.defined()) return;
+    if (n.hooks && !n.hooks->grad.empty()) g = run_grad_hooks(n, std::move(g));
     if (!wanted_.empty()) {
       auto it = wanted_.find(&n);
       if (it != wanted_.end()) captured_[it->second] = g;
     }
     if (detail::observer_count != 0) notify([&](auto* o) { o->on_gradient(view_of(n), g); });
     if (accumulate_) {
-      LeafGradLock lock(&n);
-      store_grad(n, g);
+      {
+        LeafGradLock lock(&n);
+        store_grad(n, g);
+      }
+      if (n.hooks && !n.hooks->post_accumulate.empty()) run_post_accumulate_hooks(leaf, n);
     }
+  }
+
+  /// The gradient after n's hooks, in registration order (a copy of the list: a hook may remove
+  /// itself or add another).
+  Tensor<T> run_grad_hooks(Node<T>& n, Tensor<T> g) {
+    const auto hooks = n.hooks->grad;
+    for (const auto& h : hooks) {
+      Tensor<T> r = h.fn(g);
+      if (!r.defined()) continue;
+      if (!shapes_equal(r.value().shape(), n.value.shape())) {
+        throw ShapeError("backward: a hook of " + describe(n) + " returned a gradient of shape " +
+                         shape_str(r.value().shape()) + "; it must keep the tensor's shape");
+      }
+      g = std::move(r);
+    }
+    return g;
+  }
+
+  static void run_post_accumulate_hooks(const Tensor<T>& leaf, Node<T>& n) {
+    const auto hooks = n.hooks->post_accumulate;
+    for (const auto& h : hooks) h.fn(leaf);
+  }
+
+  /// Throws GraphError when a value n's rule reads (Saves) was written in place after n was
+  /// recorded: its version is no longer the one the rule saw.
+  void check_saved(const Node<T>& n) const {
+    if (n.saves_output && n.version != 0) throw_modified(n, "its output", n, 0);
+    const auto& inputs = n.inputs;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (!(n.saved_inputs & (std::uint32_t{1} << (i < 31 ? i : 31)))) continue;
+      const Node<T>* in = node_of(inputs[i]);
+      if (in != nullptr && in->version != inputs.version(i)) {
+        throw_modified(n, "its input " + std::to_string(i), *in, inputs.version(i));
+      }
+    }
+  }
+
+  [[noreturn]] static void throw_modified(const Node<T>& n, const std::string& which,
+                                          const Node<T>& saved, std::uint32_t saved_version) {
+    throw GraphError("backward of '" + std::string(n.op) + "': " + which + ", " + describe(saved) +
+                     ", was modified in place after '" + n.op + "' saved it (version " +
+                     std::to_string(saved_version) + " when saved, now " +
+                     std::to_string(saved.version) +
+                     "); its gradient would be wrong. Write it after backward, or clone it "
+                     "before writing (detach() copies)");
   }
 
   void execute(const Tensor<T>& out, std::vector<Tensor<T>>& ready) {
     Node<T>* n = node_of(out);
     if (n->is_leaf()) {
-      execute_leaf(*n);
+      execute_leaf(out, *n);
       return;
     }
     Tensor<T>& pending = Scratch<T>::pending_grad(*n);
     Tensor<T> g = std::move(pending);
     pending = Tensor<T>();
     const bool observed = detail::observer_count != 0;
-    if ((!n->takes_broadcast_grad || observed || n->retains_grad || !wanted_.empty()) &&
+    const bool hooked = n->hooks && !n->hooks->grad.empty();
+    if ((!n->takes_broadcast_grad || observed || n->retains_grad || hooked || !wanted_.empty()) &&
         g.defined() && !shapes_equal(g.value().shape(), n->value.shape())) {
       g = expanded(std::move(g), n->value.shape());
     }
+    if (hooked && g.defined()) g = run_grad_hooks(*n, std::move(g));
     if (!wanted_.empty() && g.defined()) {
       auto it = wanted_.find(n);
       if (it != wanted_.end()) captured_[it->second] = g;
@@ -471,6 +522,7 @@ class Pass {
     auto& input_grads = *input_grads_;
     input_grads.resize(inputs.size());  // all empty: every entry is moved out below
     if (g.defined()) {
+      check_saved(*n);
       BackwardContext<T> ctx{out, g, inputs.view(), input_grads};
       if (observed) notify([&](auto* o) { o->on_backward_begin(view_of(*n), g); });
       apply_rule(*n, ctx);
@@ -491,7 +543,9 @@ class Pass {
       if (c.is_leaf()) {
         LeafState& s = leaf_state(c);
         if (input_grads[i].defined()) add_into(s.pending_grad, std::move(input_grads[i]));
-        if (--s.pending_deps == 0) ready.push_back(in);
+        // A leaf's gradient is complete now: accumulate it (and run its hooks) at once rather
+        // than when the stack gets to it, so that leaves finish in the order they become ready.
+        if (--s.pending_deps == 0) execute_leaf(in, c);
       } else {
         if (input_grads[i].defined()) {
           add_into(Scratch<T>::pending_grad(c), std::move(input_grads[i]));

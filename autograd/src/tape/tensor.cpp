@@ -198,9 +198,8 @@ Tensor<T> Tensor<T>::from(const Shape& shape, std::initializer_list<T> values, b
 
 template <class T>
 void Tensor<T>::set_value(array_type value) {
-  auto& current = mutable_value();
-  require_own_shape("set_value", *node_, value.shape(), "the new value");
-  current = std::move(value);
+  require_own_shape("set_value", checked(node_, "set_value"), value.shape(), "the new value");
+  mutable_value() = std::move(value);
 }
 
 template <class T>

@@ -12,7 +12,7 @@ namespace xg {
 
 template <class T, class F>
 Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&& backward_rule,
-                 GradShape grad_shape) {
+                 GradShape grad_shape, Saves saves) {
   bool needs_grad = false;
   if (is_grad_enabled()) {
     for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
@@ -27,6 +27,8 @@ Tensor<T> record(const char* op, xt::xarray<T>&& value, InputSpan<T> inputs, F&&
                                              std::forward<F>(backward_rule));
   node->op = op;
   node->takes_broadcast_grad = grad_shape == GradShape::broadcast;
+  node->saved_inputs = saves.inputs;
+  node->saves_output = saves.output;
   node->inputs.assign_to_empty(inputs);
   Tensor<T> result = detail::NodeAccess<T>::wrap(std::move(node));
   if (detail::observer_count != 0) detail::notify_forward(op, inputs, result);
