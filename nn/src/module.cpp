@@ -84,6 +84,7 @@ Module<T>::Module(Module&& other) {
   children_ = std::move(other.children_);
   member_names_ = std::move(other.member_names_);
   training_ = other.training_;
+  hooks_ = std::move(other.hooks_);
   other.params_.clear();
   other.children_.clear();
   other.member_names_.clear();
@@ -319,6 +320,53 @@ std::string Module<T>::to_string() const {
         if (n > 0) out += "  # " + detail::grouped(n) + (n == 1 ? " parameter" : " parameters");
       });
   return out;
+}
+
+template <class T>
+Tensor<T> Module<T>::forward_with_hooks(const Tensor<T>& input) {
+  const std::shared_ptr<Hooks> hooks = hooks_;  // a hook may remove itself or add another
+  const auto pre = hooks->pre;
+  Tensor<T> x = input;
+  for (const auto& h : pre) {
+    Tensor<T> r = h.fn(*this, x);
+    if (r.defined()) x = std::move(r);
+  }
+  Tensor<T> y = forward(x);
+  const auto post = hooks->post;
+  for (const auto& h : post) {
+    Tensor<T> r = h.fn(*this, x, y);
+    if (r.defined()) y = std::move(r);
+  }
+  return y;
+}
+
+template <class T>
+template <class List>
+HookHandle Module<T>::removal(List Hooks::*member, std::uint64_t id) {
+  std::weak_ptr<Hooks> weak = hooks_;
+  return HookHandle([weak, member, id] {
+    if (auto hooks = weak.lock()) {
+      std::erase_if((*hooks).*member, [id](const auto& e) { return e.id == id; });
+    }
+  });
+}
+
+template <class T>
+HookHandle Module<T>::register_forward_pre_hook(ForwardPreHook hook) {
+  if (!hook) throw GraphError(type_name() + ": register_forward_pre_hook: the hook is empty");
+  if (!hooks_) hooks_ = std::make_shared<Hooks>();
+  const std::uint64_t id = hooks_->next_id++;
+  hooks_->pre.push_back({id, std::move(hook)});
+  return removal(&Hooks::pre, id);
+}
+
+template <class T>
+HookHandle Module<T>::register_forward_hook(ForwardHook hook) {
+  if (!hook) throw GraphError(type_name() + ": register_forward_hook: the hook is empty");
+  if (!hooks_) hooks_ = std::make_shared<Hooks>();
+  const std::uint64_t id = hooks_->next_id++;
+  hooks_->post.push_back({id, std::move(hook)});
+  return removal(&Hooks::post, id);
 }
 
 #define XG_INSTANTIATE(T) template class Module<T>;

@@ -27,7 +27,7 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Module<T>> module) {
 template <class T>
 Tensor<T> Sequential<T>::forward(const Tensor<T>& x) {
   Tensor<T> h = x;
-  for (const auto& [name, child] : this->children()) h = child->forward(h);
+  for (const auto& [name, child] : this->children()) h = (*child)(h);
   return h;
 }
 

@@ -6,6 +6,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/hook_handle.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg::nn {
@@ -74,14 +76,27 @@ class Module {
 
   /// The layer's computation, recorded on the tape.
   virtual Tensor<T> forward(const Tensor<T>& input) = 0;
-  /// forward(), after naming the parameters if this is a root whose tree has changed.
+  /// forward() between the forward hooks, after naming the parameters if this is a root whose
+  /// tree has changed. Containers call their children through it, so hooks on any module of a
+  /// tree run.
   Tensor<T> operator()(const Tensor<T>& input) {
     if (parents_.empty() && named_at_.load(std::memory_order_relaxed) !=
                                 detail::module_registrations.load(std::memory_order_relaxed)) {
       named_parameters();
     }
+    if (hooks_) return forward_with_hooks(input);
     return forward(input);
   }
+
+  /// `hook(module, input)` runs before forward(); a defined result replaces the input.
+  using ForwardPreHook = std::function<Tensor<T>(Module&, const Tensor<T>&)>;
+  /// `hook(module, input, output)` runs after forward(); a defined result replaces the output.
+  using ForwardHook = std::function<Tensor<T>(Module&, const Tensor<T>&, const Tensor<T>&)>;
+  /// Forward hooks as PyTorch's (activation statistics, shape logging, feature extraction):
+  /// several run in registration order, each on the previous one's result; remove() on the
+  /// handle unregisters one. operator() runs them, a direct call of forward() does not.
+  HookHandle register_forward_pre_hook(ForwardPreHook hook);
+  HookHandle register_forward_hook(ForwardHook hook);
 
   /// Short type name: "Linear", "ReLU", "Sequential".
   virtual std::string type_name() const = 0;
@@ -153,6 +168,20 @@ class Module {
   const Tensor<T>& own_parameter(std::size_t index) const { return params_.at(index).second; }
 
  private:
+  struct Hooks {
+    template <class F>
+    struct Entry {
+      std::uint64_t id;
+      F fn;
+    };
+    std::vector<Entry<ForwardPreHook>> pre;
+    std::vector<Entry<ForwardHook>> post;
+    std::uint64_t next_id = 1;
+  };
+  Tensor<T> forward_with_hooks(const Tensor<T>& input);
+  template <class List>
+  HookHandle removal(List Hooks::*member, std::uint64_t id);
+
   void add_child(std::string name, std::shared_ptr<Module<T>> child);
   void check_member_name(const std::string& where, const std::string& name) const;
   /// When adding `child` as `name` would make a cycle (this module reachable from `child`):
@@ -168,6 +197,8 @@ class Module {
   /// The value of detail::module_registrations when this module last named its parameters.
   mutable std::atomic<std::uint64_t> named_at_{~std::uint64_t{0}};
   bool training_ = true;
+  /// Null until a forward hook is registered (operator() tests only this).
+  std::shared_ptr<Hooks> hooks_;
 };
 
 }  // namespace xg::nn
