@@ -3,6 +3,7 @@
 
 #include "xgrad/engine.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/functional.hpp"
 #include "xgrad/grad_mode.hpp"
 #include "xgrad/io/npy.hpp"
 #include "xgrad/memory.hpp"
