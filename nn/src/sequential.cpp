@@ -26,9 +26,31 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Module<T>> module) {
 
 template <class T>
 Tensor<T> Sequential<T>::forward(const Tensor<T>& x) {
+  const std::size_t n = size(), k = checkpoint_every_;
+  if (k == 0 || !is_grad_enabled()) return run_children(0, n, x);
   Tensor<T> h = x;
-  for (const auto& [name, child] : this->children()) h = (*child)(h);
+  for (std::size_t begin = 0; begin < n; begin += k) {
+    const std::size_t end = std::min(n, begin + k);
+    h = xg::checkpoint(
+        [this, begin, end](const Tensor<T>& in) { return run_children(begin, end, in); }, h,
+        checkpoint_options_);
+  }
   return h;
+}
+
+template <class T>
+Tensor<T> Sequential<T>::run_children(std::size_t begin, std::size_t end, const Tensor<T>& x) {
+  const auto& children = this->children();
+  Tensor<T> h = x;
+  for (std::size_t i = begin; i < end; ++i) h = (*children[i].second)(h);
+  return h;
+}
+
+template <class T>
+Sequential<T>& Sequential<T>::checkpoint_every(std::size_t k, CheckpointOptions options) {
+  checkpoint_every_ = k;
+  checkpoint_options_ = std::move(options);
+  return *this;
 }
 
 namespace {

@@ -199,6 +199,7 @@ TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
                                              "bce_loss_backward",
                                              "bce_with_logits",
                                              "broadcast_to",
+                                             "checkpoint",
                                              "clamp",
                                              "clamped_log",
                                              "concat",

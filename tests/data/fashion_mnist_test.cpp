@@ -2,7 +2,6 @@
 // dataset-fashion-mnist is installed).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 
 #include "data/data_test_util.hpp"
@@ -184,12 +183,8 @@ TEST(DataFashionMnistReal, FullDataSet) {
     GTEST_SKIP() << xg::data::kFashionMnistDir << " is missing (apt-get install "
                  << "dataset-fashion-mnist)";
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  // Loading speed is a benchmark's business (shared machines, sanitizer builds), not a test's.
   const auto data = xg::data::load_fashion_mnist<float>();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("loaded 70,000 Fashion-MNIST images in %.3f s\n", seconds);
-  EXPECT_LT(seconds, 5.0) << "loading should take well under a second";
 
   ASSERT_EQ(data.train.images.shape(), (xg::Shape{60000, 784}));
   ASSERT_EQ(data.test.images.shape(), (xg::Shape{10000, 784}));

@@ -1,6 +1,7 @@
 // Everything of xgrad's autograd layer: tensors, the tape, operations and gradient checking.
 #pragma once
 
+#include "xgrad/checkpoint.hpp"
 #include "xgrad/engine.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/functional.hpp"
@@ -15,6 +16,7 @@
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/ops/reduction.hpp"
 #include "xgrad/ops/shape.hpp"
+#include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 #include "xgrad/threads.hpp"
 #include "xgrad/tools/anomaly.hpp"

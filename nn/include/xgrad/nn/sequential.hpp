@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "xgrad/checkpoint.hpp"
 #include "xgrad/nn/module.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -42,6 +43,13 @@ class Sequential : public Module<T> {
   }
 
   Tensor<T> forward(const Tensor<T>& x) override;
+
+  /// Runs every `k` consecutive modules as one xg::checkpoint segment when recording: the tape
+  /// keeps only the segments' inputs, and backward runs each segment again (its modules'
+  /// forward hooks fire again too). 0 (the default) checkpoints nothing. `options` names the
+  /// generators of modules given their own (the default generator is always replayed).
+  Sequential& checkpoint_every(std::size_t k, CheckpointOptions options = {});
+  std::size_t checkpoint_interval() const { return checkpoint_every_; }
   std::string type_name() const override { return "Sequential"; }
   std::size_t size() const { return this->children().size(); }
   Module<T>& operator[](std::size_t i) const { return *this->children().at(i).second; }
@@ -50,6 +58,12 @@ class Sequential : public Module<T> {
   /// `input_shape` excludes the batch axis; shapes print with "None" for the batch, as in Keras.
   /// Runs one forward pass on zeros under NoGradGuard in eval mode to find the shapes.
   std::string summary(const Shape& input_shape);
+
+ private:
+  Tensor<T> run_children(std::size_t begin, std::size_t end, const Tensor<T>& x);
+
+  std::size_t checkpoint_every_ = 0;
+  CheckpointOptions checkpoint_options_;
 };
 
 /// The scalar type comes from the first module: `nn::Sequential{nn::Linear(2, 3)}` is a

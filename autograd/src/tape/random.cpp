@@ -1,11 +1,11 @@
 // The default generator (see random.hpp).
-#include "xgrad/nn/random.hpp"
+#include "xgrad/random.hpp"
 
 #include <sstream>
 
 #include "xgrad/errors.hpp"
 
-namespace xg::nn {
+namespace xg {
 
 namespace {
 thread_local Generator generator(0);
@@ -38,4 +38,4 @@ void set_rng_state(const std::string& state) {
   generator = restored;
 }
 
-}  // namespace xg::nn
+}  // namespace xg
