@@ -268,6 +268,70 @@ for r in RED:
          [torch.log_softmax(rand(5, 4, lo=-2, hi=2), 1)], {"reduction": r, "labels": labels})
 
 
+# ---- added with issue 15 (after every earlier case, so the earlier cases' random draws stay the
+#      same) ----
+case("min_all", "min", torch.amin, [rand(3, 4)])  # xgrad's min: amin (ties split evenly)
+for ax, keep in ((1, False), (0, True)):
+    case(f"min_axis{ax}_keep{int(keep)}", "min_axis",
+         lambda a, ax=ax, keep=keep: torch.amin(a, ax, keepdim=keep), [rand(3, 4)],
+         {"axis": ax, "keepdims": keep})
+for unbiased in (True, False):
+    case(f"var_all_unbiased{int(unbiased)}", "var", lambda a, u=unbiased: torch.var(a, unbiased=u),
+         [rand(3, 4)], {"unbiased": unbiased})
+    case(f"stddev_all_unbiased{int(unbiased)}", "stddev",
+         lambda a, u=unbiased: torch.std(a, unbiased=u), [rand(3, 4)], {"unbiased": unbiased})
+for ax, unbiased, keep in ((1, True, False), (0, False, True), (-1, True, True)):
+    name = f"axis{ax}_unbiased{int(unbiased)}_keep{int(keep)}"
+    params = {"axis": ax, "unbiased": unbiased, "keepdims": keep}
+    case(f"var_{name}", "var_axis",
+         lambda a, ax=ax, u=unbiased, k=keep: torch.var(a, ax, unbiased=u, keepdim=k),
+         [rand(2, 3, 4)], params)
+    case(f"stddev_{name}", "stddev_axis",
+         lambda a, ax=ax, u=unbiased, k=keep: torch.std(a, ax, unbiased=u, keepdim=k),
+         [rand(2, 3, 4)], params)
+for ax in (0, 1, -1):
+    # Multiplied by itself: cumsum is linear, so only then is its HVP not zero.
+    case(f"cumsum_axis{ax}_squared", "cumsum_squared",
+         lambda a, ax=ax: torch.cumsum(a, ax) * torch.cumsum(a, ax), [rand(2, 3, 4)], {"axis": ax})
+case("gelu", "gelu", F.gelu, [rand(3, 4, lo=-3, hi=3)], {"approximate": "none"})
+case("gelu_tanh", "gelu", lambda a: F.gelu(a, approximate="tanh"), [rand(3, 4, lo=-3, hi=3)],
+     {"approximate": "tanh"})
+case("silu", "silu", F.silu, [rand(3, 4, lo=-4, hi=4)])
+
+
+def index_param(t):
+    return {"shape": list(t.shape), "values": [int(v) for v in t.reshape(-1).tolist()]}
+
+
+# Gather and scatter along each axis; their index tensors are drawn from a generator of their own
+# so that they do not move the inputs' draws. Squared (times an input) for a non-zero HVP.
+_ig = torch.Generator().manual_seed(15)
+for ax, src_shape, idx_shape in ((0, (3, 4), (2, 4)), (1, (3, 4), (3, 5)), (-1, (2, 3, 4), (2, 2, 3))):
+    _idx = torch.randint(0, src_shape[ax], idx_shape, generator=_ig)
+    case(f"gather_axis{ax}_squared", "gather_axis_squared",
+         lambda a, ax=ax, i=_idx: torch.gather(a, ax, i) ** 2, [rand(*src_shape)],
+         {"axis": ax, "index": index_param(_idx)})
+# src of index's shape: torch 1.13's scatter_add backward returns a gradient of index's shape for
+# src, which it then rejects when src is bigger (xgrad pads it with zeros).
+for ax, self_shape, idx_shape in ((0, (3, 4), (4, 4)), (1, (2, 3), (2, 4)), (-1, (2, 2, 3), (2, 1, 4))):
+    _idx = torch.randint(0, self_shape[ax], idx_shape, generator=_ig)
+    case(f"scatter_add_axis{ax}_times_self", "scatter_add_times_self",
+         lambda s, src, ax=ax, i=_idx: torch.scatter_add(s, ax, i, src) * s,
+         [rand(*self_shape), rand(*idx_shape)], {"axis": ax, "index": index_param(_idx)})
+for ax, shape, indices in ((0, (3, 4), [2, 0, 2]), (1, (2, 3, 2), [1, 1, 0, 2])):
+    case(f"index_select_axis{ax}_squared", "index_select_axis_squared",
+         lambda a, ax=ax, i=indices: torch.index_select(a, ax, torch.tensor(i)) ** 2, [rand(*shape)],
+         {"axis": ax, "indices": indices})
+    src_shape = list(shape)
+    src_shape[ax] = len(indices)
+    case(f"index_add_axis{ax}_times_self", "index_add_times_self",
+         lambda s, src, ax=ax, i=indices: torch.index_add(s, ax, torch.tensor(i), src) * s,
+         [rand(*shape), rand(*src_shape)], {"axis": ax, "indices": indices})
+_cond = rand(3, 1) > 0
+case("where_broadcast_cond", "where", lambda a, b: torch.where(_cond, a, b), [rand(1, 4), rand()],
+     {"cond": {"shape": [3, 1], "values": [bool(c) for c in _cond.reshape(-1).tolist()]}})
+
+
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     doc = {

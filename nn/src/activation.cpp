@@ -86,6 +86,20 @@ std::string Softplus<T>::extra_repr() const {
 }
 
 template <class T>
+Tensor<T> GELU<T>::forward(const Tensor<T>& x) {
+  return gelu(x, approximate_);
+}
+template <class T>
+std::string GELU<T>::extra_repr() const {
+  return approximate_ == GeluApproximation::tanh ? "approximate=tanh" : "approximate=none";
+}
+
+template <class T>
+Tensor<T> SiLU<T>::forward(const Tensor<T>& x) {
+  return silu(x);
+}
+
+template <class T>
 Tensor<T> Softmax<T>::forward(const Tensor<T>& x) {
   return softmax(x, axis_);
 }
@@ -185,6 +199,8 @@ std::string RReLU<T>::extra_repr() const {
   template class PReLU<T>;     \
   template class RReLU<T>;     \
   template class Softplus<T>;  \
+  template class GELU<T>;      \
+  template class SiLU<T>;      \
   template class Softmax<T>;   \
   template class LogSoftmax<T>;
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)

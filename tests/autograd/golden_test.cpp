@@ -5,6 +5,7 @@
 // named in the failure. The op table and the fixture are checked against each other both ways.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <fstream>
@@ -47,6 +48,22 @@ xt::xarray<bool> bool_array(const json& a) {
   if (out.size() != values.size()) throw std::invalid_argument("bool array of the wrong size");
   for (std::size_t i = 0; i < values.size(); ++i) out.flat(i) = values[i];
   return out;
+}
+
+xt::xarray<std::size_t> index_array(const json& a) {
+  const auto shape = a.at("shape").get<xg::Shape>();
+  const auto values = a.at("values").get<std::vector<std::size_t>>();
+  auto out = xt::xarray<std::size_t>::from_shape(shape);
+  if (out.size() != values.size()) throw std::invalid_argument("index array of the wrong size");
+  std::copy(values.begin(), values.end(), out.data());
+  return out;
+}
+
+xg::GeluApproximation approximation_of(const json& params) {
+  const std::string a = params.at("approximate").get<std::string>();
+  if (a == "none") return xg::GeluApproximation::none;
+  if (a == "tanh") return xg::GeluApproximation::tanh;
+  throw std::invalid_argument("unknown gelu approximation " + a);
 }
 
 /// Fixture op name -> the xgrad call. Each key needs at least one case in the fixture, and each
@@ -103,6 +120,32 @@ const std::map<std::string, OpFn>& op_table() {
        [](const Inputs& x, const json& p) {
          return xg::max(x[0], p.at("axis").get<std::ptrdiff_t>(), p.at("keepdims").get<bool>());
        }},
+      {"min", [](const Inputs& x, const json&) { return xg::min(x[0]); }},
+      {"min_axis",
+       [](const Inputs& x, const json& p) {
+         return xg::min(x[0], p.at("axis").get<std::ptrdiff_t>(), p.at("keepdims").get<bool>());
+       }},
+      {"var",
+       [](const Inputs& x, const json& p) { return xg::var(x[0], p.at("unbiased").get<bool>()); }},
+      {"var_axis",
+       [](const Inputs& x, const json& p) {
+         return xg::var(x[0], p.at("axis").get<std::ptrdiff_t>(), p.at("unbiased").get<bool>(),
+                        p.at("keepdims").get<bool>());
+       }},
+      {"stddev",
+       [](const Inputs& x, const json& p) {
+         return xg::stddev(x[0], p.at("unbiased").get<bool>());
+       }},
+      {"stddev_axis",
+       [](const Inputs& x, const json& p) {
+         return xg::stddev(x[0], p.at("axis").get<std::ptrdiff_t>(), p.at("unbiased").get<bool>(),
+                           p.at("keepdims").get<bool>());
+       }},
+      {"cumsum_squared",
+       [](const Inputs& x, const json& p) {
+         const Td c = xg::cumsum(x[0], p.at("axis").get<std::ptrdiff_t>());
+         return xg::mul(c, c);
+       }},
       {"logsumexp", [](const Inputs& x, const json&) { return xg::logsumexp(x[0]); }},
       {"logsumexp_axis",
        [](const Inputs& x, const json& p) {
@@ -127,6 +170,9 @@ const std::map<std::string, OpFn>& op_table() {
        [](const Inputs& x, const json& p) {
          return xg::hardtanh(x[0], p.at("lo").get<double>(), p.at("hi").get<double>());
        }},
+      {"gelu",
+       [](const Inputs& x, const json& p) { return xg::gelu(x[0], approximation_of(p)); }},
+      {"silu", [](const Inputs& x, const json&) { return xg::silu(x[0]); }},
       {"softmax",
        [](const Inputs& x, const json& p) {
          return xg::softmax(x[0], p.at("axis").get<std::ptrdiff_t>());
@@ -158,6 +204,29 @@ const std::map<std::string, OpFn>& op_table() {
       {"reshape_mul",
        [](const Inputs& x, const json& p) {
          return xg::mul(xg::reshape(x[0], p.at("shape").get<std::vector<std::ptrdiff_t>>()), x[1]);
+       }},
+      {"gather_axis_squared",
+       [](const Inputs& x, const json& p) {
+         const Td g = xg::gather(x[0], p.at("axis").get<std::ptrdiff_t>(), index_array(p.at("index")));
+         return xg::mul(g, g);
+       }},
+      {"scatter_add_times_self",
+       [](const Inputs& x, const json& p) {
+         return xg::mul(xg::scatter_add(x[0], p.at("axis").get<std::ptrdiff_t>(),
+                                        index_array(p.at("index")), x[1]),
+                        x[0]);
+       }},
+      {"index_select_axis_squared",
+       [](const Inputs& x, const json& p) {
+         const Td s = xg::index_select(x[0], p.at("axis").get<std::ptrdiff_t>(),
+                                       p.at("indices").get<std::vector<std::size_t>>());
+         return xg::mul(s, s);
+       }},
+      {"index_add_times_self",
+       [](const Inputs& x, const json& p) {
+         return xg::mul(xg::index_add(x[0], p.at("axis").get<std::ptrdiff_t>(),
+                                      p.at("indices").get<std::vector<std::size_t>>(), x[1]),
+                        x[0]);
        }},
       // losses
       {"mse_loss",
@@ -308,8 +377,8 @@ void check_in_place_writes(const OpFn& fn, const json& c) {
       if (!in[i].at("requires_grad").get<bool>()) continue;
       SCOPED_TRACE("gradient of input " + std::to_string(i));
       ASSERT_TRUE(all[i].has_grad());
-      xg::test::expect_close(all[i].grad().value(),
-                             array_of(in[i].at("shape"), in[i].at("vjp")), kValueTol);
+      xg::test::expect_close(all[i].grad().value(), array_of(in[i].at("shape"), in[i].at("vjp")),
+                             kValueTol);
     }
   }
 }

@@ -154,6 +154,15 @@ TEST(NnActivation, ValuesOfTheSimpleLayers) {
   check(nn::Softplus<D>(), {std::log1p(std::exp(-2.0)), std::log1p(std::exp(-0.5)), std::log(2.0),
                             std::log1p(std::exp(0.5)), std::log1p(std::exp(3.0))});
   check(nn::PReLU<D>(), {-0.5, -0.125, 0, 0.5, 3});
+  auto gelu_exact = [](D v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); };
+  check(nn::GELU<D>(), {gelu_exact(-2), gelu_exact(-0.5), 0, gelu_exact(0.5), gelu_exact(3)});
+  auto gelu_tanh = [](D v) {
+    return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+  };
+  check(nn::GELU<D>(GeluApproximation::tanh),
+        {gelu_tanh(-2), gelu_tanh(-0.5), 0, gelu_tanh(0.5), gelu_tanh(3)});
+  auto silu = [](D v) { return v / (1 + std::exp(-v)); };
+  check(nn::SiLU<D>(), {silu(-2), silu(-0.5), 0, silu(0.5), silu(3)});
   // Step passes no gradient.
   auto xs = Tensor<D>::from({3}, {-1.0, 0.5, 2.0}, true);
   sum(nn::Step<D>()(xs)).backward();

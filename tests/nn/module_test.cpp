@@ -157,6 +157,9 @@ TEST(NnModule, ExtraReprOfEveryLayer) {
   EXPECT_EQ(nn::ELU<float>(2).to_string(), "ELU(alpha=2)");
   EXPECT_EQ(nn::RReLU<double>().to_string(), "RReLU(lower=0.125, upper=0.333333)");
   EXPECT_EQ(nn::Softplus<float>().to_string(), "Softplus(beta=1, threshold=20)");
+  EXPECT_EQ(nn::GELU<float>().to_string(), "GELU(approximate=none)");
+  EXPECT_EQ(nn::GELU<float>(GeluApproximation::tanh).to_string(), "GELU(approximate=tanh)");
+  EXPECT_EQ(nn::SiLU<float>().to_string(), "SiLU()");
   EXPECT_EQ(nn::Softmax<float>().to_string(), "Softmax(axis=-1)");
   EXPECT_EQ(nn::LogSoftmax<float>(1).to_string(), "LogSoftmax(axis=1)");
   nn::LinearOptions no_bias;

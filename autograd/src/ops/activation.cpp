@@ -15,6 +15,7 @@
 #include "kernels/activation.hpp"
 #include "kernels/buffer.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/gelu.hpp"
 #include "kernels/math.hpp"
 #include "kernels/softmax.hpp"
 #include "ops/constant_map.hpp"
@@ -168,6 +169,38 @@ Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta, scalar_t<T> threshold) 
       Saves::input(0));
 }
 
+XG_RULE_TEXT(gelu,
+             "out = a Phi(a) (or its tanh form); da = gelu_backward(g, a) = g * (Phi(a) + a "
+             "phi(a))");
+template <class T>
+Tensor<T> gelu(const Tensor<T>& a, GeluApproximation approximate) {
+  require_defined("gelu", a);
+  const bool tanh_form = approximate == GeluApproximation::tanh;
+  xt::xarray<T> out = kernels::map_values("gelu", a.value(),
+                                          [tanh_form](T x) { return kernels::gelu(x, tanh_form); });
+  return record<T>(
+      "gelu", std::move(out), {a},
+      [approximate](BackwardContext<T>& c) {
+        c.input_grads[0] = gelu_backward(c.grad, c.inputs[0], approximate);
+      },
+      Saves::input(0));
+}
+
+XG_RULE_TEXT(silu, "out = a sigmoid(a); da = g * s * (1 + a (1 - s)) with s = sigmoid(a)");
+template <class T>
+Tensor<T> silu(const Tensor<T>& a) {
+  require_defined("silu", a);
+  xt::xarray<T> out = kernels::map_values("silu", a.value(), [](T x) { return kernels::silu(x); });
+  return record<T>(
+      "silu", std::move(out), {a},
+      [](BackwardContext<T>& c) {
+        const Tensor<T>& x = c.inputs[0];
+        const Tensor<T> s = sigmoid(x);
+        c.input_grads[0] = mul(mul(c.grad, s), add(mul(x, rsub(T(1), s)), T(1)));
+      },
+      Saves::input(0));
+}
+
 namespace {
 /// softmax or log_softmax of a along `ax` (kernels/softmax.hpp).
 template <class T>
@@ -221,6 +254,8 @@ Tensor<T> log_softmax(const Tensor<T>& a, std::ptrdiff_t axis) {
   template Tensor<T> leaky_relu(const Tensor<T>&, scalar_t<T>);            \
   template Tensor<T> elu(const Tensor<T>&, scalar_t<T>);                   \
   template Tensor<T> softplus(const Tensor<T>&, scalar_t<T>, scalar_t<T>); \
+  template Tensor<T> gelu(const Tensor<T>&, GeluApproximation);            \
+  template Tensor<T> silu(const Tensor<T>&);                               \
   template Tensor<T> softmax(const Tensor<T>&, std::ptrdiff_t);            \
   template Tensor<T> log_softmax(const Tensor<T>&, std::ptrdiff_t);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)

@@ -10,6 +10,7 @@
 #include "kernels/activation.hpp"
 #include "kernels/buffer.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/gelu.hpp"
 #include "kernels/loss.hpp"
 #include "kernels/math.hpp"
 #include "kernels/parallel.hpp"
@@ -251,6 +252,55 @@ Tensor<T> softplus_backward(const Tensor<T>& grad, const Tensor<T>& input, scala
       });
 }
 
+namespace {
+/// gelu''(x) as operations (so that it can be differentiated again), of x limited to
+/// [-40, 40] as in kernels/gelu.hpp (the terms are exactly 0 beyond). Exact form:
+/// phi(x) (2 - x^2); tanh form: (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2), t = tanh(u),
+/// u = k (x + c x^3).
+template <class T>
+Tensor<T> gelu_second_derivative(const Tensor<T>& input, bool tanh_form) {
+  const T limit = T(kernels::kGeluLimit);
+  const Tensor<T> x = clamp(input, -limit, limit);
+  const Tensor<T> x2 = mul(x, x);
+  if (!tanh_form) {
+    const Tensor<T> pdf = mul(exp(mul(x2, T(-0.5))), T(kernels::kInvSqrt2Pi));
+    return mul(pdf, rsub(T(2), x2));
+  }
+  const T k = T(kernels::kSqrt2OverPi), c = T(kernels::kGeluCubic);
+  const Tensor<T> t = tanh(mul(add(x, mul(mul(x2, x), c)), k));
+  const Tensor<T> du = mul(add(mul(x2, T(3) * c), T(1)), k);
+  const Tensor<T> ddu = mul(x, T(6) * k * c);
+  const Tensor<T> inner = sub(ddu, mul(mul(t, mul(du, du)), T(2)));
+  return mul(rsub(T(1), mul(t, t)), add(du, mul(mul(x, inner), T(0.5))));
+}
+}  // namespace
+
+XG_RULE_TEXT(gelu_backward,
+             "out = g gelu'(x); dg = gelu_backward(gg, x), dx = gg g gelu''(x) (exact form: "
+             "gelu'' = phi(x) (2 - x^2))");
+template <class T>
+Tensor<T> gelu_backward(const Tensor<T>& grad, const Tensor<T>& input,
+                        GeluApproximation approximate) {
+  check_grad("gelu_backward", grad, input, "the input");
+  const bool tanh_form = approximate == GeluApproximation::tanh;
+  auto out = binary_kernel("gelu_backward", grad, input,
+                           [tanh_form](const T* g, const T* x, T* o, std::size_t n) {
+                             for (std::size_t i = 0; i < n; ++i) {
+                               o[i] = g[i] * kernels::gelu_derivative(x[i], tanh_form);
+                             }
+                           });
+  return record<T>(
+      "gelu_backward", std::move(out), {grad, input}, [approximate](BackwardContext<T>& c) {
+        const auto& g = c.inputs[0];
+        const auto& x = c.inputs[1];
+        if (c.needs(0)) c.input_grads[0] = gelu_backward(c.grad, x, approximate);
+        if (c.needs(1)) {
+          c.input_grads[1] = mul(mul(c.grad, g),
+                                 gelu_second_derivative(x, approximate == GeluApproximation::tanh));
+        }
+      });
+}
+
 XG_RULE_TEXT(softmax_backward,
              "out = y (g - sum(g y)) along the axis; dg = softmax_backward(gg, y), "
              "dy = gg (g - sum(g y)) - g sum(gg y)");
@@ -402,6 +452,7 @@ Tensor<T> bce_loss_backward(const Tensor<T>& grad, const Tensor<T>& prob, const 
                                   scalar_t<T>);                                                \
   template Tensor<T> softplus_backward(const Tensor<T>&, const Tensor<T>&, scalar_t<T>,        \
                                        scalar_t<T>);                                           \
+  template Tensor<T> gelu_backward(const Tensor<T>&, const Tensor<T>&, GeluApproximation);     \
   template Tensor<T> softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t);     \
   template Tensor<T> log_softmax_backward(const Tensor<T>&, const Tensor<T>&, std::ptrdiff_t); \
   template Tensor<T> abs_backward(const Tensor<T>&, const Tensor<T>&);                         \

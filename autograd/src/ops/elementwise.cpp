@@ -454,20 +454,24 @@ Tensor<T> where(const xt::xarray<bool>& cond, const Tensor<T>& a, const Tensor<T
   } else {
     xt::noalias(out) = xt::where(cond, av, bv);
   }
-  return record<T>("where", std::move(out), {a, b}, [cond](BackwardContext<T>& c) {
-    xt::xarray<T> take_a = detail::uninitialized_array<T>("where backward", cond.shape());
-    const bool* pc = cond.data();
-    T* pt = take_a.data();
-    kernels::parallel_for(cond.size(), [pc, pt](std::size_t begin, std::size_t end) {
-      const bool* c = pc;
-      T* t = pt;
-      for (std::size_t i = begin; i < end; ++i) t[i] = c[i] ? T(1) : T(0);
-    });
-    if (c.needs(1)) {
-      c.input_grads[1] = mul(c.grad, detail::constant_map(take_a, [](T t) { return T(1) - t; }));
-    }
-    if (c.needs(0)) c.input_grads[0] = mul(c.grad, constant<T>(std::move(take_a)));
-  });
+  return record<T>(
+      "where", std::move(out), {a, b},
+      [cond](BackwardContext<T>& c) {
+        xt::xarray<T> take_a = detail::uninitialized_array<T>("where backward", cond.shape());
+        const bool* pc = cond.data();
+        T* pt = take_a.data();
+        kernels::parallel_for(cond.size(), [pc, pt](std::size_t begin, std::size_t end) {
+          const bool* c = pc;
+          T* t = pt;
+          for (std::size_t i = begin; i < end; ++i) t[i] = c[i] ? T(1) : T(0);
+        });
+        if (c.needs(1)) {
+          c.input_grads[1] =
+              mul(c.grad, detail::constant_map(take_a, [](T t) { return T(1) - t; }));
+        }
+        if (c.needs(0)) c.input_grads[0] = mul(c.grad, constant<T>(std::move(take_a)));
+      },
+      Saves::nothing());
 }
 
 #define XG_INSTANTIATE(T)                                               \

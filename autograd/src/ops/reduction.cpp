@@ -1,4 +1,5 @@
-// Reductions: sum, mean, max and logsumexp, over everything or along one axis.
+// Reductions: sum, mean, max, min and logsumexp, over everything or along one axis.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -154,6 +155,65 @@ Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
       Saves::nothing());
 }
 
+namespace {
+/// min's counterpart of max_and_share, as the maxima of -a: negation is exact and keeps ties and
+/// NaN, so min splits its gradient among ties exactly as max does.
+template <class T>
+std::pair<xt::xarray<T>, xt::xarray<T>> min_and_share(const xt::xarray<T>& a,
+                                                      const array_shape& kept, std::size_t outer,
+                                                      std::size_t len, std::size_t inner) {
+  xt::xarray<T> negated = detail::uninitialized_array<T>("min", a.shape());
+  std::transform(a.data(), a.data() + a.size(), negated.data(), [](T v) { return -v; });
+  auto r = max_and_share(negated, kept, outer, len, inner);
+  std::transform(r.first.data(), r.first.data() + r.first.size(), r.first.data(),
+                 [](T v) { return -v; });
+  return r;
+}
+}  // namespace
+
+XG_RULE_TEXT(min, "out = min of all a; da = g at the minimum (shared among ties), 0 elsewhere");
+template <class T>
+Tensor<T> min(const Tensor<T>& a) {
+  require_nonempty("min", a);
+  auto minima = min_and_share(a.value(), array_shape{}, 1, a.size(), 1);
+  xt::xarray<T> m = std::move(minima.first);
+  xt::xarray<T> share = std::move(minima.second);
+  return record<T>(
+      "min", std::move(m), {a},
+      [share = Tensor<T>(std::move(share))](BackwardContext<T>& c) {
+        c.input_grads[0] = mul(broadcast_to(c.grad, c.inputs[0].shape()), share);
+      },
+      Saves::nothing());
+}
+
+XG_RULE_TEXT(min_axis,
+             "out = min along an axis; da = g at each slice's minimum (shared among ties), 0 "
+             "elsewhere");
+template <class T>
+Tensor<T> min(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
+  require_nonempty("min", a);
+  const auto& s = a.value().shape();
+  const std::size_t ax = detail::normalize_axis("min", axis, s.size(), s);
+  const std::size_t outer = detail::span_count(s, 0, ax);
+  const std::size_t inner = detail::span_count(s, ax + 1, s.size());
+  array_shape kept(s);
+  kept[ax] = 1;
+  auto minima = min_and_share(a.value(), kept, outer, s[ax], inner);
+  xt::xarray<T> m = std::move(minima.first);
+  xt::xarray<T> share = std::move(minima.second);
+  if (!keepdims) {
+    array_shape r(s);
+    r.erase(r.begin() + static_cast<std::ptrdiff_t>(ax));
+    m.reshape(r);
+  }
+  return record<T>(
+      "min_axis", std::move(m), {a},
+      [share = Tensor<T>(std::move(share)), ax, keepdims](BackwardContext<T>& c) {
+        c.input_grads[0] = mul(restore_axis(c.grad, ax, keepdims), share);
+      },
+      Saves::nothing());
+}
+
 XG_RULE_TEXT(logsumexp,
              "out = ln(sum(e^a)); da = logsumexp_backward(g, a) = g * softmax(a) along the axis");
 template <class T>
@@ -196,6 +256,8 @@ Tensor<T> logsumexp(const Tensor<T>& a) {
   template Tensor<T> mean(const Tensor<T>&, std::ptrdiff_t, bool); \
   template Tensor<T> max(const Tensor<T>&);                        \
   template Tensor<T> max(const Tensor<T>&, std::ptrdiff_t, bool);  \
+  template Tensor<T> min(const Tensor<T>&);                        \
+  template Tensor<T> min(const Tensor<T>&, std::ptrdiff_t, bool);  \
   template Tensor<T> logsumexp(const Tensor<T>&);                  \
   template Tensor<T> logsumexp(const Tensor<T>&, std::ptrdiff_t, bool);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)

@@ -30,6 +30,15 @@ Tensor<T> elu(const Tensor<T>& a, scalar_t<T> alpha = 1);
 /// log(1 + e^(beta a)) / beta, linear above `threshold` (PyTorch's definition).
 template <class T>
 Tensor<T> softplus(const Tensor<T>& a, scalar_t<T> beta = 1, scalar_t<T> threshold = 20);
+/// Which GELU: the exact x Phi(x), or PyTorch's approximate="tanh" form
+/// x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.
+enum class GeluApproximation { none, tanh };
+/// Gaussian error linear unit x Phi(x), Phi the standard normal CDF (or its tanh approximation).
+template <class T>
+Tensor<T> gelu(const Tensor<T>& a, GeluApproximation approximate = GeluApproximation::none);
+/// x sigmoid(x) (also called swish).
+template <class T>
+Tensor<T> silu(const Tensor<T>& a);
 /// Softmax along `axis` (negative counts from the end), stable for large logits.
 template <class T>
 Tensor<T> softmax(const Tensor<T>& a, std::ptrdiff_t axis = -1);

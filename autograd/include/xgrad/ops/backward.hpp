@@ -7,6 +7,7 @@
 // `grad` is dLoss/dOutput of the forward op; each function returns dLoss/dInput.
 #pragma once
 
+#include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/elementwise.hpp"
 
 namespace xg {
@@ -49,6 +50,11 @@ Tensor<T> elu_backward(const Tensor<T>& grad, const Tensor<T>& input, const Tens
 template <class T>
 Tensor<T> softplus_backward(const Tensor<T>& grad, const Tensor<T>& input, scalar_t<T> beta,
                             scalar_t<T> threshold);
+
+/// grad * gelu'(input): Phi(x) + x phi(x), or the derivative of the tanh form.
+template <class T>
+Tensor<T> gelu_backward(const Tensor<T>& grad, const Tensor<T>& input,
+                        GeluApproximation approximate);
 
 /// y * (grad - sum(grad * y, axis)), with y = softmax(x, axis) the forward op's output.
 template <class T>

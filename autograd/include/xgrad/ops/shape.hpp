@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <vector>
 
+#include <xtensor/xarray.hpp>
+
 #include "xgrad/tensor.hpp"
 
 namespace xg {
@@ -42,6 +44,30 @@ Tensor<T> index_select(const Tensor<T>& a, const std::vector<std::size_t>& indic
 /// (IndexError otherwise).
 template <class T>
 Tensor<T> gather(const Tensor<T>& a, const std::vector<std::size_t>& labels);
+/// PyTorch's gather along any axis: out[i][j][k] = a[index[i][j][k]][j][k] for axis 0 (likewise
+/// for the others), of index's shape. `index` has a's rank and, except along `axis`, sizes no
+/// bigger than a's (ShapeError); its values are < a's size along `axis` (IndexError).
+template <class T>
+Tensor<T> gather(const Tensor<T>& a, std::ptrdiff_t axis, const xt::xarray<std::size_t>& index);
+/// PyTorch's scatter_add: a copy of `self` with src[i][j][k] added at [index[i][j][k]][j][k]
+/// for axis 0 (likewise for the others); repeated indices add up. `index` and `src` have self's
+/// rank, index no bigger than src along any axis and than self except along `axis` (ShapeError);
+/// index values < self's size along `axis` (IndexError). Gradients: g to self, gather(g) to src.
+template <class T>
+Tensor<T> scatter_add(const Tensor<T>& self, std::ptrdiff_t axis,
+                      const xt::xarray<std::size_t>& index, const Tensor<T>& src);
+/// Slices `indices` along `axis` (repeats allowed; their gradients add up). IndexError for an
+/// index >= the size along `axis`.
+template <class T>
+Tensor<T> index_select(const Tensor<T>& a, std::ptrdiff_t axis,
+                       const std::vector<std::size_t>& indices);
+/// PyTorch's index_add: a copy of `self` with slice p of `source` along `axis` added to slice
+/// indices[p]; repeats add up. `source` has self's shape except indices.size() along `axis`
+/// (ShapeError); indices < self's size along `axis` (IndexError). Gradients: g to self,
+/// index_select(g, axis, indices) to source.
+template <class T>
+Tensor<T> index_add(const Tensor<T>& self, std::ptrdiff_t axis,
+                    const std::vector<std::size_t>& indices, const Tensor<T>& source);
 /// Joins tensors along an existing axis: equal ranks, equal sizes except along `axis`
 /// (ShapeError naming the part otherwise). A single part is returned as is.
 template <class T>

@@ -9,6 +9,7 @@
 
 #include "xgrad/nn/module.hpp"
 #include "xgrad/nn/random.hpp"
+#include "xgrad/ops/activation.hpp"
 
 namespace xg::nn {
 
@@ -122,6 +123,28 @@ class Softplus : public Module<T> {
 
  private:
   T beta_, threshold_;
+};
+
+/// x Phi(x), or its tanh approximation (PyTorch's nn.GELU(approximate="tanh")).
+template <class T = float>
+class GELU : public Module<T> {
+ public:
+  explicit GELU(GeluApproximation approximate = GeluApproximation::none)
+      : approximate_(approximate) {}
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "GELU"; }
+  std::string extra_repr() const override;
+
+ private:
+  GeluApproximation approximate_;
+};
+
+/// x sigmoid(x).
+template <class T = float>
+class SiLU : public Module<T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override;
+  std::string type_name() const override { return "SiLU"; }
 };
 
 template <class T = float>
