@@ -1,6 +1,7 @@
 // Everything of xgrad's optim layer.
 #pragma once
 
+#include "xgrad/optim/adam_variants.hpp"
 #include "xgrad/optim/adaptive.hpp"
 #include "xgrad/optim/optimizer.hpp"
 #include "xgrad/optim/scheduler.hpp"
