@@ -6,8 +6,9 @@ no PyTorch: the fixture is committed). In float64 it records
 
   - "optimizers": Adamax, NAdam and Adadelta on the optim tests' quadratic
     loss(w) = sum(0.5 a w^2 + b w): the options and the parameter after each of 10 steps;
-  - "lbfgs": L-BFGS (with and without the strong-Wolfe line search) on two problems written
-    with elementwise ops only: the parameters and the returned loss after each step(closure);
+  - "lbfgs": L-BFGS (with and without the strong-Wolfe line search) on small problems written
+    with elementwise ops only: the parameters and the returned loss after each step(closure),
+    and the closure-call and iteration counts;
   - "schedulers": each scheduler's options and the lr after construction and after each of
     20 step() calls (ReduceLROnPlateau: after each step(metric) of a fixed metric sequence).
 
@@ -78,6 +79,13 @@ def chained(p):
     return (1 - x) ** 2 + 100 * ((z - x * x) ** 2 * c).sum() + ((1 - z) ** 2).sum()
 
 
+def tanh_bowl(p):
+    """w of shape (3): a bowl with tanh shoulders, where large steps send the line search's
+    zoom through every branch (moves away from the bracket's ends included)."""
+    (w,) = p
+    return 0.1 * (w * w).sum() + (torch.tanh(3 * w) ** 2).sum()
+
+
 def lbfgs_case(name, problem, start, options, steps):
     params = [torch.tensor(v, requires_grad=True) for v in start]
     opt = torch.optim.LBFGS(params, **options)
@@ -106,6 +114,11 @@ for ls in (None, "strong_wolfe"):
     LBFGS.append(lbfgs_case("chained_short_history" + suffix, chained, [-1.2, [0.5, 2.0]],
                             {"line_search_fn": ls, "max_iter": 4, "history_size": 2,
                              "lr": 0.5 if ls is None else 1.0}, 5))
+# Large first steps: the strong-Wolfe zoom phase with all its branches.
+LBFGS.append(lbfgs_case("rosenbrock_strong_wolfe_lr10", rosenbrock, [[-1.5, 2.0]],
+                        {"line_search_fn": "strong_wolfe", "max_iter": 5, "lr": 10.0}, 6))
+LBFGS.append(lbfgs_case("tanh_bowl_strong_wolfe_lr300", tanh_bowl, [[2.0, -1.3, 0.4]],
+                        {"line_search_fn": "strong_wolfe", "max_iter": 5, "lr": 300.0}, 5))
 
 
 def lrs(make, steps=20, metrics=None):

@@ -3,6 +3,7 @@
 
 #include "xgrad/optim/adam_variants.hpp"
 #include "xgrad/optim/adaptive.hpp"
+#include "xgrad/optim/lbfgs.hpp"
 #include "xgrad/optim/optimizer.hpp"
 #include "xgrad/optim/scheduler.hpp"
 #include "xgrad/optim/sgd.hpp"
