@@ -5,5 +5,6 @@
 #include "xgrad/optim/adaptive.hpp"
 #include "xgrad/optim/lbfgs.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/optim/plateau.hpp"
 #include "xgrad/optim/scheduler.hpp"
 #include "xgrad/optim/sgd.hpp"
