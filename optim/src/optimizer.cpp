@@ -257,6 +257,7 @@ StateDict<T> Optimizer<T>::state_dict() const {
       if (holds_state(b, i)) state.emplace(prefix + std::to_string(i), b);
     }
   }
+  save_extra(state);
   return state;
 }
 
@@ -272,15 +273,19 @@ ExpectedKeys Optimizer<T>::expected_keys() const {
   expected.optional = [this](const std::string& entry) {
     std::string name;
     std::size_t index = 0;
-    return split_entry(entry, name, index) && find_kind(name) < buffer_kinds() &&
-           index < params_.size();
+    return is_extra(entry) || (split_entry(entry, name, index) &&
+                               find_kind(name) < buffer_kinds() && index < params_.size());
   };
   std::vector<std::string> names;
   for (std::size_t kind = 0; kind < buffer_kinds(); ++kind) names.push_back(buffer_name(kind));
   std::sort(names.begin(), names.end());
   expected.summary = "lr, iterations";
   for (const auto& name : names) expected.summary += ", " + name + ".<i>";
-  expected.summary += " for i < " + std::to_string(params_.size()) + " (the parameters)";
+  const std::string extra = extra_summary();
+  if (!names.empty() || extra.empty()) {
+    expected.summary += " for i < " + std::to_string(params_.size()) + " (the parameters)";
+  }
+  if (!extra.empty()) expected.summary += ", " + extra;
   return expected;
 }
 
@@ -314,7 +319,9 @@ IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
   std::vector<std::pair<std::size_t, std::size_t>> targets;  // (kind, parameter index)
   std::vector<const xt::xarray<T>*> sources;
   for (const auto& [entry, array] : state) {
-    if (entry == "lr" || entry == "iterations" || skipped.count(entry)) continue;
+    if (entry == "lr" || entry == "iterations" || skipped.count(entry) || is_extra(entry)) {
+      continue;
+    }
     std::string name;
     std::size_t index = 0;
     split_entry(entry, name, index);  // accepted by expected.optional
@@ -327,6 +334,7 @@ IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
     targets.emplace_back(find_kind(name), index);
     sources.push_back(&array);
   }
+  check_extra(state, who + source);
 
   // Everything fits: replace the whole state.
   for (std::size_t kind = 0; kind < buffer_kinds(); ++kind) {
@@ -335,6 +343,7 @@ IncompatibleKeys Optimizer<T>::restore(const StateDict<T>& state, bool strict,
   for (std::size_t k = 0; k < targets.size(); ++k) {
     set_buffer(targets[k].first, targets[k].second, *sources[k]);
   }
+  commit_extra();
   lr_ = lr;
   iterations_ = static_cast<std::size_t>(iterations);
   return keys;

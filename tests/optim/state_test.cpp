@@ -143,6 +143,18 @@ TYPED_TEST(OptimResume, OtherOptimizersResumeToo) {
       true);
   expect_resume_is_bit_identical<T>(
       [](std::vector<Tensor<T>> p) { return std::make_unique<AdamW<T>>(std::move(p)); }, true);
+  expect_resume_is_bit_identical<T>(
+      [](std::vector<Tensor<T>> p) {
+        return std::make_unique<Adamax<T>>(std::move(p), AdamaxOptions{.lr = 0.05});
+      },
+      true);
+  expect_resume_is_bit_identical<T>(
+      [](std::vector<Tensor<T>> p) {
+        return std::make_unique<NAdam<T>>(std::move(p), NAdamOptions{.lr = 0.05});
+      },
+      true);
+  expect_resume_is_bit_identical<T>(
+      [](std::vector<Tensor<T>> p) { return std::make_unique<Adadelta<T>>(std::move(p)); }, false);
 }
 
 // --- load errors -----------------------------------------------------------------------------

@@ -82,6 +82,23 @@ class Optimizer {
   /// A buffer that holds no state yet: shape (0,), which no created buffer of a parameter with
   /// a different shape can have.
   static xt::xarray<T> absent_buffer() { return xt::xarray<T>::from_shape({0}); }
+  /// For an optimizer with its own step (L-BFGS): counts one step in iterations().
+  void count_step() { ++iterations_; }
+
+  // State that is not per parameter (L-BFGS's history), in the same state dictionaries. An
+  // optimizer with such state overrides all four.
+  /// Adds its entries to a state_dict().
+  virtual void save_extra(StateDict<T>& /*state*/) const {}
+  /// Whether `entry` is one of its entry names (load_state_dict takes such entries, optional).
+  virtual bool is_extra(const std::string& /*entry*/) const { return false; }
+  /// The names for load_state_dict's error message ("" when there are none).
+  virtual std::string extra_summary() const { return {}; }
+  /// Checks the entries of `state` that is_extra() takes, throwing as load_state_dict documents
+  /// (`who` names the call and source in messages), and keeps them for commit_extra(), which
+  /// load_state_dict calls once everything fits (and must not throw). Entries absent from
+  /// `state` reset that state.
+  virtual void check_extra(const StateDict<T>& /*state*/, const std::string& /*who*/) {}
+  virtual void commit_extra() {}
 
  private:
   // The per-parameter buffers as state dictionaries see them (StatefulOptimizer implements
