@@ -186,7 +186,7 @@ int main() {
     using Tn = xg::Tensor<double>;
     Tn w = Tn::from({2, 2}, {0.5, -0.3, 0.8, 0.2}, /*requires_grad=*/true);  // captured
     int runs = 0;
-    auto block = [&](const Tn& in) {  // 8 layers: 24 nodes on a plain tape
+    auto block = [&](const Tn& in) {  // 8 layers: 16 nodes on a plain tape
       ++runs;
       Tn h = in;
       for (int i = 0; i < 8; ++i) h = xg::tanh(xg::matmul(h, w));
@@ -265,7 +265,14 @@ int main() {
     model.checkpoint_every(6);  // 24 modules: 4 segments, 4 nodes on the tape
     Tf y = model(x);
     // snippet-end: checkpoint_every
-    CHECK(std::string(y.op_name()) == "checkpoint");
+    // The chain of segments: each checkpoint node's first input is the previous segment's.
+    int segments = 0;
+    for (Tf t = y; std::string(t.op_name()) == "checkpoint";
+         t = xg::NodeView<float>(t).inputs()[0]) {
+      ++segments;
+      CHECK(xg::NodeView<float>(t).inputs().size() == 1 + 6);  // the input and 3 x (W, b)
+    }
+    CHECK(segments == 4);
   }
   std::printf("docs/autograd.md: all snippets ran\n");
   return 0;
