@@ -1,6 +1,7 @@
 // The code of docs/autograd.md, compiled and run by ctest (docs.snippet.autograd_doc).
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "ice_cream_data.hpp"
 #include "snippet_check.hpp"
 #include "xgrad/autograd.hpp"
+#include "xgrad/nn.hpp"
 
 namespace xg::docs_example {
 // The library's recording of mul, under another name.
@@ -134,6 +136,143 @@ int main() {
       return swish(in[0]);
     };
     CHECK(xg::gradcheck<double>(f, {x}).ok && xg::gradgradcheck<double>(f, {x}).ok);
+  }
+  {
+    // snippet-begin: functional
+    using Tn = xg::Tensor<double>;
+    const Tn A = Tn::from({2, 3}, {1, 2, 3, 4, 5, 6});
+    auto f = [&A](const Tn& x) { return xg::matmul(A, x); };  // R^3 -> R^2, its Jacobian is A
+    const Tn x = Tn::from({3}, {1, -1, 2});
+
+    Tn J = xg::jacobian(f, x);                                // shape (2, 3), equal to A
+    auto [y, vJ] = xg::vjp(f, x, Tn::from({2}, {1, 1}));      // v^T J = (5, 7, 9)
+    auto [y2, Jv] = xg::jvp(f, x, Tn::from({3}, {1, 0, 0}));  // J v = (1, 4), J's first column
+
+    auto loss = [](const Tn& p) { return xg::sum(p * p * p); };  // gradient 3p^2
+    Tn H = xg::hessian(loss, x);                                 // diag(6p) = diag(6, -6, 12)
+    auto [l, Hv] = xg::hvp(loss, x, Tn::from({3}, {1, 1, 1}));   // H v = (6, -6, 12)
+    // snippet-end: functional
+    CHECK(J.shape() == A.shape());
+    for (std::size_t i = 0; i < 6; ++i) CHECK(J.value().data()[i] == A.value().data()[i]);
+    CHECK(vJ.value()(0) == 5 && vJ.value()(1) == 7 && vJ.value()(2) == 9);
+    CHECK(Jv.value()(0) == 1 && Jv.value()(1) == 4 && y.value()(0) == 5 && y2.value()(1) == 11);
+    CHECK(H.shape() == (xg::Shape{3, 3}) && H.value()(0, 0) == 6 && H.value()(1, 1) == -6 &&
+          H.value()(2, 2) == 12 && H.value()(0, 1) == 0);
+    CHECK(Hv.value()(0) == 6 && Hv.value()(1) == -6 && Hv.value()(2) == 12 && l.item() == 8);
+    CHECK(!J.requires_grad() && !vJ.requires_grad() && !Hv.requires_grad());
+
+    // snippet-begin: functional_create_graph
+    Tn p = Tn::from({3}, {1, -1, 2}, /*requires_grad=*/true);
+    auto [value, g] = xg::vjp(loss, p, {}, {.create_graph = true});  // g = 3p^2, on the tape
+    xg::sum(g * g).backward();  // a gradient penalty: p.grad() = d(9 sum p^4)/dp = 36p^3
+    // snippet-end: functional_create_graph
+    CHECK(g.requires_grad() && value.requires_grad());
+    CHECK(p.grad().value()(0) == 36 && p.grad().value()(1) == -36 && p.grad().value()(2) == 288);
+
+    // An input f does not use: zeros, or a GraphError in strict mode.
+    auto first = [](const std::vector<Tn>& in) { return in[0] * 2.0; };
+    const auto Js = xg::jacobian(first, std::vector<Tn>{x, x});
+    CHECK(Js[1].value()(0, 0) == 0 && Js[0].value()(0, 0) == 2);
+    bool refused = false;
+    try {
+      xg::jacobian(first, std::vector<Tn>{x, x}, {.strict = true});
+    } catch (const xg::GraphError&) {
+      refused = true;
+    }
+    CHECK(refused);
+  }
+  {
+    // snippet-begin: checkpoint
+    using Tn = xg::Tensor<double>;
+    Tn w = Tn::from({2, 2}, {0.5, -0.3, 0.8, 0.2}, /*requires_grad=*/true);  // captured
+    int runs = 0;
+    auto block = [&](const Tn& in) {  // 8 layers: 16 nodes on a plain tape
+      ++runs;
+      Tn h = in;
+      for (int i = 0; i < 8; ++i) h = xg::tanh(xg::matmul(h, w));
+      return h;
+    };
+    Tn x = Tn::from({1, 2}, {1.0, -2.0}, true);
+    Tn y = xg::checkpoint(block, x);  // runs block unrecorded: runs == 1
+    xg::NodeView<double> node(y);     // one node, "checkpoint", of inputs x and w
+    // snippet-end: checkpoint
+    CHECK(runs == 1 && std::string(node.op_name()) == "checkpoint" && node.inputs().size() == 2);
+    CHECK(node.inputs()[0].identity() == x.identity() &&
+          node.inputs()[1].identity() == w.identity());
+    // snippet-begin: checkpoint_backward
+    xg::sum(y).backward();  // replays block on a tape of its own: runs == 2
+    // snippet-end: checkpoint_backward
+    CHECK(runs == 2);
+    const Tn gx = x.grad(), gw = w.grad();
+    x.zero_grad(), w.zero_grad();
+    xg::sum(block(x)).backward();  // the plain tape's gradients, to the last bit
+    for (std::size_t i = 0; i < 2; ++i) CHECK(x.grad().value().data()[i] == gx.value().data()[i]);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(w.grad().value().data()[i] == gw.value().data()[i]);
+
+    // Nested: the inner segment runs three times.
+    int inner_runs = 0;
+    auto inner = [&](const Tn& in) {
+      ++inner_runs;
+      return xg::tanh(xg::matmul(in, w));
+    };
+    auto outer = [&](const Tn& in) { return xg::checkpoint(inner, in) * 2.0; };
+    xg::sum(xg::checkpoint(outer, x)).backward();
+    CHECK(inner_runs == 3);
+
+    // create_graph through a checkpoint is refused.
+    bool refused = false;
+    try {
+      xg::grad<double>({xg::sum(xg::checkpoint(block, x))}, {x}, {}, {.create_graph = true});
+    } catch (const xg::GraphError& e) {
+      refused = std::string(e.what()).find("create_graph is not supported") != std::string::npos;
+    }
+    CHECK(refused);
+
+    // A captured tensor that requires grad and is not a leaf is refused.
+    Tn scaled = (w * 2.0).set_name("scaled");
+    refused = false;
+    try {
+      xg::checkpoint([&](const Tn& in) { return xg::matmul(in, scaled); }, x);
+    } catch (const xg::GraphError& e) {
+      refused =
+          std::string(e.what()).find("pass it to xg::checkpoint as an input") != std::string::npos;
+    }
+    CHECK(refused);
+  }
+  {
+    using Tn = xg::Tensor<double>;
+    Tn x = Tn::from({4}, {1.0, 2.0, 3.0, 4.0}, true);
+    // snippet-begin: checkpoint_rng
+    auto noisy = [](const Tn& in) {  // a dropout mask drawn from the default generator
+      std::bernoulli_distribution keep(0.5);
+      xt::xarray<double> mask = xt::zeros<double>(in.value().shape());
+      for (auto& m : mask) m = keep(xg::default_generator()) ? 2.0 : 0.0;
+      return in * Tn(std::move(mask));
+    };
+    xg::manual_seed(7);
+    Tn y = xg::checkpoint(noisy, x);  // the default generator's state is saved first
+    xg::sum(y).backward();            // the replay draws the same mask: dy/dx = mask
+    // snippet-end: checkpoint_rng
+    for (std::size_t i = 0; i < 4; ++i) CHECK(x.grad().value()(i) == y.value()(i) / x.value()(i));
+  }
+  {
+    namespace nn = xg::nn;
+    using Tf = xg::Tensor<float>;
+    const Tf x = Tf::ones({3, 10});
+    // snippet-begin: checkpoint_every
+    nn::Sequential model;
+    for (int i = 0; i < 12; ++i) model.add(nn::Linear(10, 10)).add(nn::Tanh());
+    model.checkpoint_every(6);  // 24 modules: 4 segments, 4 nodes on the tape
+    Tf y = model(x);
+    // snippet-end: checkpoint_every
+    // The chain of segments: each checkpoint node's first input is the previous segment's.
+    int segments = 0;
+    for (Tf t = y; std::string(t.op_name()) == "checkpoint";
+         t = xg::NodeView<float>(t).inputs()[0]) {
+      ++segments;
+      CHECK(xg::NodeView<float>(t).inputs().size() == 1 + 6);  // the input and 3 x (W, b)
+    }
+    CHECK(segments == 4);
   }
   std::printf("docs/autograd.md: all snippets ran\n");
   return 0;
