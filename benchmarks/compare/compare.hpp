@@ -28,6 +28,9 @@ enum class MemoryCase {
   row_norm
 };
 
+/// Cases 11 and 12: second derivatives of an MLP's loss with respect to its parameters.
+enum class SecondOrder { none, hessian, hvp };
+
 /// One row of the table: an MLP trained with SGD, (chain > 0) the scalar chain, or (memory) one
 /// of the memory-bound cases 6-10.
 struct CaseSpec {
@@ -44,6 +47,7 @@ struct CaseSpec {
   std::size_t chain = 0;  ///< iterations of y = y * 1.0001 + 0.0001 (double), then backward
   MemoryCase memory = MemoryCase::none;
   std::size_t rows = 0, cols = 0;  ///< the memory-bound cases' main tensor (rows, cols)
+  SecondOrder second_order = SecondOrder::none;
 };
 
 /// The memory-bound cases that are one forward + backward step (6, 9, 10): they join the rows
@@ -146,6 +150,12 @@ inline double median(std::vector<double> s) {
 StepTimes run_xgrad(const Problem& p, const Budget& budget);
 /// libtorch's (compare_torch.cpp), with `intra_op_threads` for torch::set_num_threads.
 StepTimes run_torch(const Problem& p, const Budget& budget, int intra_op_threads);
+
+/// Cases 11 and 12, one Hessian or HVP per step: losses = {loss, sum of squares of the
+/// derivative's elements, their sum}, in double (second_order_xgrad.cpp, second_order_torch.cpp).
+/// Problem::data holds the HVP's vector v, one entry per parameter (W, b of each layer).
+StepTimes run_xgrad_second_order(const Problem& p, const Budget& budget);
+StepTimes run_torch_second_order(const Problem& p, const Budget& budget, int intra_op_threads);
 
 /// Cases 6, 9 and 10: one forward + backward step per call, the leaves' gradients reset first.
 /// losses = {loss, sum of squares of the first leaf's gradient, that of the other leaves'

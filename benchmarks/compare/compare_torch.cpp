@@ -47,6 +47,8 @@ StepTimes run_torch(const Problem& p, const Budget& budget, int intra_op_threads
   torch::set_num_threads(intra_op_threads);
   const CaseSpec& s = p.spec;
   if (s.chain > 0) return run_chain(s.chain, budget);
+  if (s.second_order != SecondOrder::none)
+    return run_torch_second_order(p, budget, intra_op_threads);
 
   std::vector<torch::nn::Linear> layers;
   std::vector<torch::Tensor> params;

@@ -45,6 +45,7 @@ StepTimes run_chain(std::size_t n, const Budget& budget) {
 StepTimes run_xgrad(const Problem& p, const Budget& budget) {
   const CaseSpec& s = p.spec;
   if (s.chain > 0) return run_chain(s.chain, budget);
+  if (s.second_order != SecondOrder::none) return run_xgrad_second_order(p, budget);
 
   std::vector<std::shared_ptr<xg::nn::Linear<float>>> layers;
   std::vector<Tn> params;

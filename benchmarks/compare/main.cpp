@@ -165,7 +165,7 @@ KernelMeasurement measure_kernels(const CaseSpec& spec, Library lib, Setting set
   });
 }
 
-constexpr int kLastCase = 10;
+constexpr int kLastCase = 12;
 
 struct Options {
   bool quick = false;
@@ -181,7 +181,9 @@ struct Options {
       "usage: xgrad_vs_libtorch [--quick] [--case N]... [--threads 1,2] [--budget SECONDS] "
       "[--rounds N] [--csv FILE]\n"
       "  --quick     short measurements, no million-iteration chain\n"
-      "  --case N    only case N (1..10; repeatable; 6-10 are the memory-bound cases)\n"
+      "  --case N    only case N (1..12; repeatable; 6-10 are the memory-bound cases, 11-12 "
+      "second\n"
+      "              derivatives)\n"
       "  --threads   thread counts to compare (default 1,2)\n"
       "  --budget    seconds of measured steps per library, case and setting (default 1,\n"
       "              0.25 with --quick; cases 7 and 8: a tenth per kernel and direction)\n"

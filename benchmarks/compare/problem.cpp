@@ -1,4 +1,5 @@
 // The cases of docs/performance.md and the data and initial weights both libraries train from.
+#include <cmath>
 #include <random>
 
 #include "compare.hpp"
@@ -88,6 +89,22 @@ std::vector<CaseSpec> all_cases(bool quick) {
                    .memory = M::row_norm,
                    .rows = 4096,
                    .cols = 1024});
+  cases.push_back({.number = 11,
+                   .name = "Hessian, MLP 7-8-4 tanh (100 parameters), batch 16",
+                   .sizes = {7, 8, 4},
+                   .batch = 16,
+                   .hidden = A::tanh,
+                   .loss = LossKind::mse,
+                   .seed = 11,
+                   .second_order = SecondOrder::hessian});
+  cases.push_back({.number = 12,
+                   .name = "HVP, MLP 784-120-40-10 tanh (99,450 parameters), batch 64",
+                   .sizes = {784, 120, 40, 10},
+                   .batch = 64,
+                   .hidden = A::tanh,
+                   .loss = LossKind::mse,
+                   .seed = 12,
+                   .second_order = SecondOrder::hvp});
   return cases;
 }
 
@@ -200,6 +217,13 @@ Problem make_problem(const CaseSpec& spec) {
     xg::nn::Linear<float> layer(spec.sizes[l], spec.sizes[l + 1]);
     p.w.emplace_back(layer.weight().value().begin(), layer.weight().value().end());
     p.b.emplace_back(layer.bias().value().begin(), layer.bias().value().end());
+  }
+  if (spec.second_order == SecondOrder::hvp) {  // v: a fixed pattern of W's and b's shapes
+    for (std::size_t k = 0; k < 2 * p.w.size(); ++k) {
+      std::vector<float> v(k % 2 ? p.b[k / 2].size() : p.w[k / 2].size());
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.37f * float(i + 101 * k));
+      p.data.push_back(std::move(v));
+    }
   }
   return p;
 }

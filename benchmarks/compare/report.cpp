@@ -113,7 +113,8 @@ bool any_row(const std::vector<Row>& rows, bool chain) {
 
 void print_steps(std::ostream& out, const std::vector<Row>& rows) {
   out << "### Training steps (median time per step: zero_grad + forward + loss + backward + "
-         "SGD step)\n\n"
+         "SGD step; cases 11 and 12: one Hessian or Hessian-vector product, and 'same losses' "
+         "compares the loss and two checksums of the result)\n\n"
       << "| # | case | threads | xgrad (best setting) | libtorch (best setting) | "
          "xgrad / libtorch | xgrad peak MiB | libtorch peak MiB | same losses |\n"
       << "|---|---|---|---|---|---|---|---|---|\n";
