@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "compare.hpp"
+#include "torch_tensor.hpp"
 
 namespace compare {
 
@@ -22,11 +23,6 @@ torch::Tensor activate(const torch::Tensor& h, Activation a) {
       break;
   }
   return h;
-}
-
-/// A copy of `v` as a float tensor of `shape`.
-torch::Tensor tensor_of(const std::vector<float>& v, std::vector<std::int64_t> shape) {
-  return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone();
 }
 
 StepTimes run_chain(std::size_t n, const Budget& budget) {

@@ -8,17 +8,11 @@
 #include <vector>
 
 #include "compare.hpp"
+#include "torch_tensor.hpp"
 
 namespace compare {
 
 namespace {
-
-torch::Tensor tensor_of(const std::vector<float>& v, std::vector<std::int64_t> shape,
-                        bool requires_grad = false) {
-  return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32)
-      .clone()
-      .requires_grad_(requires_grad);
-}
 
 double sum_of(const torch::Tensor& t) {
   return t.to(torch::kFloat64).sum().item<double>();

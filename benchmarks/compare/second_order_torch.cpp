@@ -6,19 +6,9 @@
 #include <cstdint>
 
 #include "compare.hpp"
+#include "torch_tensor.hpp"
 
 namespace compare {
-
-namespace {
-
-torch::Tensor tensor_of(const std::vector<float>& v, std::vector<std::int64_t> shape,
-                        bool requires_grad = false) {
-  return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32)
-      .clone()
-      .requires_grad_(requires_grad);
-}
-
-}  // namespace
 
 StepTimes run_torch_second_order(const Problem& p, const Budget& budget, int intra_op_threads) {
   torch::set_num_threads(intra_op_threads);
