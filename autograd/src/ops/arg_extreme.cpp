@@ -29,25 +29,16 @@ std::size_t first_extreme(const T* x, std::size_t len, std::size_t stride) {
   return best;
 }
 
-template <class T>
-void require_nonempty(const char* op, const Tensor<T>& a) {
-  detail::require_defined(op, a);
-  if (a.size() == 0) {
-    throw ShapeError(std::string(op) + ": cannot reduce an empty tensor of shape " +
-                     shape_str(a.value().shape()));
-  }
-}
-
 template <bool kMax, class T>
 std::size_t arg_extreme(const char* op, const Tensor<T>& a) {
-  require_nonempty(op, a);
+  detail::require_nonempty(op, a);
   return first_extreme<kMax>(a.value().data(), a.size(), 1);
 }
 
 template <bool kMax, class T>
 xt::xarray<std::size_t> arg_extreme(const char* op, const Tensor<T>& a, std::ptrdiff_t axis,
                                     bool keepdims) {
-  require_nonempty(op, a);
+  detail::require_nonempty(op, a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis(op, axis, s.size(), s);
   const std::size_t outer = detail::span_count(s, 0, ax);

@@ -32,15 +32,6 @@ Tensor<T> restore_axis(const Tensor<T>& g, std::size_t axis, bool keepdims) {
   return keepdims ? g : unsqueeze(g, static_cast<std::ptrdiff_t>(axis));
 }
 
-template <class T>
-void require_nonempty(const char* op, const Tensor<T>& a) {
-  detail::require_defined(op, a);
-  if (a.size() == 0) {
-    throw ShapeError(std::string(op) + ": cannot reduce an empty tensor of shape " +
-                     shape_str(a.value().shape()));
-  }
-}
-
 }  // namespace
 
 XG_RULE_TEXT(sum, "out = sum of all a; da = g copied to every element of a");
@@ -85,13 +76,13 @@ Tensor<T> sum(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
 
 template <class T>
 Tensor<T> mean(const Tensor<T>& a) {
-  require_nonempty("mean", a);
+  detail::require_nonempty("mean", a);
   return mul(sum(a), T(1) / static_cast<T>(a.size()));
 }
 
 template <class T>
 Tensor<T> mean(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
-  require_nonempty("mean", a);
+  detail::require_nonempty("mean", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("mean", axis, s.size(), s);
   return mul(sum(a, axis, keepdims), T(1) / static_cast<T>(s[ax]));
@@ -114,7 +105,7 @@ std::pair<xt::xarray<T>, xt::xarray<T>> max_and_share(const xt::xarray<T>& a,
 XG_RULE_TEXT(max, "out = max of all a; da = g at the maximum (shared among ties), 0 elsewhere");
 template <class T>
 Tensor<T> max(const Tensor<T>& a) {
-  require_nonempty("max", a);
+  detail::require_nonempty("max", a);
   // Plain variables, not a structured binding: clang 14 cannot capture one in a lambda.
   auto maxima = max_and_share(a.value(), array_shape{}, 1, a.size(), 1);
   xt::xarray<T> m = std::move(maxima.first);
@@ -132,7 +123,7 @@ XG_RULE_TEXT(max_axis,
              "elsewhere");
 template <class T>
 Tensor<T> max(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
-  require_nonempty("max", a);
+  detail::require_nonempty("max", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("max", axis, s.size(), s);
   const std::size_t outer = detail::span_count(s, 0, ax);
@@ -174,7 +165,7 @@ std::pair<xt::xarray<T>, xt::xarray<T>> min_and_share(const xt::xarray<T>& a,
 XG_RULE_TEXT(min, "out = min of all a; da = g at the minimum (shared among ties), 0 elsewhere");
 template <class T>
 Tensor<T> min(const Tensor<T>& a) {
-  require_nonempty("min", a);
+  detail::require_nonempty("min", a);
   auto minima = min_and_share(a.value(), array_shape{}, 1, a.size(), 1);
   xt::xarray<T> m = std::move(minima.first);
   xt::xarray<T> share = std::move(minima.second);
@@ -191,7 +182,7 @@ XG_RULE_TEXT(min_axis,
              "elsewhere");
 template <class T>
 Tensor<T> min(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
-  require_nonempty("min", a);
+  detail::require_nonempty("min", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("min", axis, s.size(), s);
   const std::size_t outer = detail::span_count(s, 0, ax);
@@ -218,7 +209,7 @@ XG_RULE_TEXT(logsumexp,
              "out = ln(sum(e^a)); da = logsumexp_backward(g, a) = g * softmax(a) along the axis");
 template <class T>
 Tensor<T> logsumexp(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
-  require_nonempty("logsumexp", a);
+  detail::require_nonempty("logsumexp", a);
   const auto& s = a.value().shape();
   const std::size_t ax = detail::normalize_axis("logsumexp", axis, s.size(), s);
   // Shifted by each slice's maximum so exp never overflows (kernels/softmax.hpp).
@@ -245,7 +236,7 @@ Tensor<T> logsumexp(const Tensor<T>& a, std::ptrdiff_t axis, bool keepdims) {
 
 template <class T>
 Tensor<T> logsumexp(const Tensor<T>& a) {
-  require_nonempty("logsumexp", a);
+  detail::require_nonempty("logsumexp", a);
   return reshape(logsumexp(flatten(a), 0, false), std::vector<std::ptrdiff_t>{});
 }
 

@@ -39,6 +39,16 @@ void require_defined(const char* op, const Tensor<T>& t) {
   if (!t.defined()) throw GraphError(std::string(op) + ": undefined tensor argument");
 }
 
+/// ShapeError for an empty tensor, which a reduction (max, min, argmax, ...) cannot reduce.
+template <class T>
+void require_nonempty(const char* op, const Tensor<T>& a) {
+  require_defined(op, a);
+  if (a.size() == 0) {
+    throw ShapeError(std::string(op) + ": cannot reduce an empty tensor of shape " +
+                     shape_str(a.value().shape()));
+  }
+}
+
 /// Both defined and of one shape, else ShapeError "<op>: <what_a> of shape A and <what_b> of
 /// shape B must have the same shape" (no broadcasting between a loss's inputs, a gradient and
 /// the tensor it pairs with).
