@@ -105,6 +105,51 @@ int main() {
     CHECK(std::abs(g[0].item() - 6.75) < 1e-12 && std::abs(h[0].item() - 9) < 1e-12);
   }
   {
+    using Tn = xg::Tensor<double>;
+    // snippet-begin: hooks
+    Tn w = Tn::from({3}, {1, 2, 3}, /*requires_grad=*/true);
+    std::vector<double> seen;
+    xg::HookHandle clip = w.register_hook([](const Tn& g) { return xg::clamp(g, -1.0, 1.0); });
+    xg::HookHandle log = w.register_hook([&](const Tn& g) {
+      seen.assign(g.value().begin(), g.value().end());  // sees the clipped gradient
+      return Tn();                                      // undefined: keep it
+    });
+    int ready = 0;
+    xg::HookHandle done = w.register_post_accumulate_grad_hook([&](const Tn&) { ++ready; });
+    xg::sum(w * w).backward();  // dL/dw = 2w = (2, 4, 6), clipped to (1, 1, 1)
+    clip.remove();
+    // snippet-end: hooks
+    CHECK(seen == (std::vector<double>{1, 1, 1}) && ready == 1);
+    CHECK(w.grad().value()(0) == 1 && w.grad().value()(2) == 1);
+    w.zero_grad();
+    xg::sum(w * w).backward();  // the clip is gone
+    CHECK(w.grad().value()(2) == 6 && ready == 2 && seen.back() == 6);
+    log.remove();
+    done.remove();
+  }
+  {
+    using Tn = xg::Tensor<double>;
+    // snippet-begin: versions
+    Tn a = Tn::from({3}, {1, 2, 3}, /*requires_grad=*/true).set_name("a");
+    Tn h = a * 2.0;         // mul_scalar saves nothing it reads later
+    Tn y = xg::sum(h * h);  // mul saves h
+    {
+      xg::NoGradGuard no_grad;
+      h.add_(1.0);  // h.version(): 0 -> 1
+    }
+    std::string message;
+    try {
+      y.backward();
+    } catch (const xg::GraphError& e) {
+      message = e.what();  // "backward of 'mul': its input 0, the result of 'mul_scalar' ..."
+    }
+    // snippet-end: versions
+    CHECK(h.version() == 1);
+    CHECK(message.find("backward of 'mul': its input 0, the result of 'mul_scalar'") !=
+          std::string::npos);
+    CHECK(message.find("(version 0 when saved, now 1)") != std::string::npos);
+  }
+  {
     const auto x = ice_cream::inputs<double>();
     const auto y = ice_cream::targets<double>();
     // snippet-begin: ice_cream
