@@ -102,3 +102,17 @@ TEST(ClipGradValue, ClampsEveryElement) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(InitialiserVersions, ReinitialisingAParameterInvalidatesWhatTheTapeSavedOfIt) {
+  Td w = xg::test::uniform<double>({3, 2}, -1.0, 1.0, 5, /*requires_grad=*/true);
+  const Td x = xg::test::uniform<double>({4, 3}, -1.0, 1.0, 6, false);
+  Td loss = xg::sum(xg::matmul(x, w) * xg::matmul(x, w));
+  const auto before = w.version();
+  xg::nn::initialize(w, xg::nn::Init::glorot_uniform, 3, 2);
+  EXPECT_EQ(w.version(), before + 1);
+  EXPECT_THROW(loss.backward(), xg::GraphError);  // matmul saved w's old value
+}
+
+}  // namespace
