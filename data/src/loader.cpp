@@ -66,16 +66,26 @@ std::vector<std::size_t> iota_vector(std::size_t n) {
   return v;
 }
 
-/// Rows `rows[first, last)` of a row-major array, copied; runs of consecutive row indices are
-/// copied in one block.
+std::size_t product(const Shape& shape) {
+  return std::accumulate(shape.begin(), shape.end(), std::size_t(1), std::multiplies<>());
+}
+
+/// The shape of an array's rows: its shape after the first axis.
 template <class T>
-xt::xarray<T> copy_rows(const xt::xarray<T>& src, const std::size_t* first,
-                        const std::size_t* last) {
-  auto shape = src.shape();
-  const std::size_t row_len =
-      std::accumulate(shape.begin() + 1, shape.end(), std::size_t(1), std::multiplies<>());
+Shape row_shape_of(const xt::xarray<T>& a) {
+  return Shape(a.shape().begin() + 1, a.shape().end());
+}
+
+/// Rows `rows[first, last)` of a row-major array, copied into an array of shape
+/// (count, row_shape...) (row_shape holds a row's elements); runs of consecutive row indices
+/// are copied in one block.
+template <class T>
+xt::xarray<T> copy_rows(const xt::xarray<T>& src, const std::size_t* first, const std::size_t* last,
+                        const Shape& row_shape) {
+  const std::size_t row_len = product(row_shape);
   const std::size_t count = static_cast<std::size_t>(last - first);
-  shape[0] = count;
+  Shape shape{count};
+  shape.insert(shape.end(), row_shape.begin(), row_shape.end());
   auto out = xt::xarray<T>::from_shape(shape);
   const T* in = src.data();
   T* dst = out.data();
@@ -87,6 +97,27 @@ xt::xarray<T> copy_rows(const xt::xarray<T>& src, const std::size_t* first,
     std::copy_n(in + start * row_len, run * row_len, dst);
     dst += run * row_len;
     p = q;
+  }
+  return out;
+}
+
+/// Rows `rows[first, last)` of `src` as (C, H, W) images, augmented into an array of shape
+/// (count, augmented sample shape); the sample at `first + r` is sample `position + r` of epoch
+/// `epoch` for the augmentation's draws.
+template <class T>
+xt::xarray<T> augment_rows(const xt::xarray<T>& src, const std::size_t* first,
+                           const std::size_t* last, const Shape& image, const Shape& augmented,
+                           const Augmentation& a, std::uint64_t epoch, std::size_t position) {
+  const std::size_t count = static_cast<std::size_t>(last - first);
+  const std::size_t in_len = product(image), out_len = product(augmented);
+  Shape shape{count};
+  shape.insert(shape.end(), augmented.begin(), augmented.end());
+  auto out = xt::xarray<T>::from_shape(shape);
+  const T* in = src.data();
+  T* dst = out.data();
+  for (std::size_t r = 0; r < count; ++r) {
+    const AugmentDraw d = draw_augmentation(a, image[1], image[2], epoch, position + r);
+    augment_image(in + first[r] * in_len, dst + r * out_len, image[0], image[1], image[2], a, d);
   }
   return out;
 }
@@ -153,11 +184,13 @@ Split<T> split_rows(const Tensor<T>& inputs, const Tensor<T>* targets,
   const std::size_t* mid = b + n_train;
   const std::size_t* e = b + n;
   Split<T> out;
-  out.train_inputs = Tensor<T>(copy_rows(inputs.value(), b, mid));
-  out.val_inputs = Tensor<T>(copy_rows(inputs.value(), mid, e));
+  const Shape in_row = row_shape_of(inputs.value());
+  out.train_inputs = Tensor<T>(copy_rows(inputs.value(), b, mid, in_row));
+  out.val_inputs = Tensor<T>(copy_rows(inputs.value(), mid, e, in_row));
   if (targets != nullptr) {
-    out.train_targets = Tensor<T>(copy_rows(targets->value(), b, mid));
-    out.val_targets = Tensor<T>(copy_rows(targets->value(), mid, e));
+    const Shape target_row = row_shape_of(targets->value());
+    out.train_targets = Tensor<T>(copy_rows(targets->value(), b, mid, target_row));
+    out.val_targets = Tensor<T>(copy_rows(targets->value(), mid, e, target_row));
   }
   if (labels != nullptr) {
     out.train_labels = pick(*labels, b, mid);
@@ -176,10 +209,10 @@ DataLoader<T>::DataLoader(Tensor<T> inputs, Tensor<T> targets, LoaderOptions opt
     : inputs_(std::move(inputs)),
       targets_(std::move(targets)),
       rows_(0),
-      options_(options),
-      rng_(options.seed) {
+      options_(std::move(options)),
+      rng_(options_.seed) {
   check_targets(inputs_, targets_, "DataLoader");
-  rows_ = inputs_.shape()[0];
+  init("DataLoader");
 }
 
 template <class T>
@@ -187,10 +220,26 @@ DataLoader<T>::DataLoader(Tensor<T> inputs, std::vector<std::size_t> labels, Loa
     : inputs_(std::move(inputs)),
       labels_(std::move(labels)),
       rows_(0),
-      options_(options),
-      rng_(options.seed) {
+      options_(std::move(options)),
+      rng_(options_.seed) {
   check_labels(inputs_, labels_, "DataLoader");
+  init("DataLoader");
+}
+
+template <class T>
+void DataLoader<T>::init(const char* who) {
   rows_ = inputs_.shape()[0];
+  const Shape row = row_shape_of(inputs_.value());
+  sample_shape_ = options_.sample_shape.empty() ? row : options_.sample_shape;
+  if (product(sample_shape_) != product(row)) {
+    throw ShapeError(std::string(who) + ": sample_shape " + shape_str(sample_shape_) + " holds " +
+                     std::to_string(product(sample_shape_)) + " elements but the rows of inputs " +
+                     shape_str(inputs_.shape()) + " hold " + std::to_string(product(row)));
+  }
+  check_augmentation(options_.augment, sample_shape_, who);
+  batch_sample_shape_ =
+      options_.augment.enabled() ? augmented_shape(options_.augment, sample_shape_) : sample_shape_;
+  rng_before_ = rng_;
 }
 
 template <class T>
@@ -202,9 +251,18 @@ std::size_t DataLoader<T>::batches_per_epoch() const {
 
 template <class T>
 typename DataLoader<T>::Epoch DataLoader<T>::epoch() {
-  auto order = std::make_shared<std::vector<std::size_t>>(iota_vector(rows_));
-  if (options_.shuffle) shuffle_in_place(*order, rng_);
-  return Epoch(this, std::move(order));
+  auto e = std::make_shared<EpochData>();
+  rng_before_ = rng_;
+  e->order = iota_vector(rows_);
+  if (options_.shuffle) shuffle_in_place(e->order, rng_);
+  e->number = next_epoch_++;
+  e->serial = ++serial_;
+  e->start = resume_from_;
+  resume_from_ = 0;
+  in_epoch_ = true;
+  epoch_number_ = e->number;
+  handed_ = e->start;
+  return Epoch(this, std::move(e));
 }
 
 template <class T>
@@ -213,15 +271,21 @@ typename DataLoader<T>::Iterator DataLoader<T>::begin() {
 }
 
 template <class T>
-Batch<T> DataLoader<T>::gather_batch(const std::vector<std::size_t>& order,
-                                     std::size_t index) const {
+Batch<T> DataLoader<T>::gather_batch(const EpochData& epoch, std::size_t index) const {
   const std::size_t bs = options_.batch_size == 0 ? rows_ : options_.batch_size;
   const std::size_t start = index * bs;
-  const std::size_t* b = order.data() + start;
-  const std::size_t* e = order.data() + std::min(rows_, start + bs);
+  const std::size_t* b = epoch.order.data() + start;
+  const std::size_t* e = epoch.order.data() + std::min(rows_, start + bs);
   Batch<T> batch;
-  batch.inputs = Tensor<T>(copy_rows(inputs_.value(), b, e));
-  if (targets_.defined()) batch.targets = Tensor<T>(copy_rows(targets_.value(), b, e));
+  if (options_.augment.enabled()) {
+    batch.inputs = Tensor<T>(augment_rows(inputs_.value(), b, e, sample_shape_, batch_sample_shape_,
+                                          options_.augment, epoch.number, start));
+  } else {
+    batch.inputs = Tensor<T>(copy_rows(inputs_.value(), b, e, sample_shape_));
+  }
+  if (targets_.defined()) {
+    batch.targets = Tensor<T>(copy_rows(targets_.value(), b, e, row_shape_of(targets_.value())));
+  }
   if (!labels_.empty()) batch.labels = pick(labels_, b, e);
   return batch;
 }

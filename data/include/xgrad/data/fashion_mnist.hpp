@@ -18,6 +18,8 @@ template <class T = float>
 struct LabelledImages {
   Tensor<T> images;                 ///< (N, 784), pixels scaled to [0, 1]
   std::vector<std::size_t> labels;  ///< N labels in 0..9
+  /// One image as (C, H, W): a loader's LoaderOptions::sample_shape for (N, 1, 28, 28) batches.
+  Shape image_shape = {1, 28, 28};
 };
 
 template <class T = float>

@@ -1,6 +1,7 @@
 // Mini-batches over in-memory tensors: full batch, stochastic (batch 1) and mini-batch gradient
-// descent, with seeded shuffling. T defaults to float: `DataLoader loader(x, labels, {...})`
-// deduces it from the tensors, `Standardizer scale;` is a float one.
+// descent, with seeded shuffling, image batches (N, C, H, W), per-sample augmentation and a
+// saved position for bit-identical resume. T defaults to float: `DataLoader loader(x, labels,
+// {...})` deduces it from the tensors, `Standardizer scale;` is a float one.
 #pragma once
 
 #include <cstddef>
@@ -8,8 +9,10 @@
 #include <iterator>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "xgrad/data/augment.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg::data {
@@ -22,6 +25,16 @@ struct LoaderOptions {
   std::uint64_t seed = 0;
   /// Drop a last batch smaller than batch_size.
   bool drop_last = false;
+  /// The shape of one sample in a batch: batch inputs are (rows, sample_shape...), gathered
+  /// straight into that shape (one copy). Empty: the inputs' own shape after the first axis.
+  /// {1, 28, 28} turns Fashion-MNIST's rows of 784 pixels into (N, 1, 28, 28) images; its element
+  /// count must be the row's (ShapeError otherwise).
+  Shape sample_shape = {};
+  /// Per-sample augmentation of the inputs (none unless set; see augment.hpp): needs (C, H, W)
+  /// samples and changes them to augmented_shape(). Targets and labels are not touched. Give it
+  /// to the training loader only: a loader built without it (for evaluation) gathers the rows as
+  /// they are.
+  Augmentation augment = {};
 };
 
 template <class T = float>
@@ -38,7 +51,9 @@ class DataLoader {
   class Iterator;
   class Epoch;
 
-  /// Inputs and targets with the same number of rows (ShapeError otherwise).
+  /// Inputs and targets with the same number of rows (ShapeError otherwise). The options are
+  /// checked here: a sample_shape that does not hold a row's elements and an augmentation that
+  /// does not fit the samples throw as check_augmentation() documents.
   DataLoader(Tensor<T> inputs, Tensor<T> targets, LoaderOptions options = {});
   /// Inputs and class labels, one per row (ShapeError otherwise).
   DataLoader(Tensor<T> inputs, std::vector<std::size_t> labels, LoaderOptions options = {});
@@ -48,7 +63,9 @@ class DataLoader {
   /// (copies, not on the tape). The order comes from rng_ (seeded with options.seed) by a
   /// Fisher-Yates shuffle that does not depend on the standard library, so a seed gives the
   /// same epochs everywhere. The last batch is smaller when batch_size does not divide the rows
-  /// (dropped with drop_last). The loader must outlive the iteration.
+  /// (dropped with drop_last). With an augmentation, each sample is augmented as it is gathered.
+  /// After set_state(), the epoch continues the saved one from its saved position. The loader
+  /// must outlive the iteration.
   Epoch epoch();
   /// `for (const auto& batch : loader)` runs one epoch: begin() is epoch().begin().
   Iterator begin();
@@ -57,21 +74,61 @@ class DataLoader {
   std::size_t batches_per_epoch() const;
   std::size_t num_samples() const { return rows_; }
   const LoaderOptions& options() const { return options_; }
+  /// The shape of one sample of batch.inputs (after sample_shape and augmentation).
+  const Shape& batch_sample_shape() const { return batch_sample_shape_; }
+
+  /// Where the loader stands, as text (a few kB): the epoch in progress and how many of its
+  /// batches were handed out (an iterator hands out a batch when it reaches it: begin() the
+  /// first, each ++ the next), the shuffle generator's state before that epoch's order was drawn,
+  /// and the options. Once every batch of the epoch was handed out, or before the first epoch,
+  /// it is the start of the next epoch. Only the latest epoch() is tracked. Augmentation needs no
+  /// state of its own: it is a function of its seed, the epoch and the position.
+  std::string get_state() const;
+  /// Restores a get_state() of a loader built with the same inputs and options: the next
+  /// epoch() (or begin()) continues where the saved one stood, with the remaining batches of the
+  /// interrupted epoch, bit-identical to the uninterrupted run, augmentation included; the epochs
+  /// after it follow as in that run. xg::Error, changing nothing, for text that is not a loader
+  /// state, a state of a loader with other options or another number of samples (both named),
+  /// or a position past the end of an epoch.
+  void set_state(const std::string& state);
 
  private:
-  using Order = std::shared_ptr<const std::vector<std::size_t>>;
-  /// Batch `index` of an epoch with row order `order`.
-  Batch<T> gather_batch(const std::vector<std::size_t>& order, std::size_t index) const;
+  /// One epoch's row order; `number` counts epochs (the augmentation's key), `serial` counts
+  /// epoch() calls (the latest one's progress is tracked), `start` is its first batch.
+  struct EpochData {
+    std::vector<std::size_t> order;
+    std::uint64_t number = 0, serial = 0;
+    std::size_t start = 0;
+  };
+  using Order = std::shared_ptr<const EpochData>;
+  /// Batch `index` of epoch `e`.
+  Batch<T> gather_batch(const EpochData& e, std::size_t index) const;
+  void handed_out(const EpochData& e, std::size_t index) {
+    if (e.serial == serial_) handed_ = index + 1;
+  }
+  void init(const char* who);
+  /// The options and sample count, as written into and compared by the state.
+  std::string config_text() const;
+
   Tensor<T> inputs_, targets_;
   std::vector<std::size_t> labels_;
   std::size_t rows_;
   LoaderOptions options_;
+  Shape sample_shape_, batch_sample_shape_;
   std::mt19937_64 rng_;
+  // Resume bookkeeping: the epoch the next epoch() draws and its first batch; the latest epoch's
+  // generator state before its shuffle, its number, serial and batches handed out.
+  std::uint64_t next_epoch_ = 0;
+  std::size_t resume_from_ = 0;
+  std::mt19937_64 rng_before_;
+  bool in_epoch_ = false;
+  std::uint64_t epoch_number_ = 0, serial_ = 0;
+  std::size_t handed_ = 0;
 };
 
 /// An input iterator over the batches of one epoch. It holds the current batch only (and
 /// shares the epoch's row order); ++ replaces it by the next one. A default-constructed
-/// iterator is the end.
+/// iterator is the end. Reaching a batch counts it as handed out for get_state().
 template <class T>
 class DataLoader<T>::Iterator {
  public:
@@ -87,50 +144,58 @@ class DataLoader<T>::Iterator {
   pointer operator->() const { return &batch_; }
   Iterator& operator++() {
     if (++index_ < count_) {
-      batch_ = loader_->gather_batch(*order_, index_);
+      batch_ = loader_->gather_batch(*epoch_, index_);
+      loader_->handed_out(*epoch_, index_);
     } else {
       batch_ = {};  // the end holds no batch
     }
     return *this;
   }
   void operator++(int) { ++*this; }
-  /// Position in the epoch (0 for the first batch).
+  /// Position in the epoch (0 for the first batch; a resumed epoch starts further on).
   std::size_t index() const { return index_; }
   friend bool operator==(const Iterator& a, const Iterator& b) {
     if (a.at_end() || b.at_end()) return a.at_end() == b.at_end();
-    return a.order_ == b.order_ && a.index_ == b.index_;
+    return a.epoch_ == b.epoch_ && a.index_ == b.index_;
   }
 
  private:
   friend class DataLoader;
-  Iterator(const DataLoader* loader, Order order, std::size_t count)
-      : loader_(loader), order_(std::move(order)), count_(count) {
-    if (count_ > 0) batch_ = loader_->gather_batch(*order_, 0);
+  Iterator(DataLoader* loader, Order epoch, std::size_t count)
+      : loader_(loader), epoch_(std::move(epoch)), index_(epoch_->start), count_(count) {
+    if (index_ < count_) {
+      batch_ = loader_->gather_batch(*epoch_, index_);
+      loader_->handed_out(*epoch_, index_);
+    }
   }
   bool at_end() const { return index_ >= count_; }
 
-  const DataLoader* loader_ = nullptr;
-  Order order_;
+  DataLoader* loader_ = nullptr;
+  Order epoch_;
   std::size_t index_ = 0, count_ = 0;
   Batch<T> batch_;
 };
 
 /// The batches of one epoch, in the order drawn by DataLoader::epoch(). Iterating it again
-/// gives the same batches again.
+/// gives the same batches again (augmented the same way).
 template <class T>
 class DataLoader<T>::Epoch {
  public:
-  Iterator begin() const { return Iterator(loader_, order_, size()); }
+  Iterator begin() const { return Iterator(loader_, epoch_, loader_->batches_per_epoch()); }
   Iterator end() const { return Iterator(); }
-  /// Number of batches.
-  std::size_t size() const { return loader_->batches_per_epoch(); }
+  /// Number of batches the range yields (those left after start()).
+  std::size_t size() const { return loader_->batches_per_epoch() - epoch_->start; }
   bool empty() const { return size() == 0; }
+  /// The epoch's index in the loader's sequence of epochs (0 for the first).
+  std::size_t number() const { return static_cast<std::size_t>(epoch_->number); }
+  /// Index of its first batch: 0, or where an epoch resumed by set_state() continues.
+  std::size_t start() const { return epoch_->start; }
 
  private:
   friend class DataLoader;
-  Epoch(const DataLoader* loader, Order order) : loader_(loader), order_(std::move(order)) {}
-  const DataLoader* loader_;
-  Order order_;
+  Epoch(DataLoader* loader, Order epoch) : loader_(loader), epoch_(std::move(epoch)) {}
+  DataLoader* loader_;
+  Order epoch_;
 };
 
 /// A seeded random split of rows into training and validation parts.
