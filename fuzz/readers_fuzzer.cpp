@@ -1,6 +1,6 @@
 // libFuzzer target: arbitrary bytes as an IDX file (plain or gzip), a CSV file, a .npy
-// checkpoint file (float and double) and a generator state. Only xg::Error may come out; a
-// crash, a sanitizer report, another exception or a huge allocation is a finding.
+// checkpoint file (float and double), a generator state and a DataLoader state. Only xg::Error may
+// come out; a crash, a sanitizer report, another exception or a huge allocation is a finding.
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "xgrad/autograd.hpp"
 #include "xgrad/data.hpp"
@@ -46,12 +47,24 @@ void expect_only_documented_errors(const char* reader, F&& f) {
   }
 }
 
+/// The loader whose set_state reads the fuzzer's text: 10 images of 1 x 2 x 2, cropped and
+/// flipped (fuzz/corpus/readers/loader_state is its get_state() after one batch, first byte 5).
+xg::data::DataLoader<float>& fuzz_loader() {
+  static xg::data::DataLoader<float> loader(xg::Tensor<float>::zeros({10, 4}),
+                                            std::vector<std::size_t>(10, 0),
+                                            {.batch_size = 3,
+                                             .seed = 1,
+                                             .sample_shape = {1, 2, 2},
+                                             .augment = xg::data::crop_and_flip({1, 2, 2}, 1, 2)});
+  return loader;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   // The first byte picks the reader, so each one sees the whole rest as its file.
-  const std::uint8_t which = data[0] % 5;
+  const std::uint8_t which = data[0] % 6;
   ++data;
   --size;
   const fs::path dir = scratch();
@@ -76,9 +89,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       expect_only_documented_errors("load_arrays<double>",
                                     [&] { xg::load_arrays<double>(dir.string(), {"x"}); });
       break;
-    default:
+    case 4:
       expect_only_documented_errors("set_rng_state", [&] {
         xg::nn::set_rng_state(std::string(reinterpret_cast<const char*>(data), size));
+      });
+      break;
+    default:
+      expect_only_documented_errors("DataLoader::set_state", [&] {
+        auto& loader = fuzz_loader();
+        loader.set_state(std::string(reinterpret_cast<const char*>(data), size));
+        for (const auto& batch : loader) (void)batch;  // a state that was accepted must run
       });
       break;
   }
