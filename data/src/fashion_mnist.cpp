@@ -99,6 +99,7 @@ LabelledImages<T> load_split(const std::string& directory, const std::string& pr
   T* dst = value.data();
   for (std::size_t i = 0, total = n * pixels; i < total; ++i) dst[i] = scale[src[i]];
   out.images = Tensor<T>(std::move(value));
+  out.image_shape = {1, kSide, kSide};
   return out;
 }
 

@@ -53,6 +53,8 @@ TYPED_TEST(DataFashionMnistSynthetic, ShapesScalingAndLabels) {
   const auto data = xg::data::load_fashion_mnist<T>(dir.path().string());
   ASSERT_EQ(data.train.images.shape(), (xg::Shape{5, 784}));
   ASSERT_EQ(data.test.images.shape(), (xg::Shape{3, 784}));
+  EXPECT_EQ(data.train.image_shape, (xg::Shape{1, 28, 28})) << "NCHW: one channel of 28 x 28";
+  EXPECT_EQ(data.test.image_shape, (xg::Shape{1, 28, 28}));
   EXPECT_EQ(data.train.labels, (std::vector<std::size_t>{0, 3, 6, 9, 2}));
   EXPECT_EQ(data.test.labels, (std::vector<std::size_t>{0, 3, 6}));
   const auto& v = data.train.images.value();
