@@ -128,7 +128,8 @@ class DataLoader {
 
 /// An input iterator over the batches of one epoch. It holds the current batch only (and
 /// shares the epoch's row order); ++ replaces it by the next one. A default-constructed
-/// iterator is the end. Reaching a batch counts it as handed out for get_state().
+/// iterator is the end. Reaching a batch counts it as handed out for get_state() (a write to
+/// the loader: walk one loader's epochs from one thread at a time).
 template <class T>
 class DataLoader<T>::Iterator {
  public:
