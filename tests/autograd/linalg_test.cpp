@@ -176,7 +176,7 @@ TEST(LinalgMatmul, EmptyDimensions) {
 // ---- gradients ----
 
 template <class T>
-void check_gradients() {
+void check_matmul_gradients() {
   unsigned seed = 11;
   for (const auto& [sa, sb] : kCases) {
     SCOPED_TRACE(shape_str(sa) + " x " + shape_str(sb));
@@ -196,10 +196,10 @@ void check_gradients() {
 }
 
 TEST(LinalgMatmul, GradcheckDouble) {
-  check_gradients<double>();
+  check_matmul_gradients<double>();
 }
 TEST(LinalgMatmul, GradcheckFloat) {
-  check_gradients<float>();
+  check_matmul_gradients<float>();
 }
 
 TEST(LinalgMatmul, OneOperandRequiresGrad) {

@@ -74,7 +74,7 @@ TEST(Linear, BackwardMatchesTheClosedForms) {
 }
 
 template <class T>
-void check_gradients() {
+void check_linear_gradients() {
   const auto w = uniform<T>({3, 4}, -1, 1, 2);
   const auto b = uniform<T>({4}, -1, 1, 3);
   // A nonlinear readout, so that the second derivatives are not all zero.
@@ -103,10 +103,10 @@ void check_gradients() {
 }
 
 TEST(Linear, GradcheckDouble) {
-  check_gradients<double>();
+  check_linear_gradients<double>();
 }
 TEST(Linear, GradcheckFloat) {
-  check_gradients<float>();
+  check_linear_gradients<float>();
 }
 
 TEST(Linear, CreateGraphRecordsTheBackward) {

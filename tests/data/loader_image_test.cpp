@@ -2,8 +2,6 @@
 // training loader only, and get_state / set_state for bit-identical resume mid-epoch.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <vector>
 
 #include "data/data_test_util.hpp"
@@ -348,35 +346,6 @@ TEST(DataLoaderState, BadStatesThrowAndChangeNothing) {
   EXPECT_EQ(target.get_state(), before) << "failed set_state calls change nothing";
   target.set_state(good);
   EXPECT_EQ(target.get_state(), good);
-}
-
-TEST(DataLoaderImages, AugmentingABatchTakesMicrosecondsPerImage) {
-  // 64 Fashion-MNIST-sized images with crop (padding 4) and flip, against a plain gather.
-  const std::size_t n = 6400;
-  const auto x = images(n);
-  LoaderOptions o{.batch_size = 64,
-                  .seed = 1,
-                  .sample_shape = {1, 28, 28},
-                  .augment = xg::data::crop_and_flip({1, 28, 28}, 4, 2)};
-  DataLoader augmented(x, labels(n), o);
-  o.augment = {};
-  DataLoader plain(x, labels(n), o);
-  auto time_epoch = [](auto& loader) {
-    const auto t0 = std::chrono::steady_clock::now();
-    double sum = 0;
-    for (const auto& b : loader) sum += b.inputs.value().data()[0];
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_TRUE(sum == sum);
-    return s;
-  };
-  (void)time_epoch(plain);
-  (void)time_epoch(augmented);
-  const double t_plain = time_epoch(plain), t_aug = time_epoch(augmented);
-  const double us_per_image = 1e6 * t_aug / double(n);
-  std::printf("gather %.3f us/image, with crop and flip %.3f us/image\n", 1e6 * t_plain / double(n),
-              us_per_image);
-  // A loose bound (sanitizer and debug builds run this too): a training step takes milliseconds.
-  EXPECT_LT(us_per_image, 50.0);
 }
 
 }  // namespace
