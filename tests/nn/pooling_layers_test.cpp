@@ -85,7 +85,8 @@ TEST(NnDropout2d, FollowsTrainEvalAndItsGenerator) {
   EXPECT_THROW_WITH(nn::Dropout2d<double>(1.5), DomainError, "Dropout2d", "1.5");
   EXPECT_THROW_WITH(nn::Dropout2d<double>(-0.5), DomainError, "Dropout2d");
   nn::Dropout2d<double> all(1.0);
-  for (double v : all(x).value()) EXPECT_EQ(v, 0.0);
+  const D zeros = all(x);
+  for (double v : zeros.value()) EXPECT_EQ(v, 0.0);
 }
 
 TEST(NnPooling, ShapeErrorsNameTheOperation) {
