@@ -247,7 +247,7 @@ const std::map<std::string, OpFn>& op_table() {
                                       p.at("indices").get<std::vector<std::size_t>>(), x[1]),
                         x[0]);
        }},
-      // pooling, pad and flatten (issue 16)
+      // pooling, pad and flatten
       {"max_pool2d",
        [](const Inputs& x, const json& p) {
          return maybe_squared(

@@ -239,7 +239,16 @@ TEST(MaxPool2d, NaNPropagatesAndTheLastNaNIsTheArgmax) {
   sum(r.output).backward();
   EXPECT_EQ(flat(x.grad()), (std::vector<double>{0, 0, 0, 1}));
   D z = D::from({1, 1, 1, 3}, {nan, 5, 6});
-  EXPECT_TRUE(std::isnan(max_pool2d(z, {1, 3}).value()(0, 0, 0, 0)));
+  auto rz = max_pool2d_with_indices(z, {1, 3});
+  EXPECT_TRUE(std::isnan(rz.output.value()(0, 0, 0, 0)));
+  EXPECT_EQ(rz.indices(0, 0, 0, 0), 0u);
+  // Float, overlapping 2x2 windows: NaN wins where it is in the window, the maximum elsewhere.
+  auto f = Tensor<float>::from({1, 1, 2, 3}, {1, 7, 3, 4, 2, std::nanf("")});
+  auto rf = max_pool2d_with_indices(f, 2, 1);
+  EXPECT_EQ(rf.output.value()(0, 0, 0, 0), 7.0f);
+  EXPECT_EQ(rf.indices(0, 0, 0, 0), 1u);
+  EXPECT_TRUE(std::isnan(rf.output.value()(0, 0, 0, 1)));
+  EXPECT_EQ(rf.indices(0, 0, 0, 1), 5u);
 }
 
 TEST(MaxPool2d, AWindowWithNoInputElementGivesMinusInfinityAndNoGradient) {

@@ -61,16 +61,30 @@ void max_pool_forward(const T* x, std::size_t planes, const MaxPoolPlan& p, T* o
       const std::size_t r0 = rows.begin[i], r1 = rows.end[i];
       for (std::size_t j = 0; j < p.ow; ++j) {
         const std::size_t c0 = cols.begin[j], c1 = cols.end[j];
+        // Branch-free: on unordered data `if (v > best)` is a coin toss per element, so the
+        // comparison's 0 / 1 moves the index arithmetically and the maximum is a select. NaN is
+        // tracked on the side; a window holding one is scanned again as PyTorch's `v > best ||
+        // isnan(v)` decides it: the last NaN wins.
         T best = -std::numeric_limits<T>::infinity();
-        std::size_t at = r0 < r1 && c0 < c1 ? r0 * p.w + c0 : in_plane;
+        std::size_t at = r0 < r1 && c0 < c1 ? r0 * p.w + c0 : in_plane;  // in_plane: empty
+        bool nan = false;
         for (std::size_t r = r0; r < r1; r += p.dh) {
+          const T* row = in + r * p.w;
           for (std::size_t c = c0; c < c1; c += p.dw) {
-            const T v = in[r * p.w + c];
-            if (v > best || std::isnan(v)) {
-              best = v;
-              at = r * p.w + c;
+            const T v = row[c];
+            const auto take = static_cast<std::size_t>(v > best);
+            at += take * (r * p.w + c - at);
+            best = v > best ? v : best;
+            nan |= v != v;
+          }
+        }
+        if (nan) {
+          for (std::size_t r = r0; r < r1; r += p.dh) {
+            for (std::size_t c = c0; c < c1; c += p.dw) {
+              if (in[r * p.w + c] != in[r * p.w + c]) at = r * p.w + c;
             }
           }
+          best = in[at];
         }
         o[i * p.ow + j] = best;
         ix[i * p.ow + j] = at;
