@@ -332,6 +332,80 @@ case("where_broadcast_cond", "where", lambda a, b: torch.where(_cond, a, b), [ra
      {"cond": {"shape": [3, 1], "values": [bool(c) for c in _cond.reshape(-1).tolist()]}})
 
 
+# ---- added with issue 16: pooling, pad and flatten (after every earlier case, so the earlier
+#      cases' random draws stay the same). The pools are piecewise linear, so each op also has a
+#      case squared (params "squared"), whose HVP is not zero. Max-pool inputs are continuous
+#      random values: no ties. ----
+def pooling_cases():
+    def sq(f, squared):
+        return (lambda *a: f(*a) ** 2) if squared else f
+
+    max2d = (  # shape, kernel, stride, padding, dilation, ceil_mode
+        ((3, 2, 7, 6), (3, 2), (2, 1), (1, 0), (1, 1), False),
+        ((1, 3, 9, 8), (3, 3), (2, 2), (1, 1), (2, 2), True),
+        ((2, 1, 5, 7), (2, 2), (2, 2), (0, 0), (1, 1), True),
+        ((1, 2, 8, 9), (2, 3), (3, 2), (1, 1), (2, 1), False),
+    )
+    for i, (shape, k, st, p, d, c) in enumerate(max2d):
+        for squared in (False, True) if i == 0 else (False,):
+            case(f"max_pool2d_{i}{'_squared' if squared else ''}", "max_pool2d",
+                 sq(lambda a, k=k, st=st, p=p, d=d, c=c: F.max_pool2d(a, k, st, p, d, c), squared),
+                 [rand(*shape)],
+                 {"kernel": list(k), "stride": list(st), "padding": list(p), "dilation": list(d),
+                  "ceil_mode": c, "squared": squared})
+    avg2d = (  # shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
+        ((2, 2, 7, 6), (3, 3), (2, 2), (1, 1), False, True, None),
+        ((1, 3, 8, 7), (3, 3), (2, 2), (1, 1), True, False, None),
+        ((3, 1, 5, 6), (2, 3), (2, 2), (1, 1), True, True, None),
+        ((1, 2, 6, 5), (3, 2), (1, 1), (1, 1), False, False, 5),
+        ((2, 1, 7, 7), (2, 2), (3, 2), (1, 0), True, False, None),
+    )
+    for i, (shape, k, st, p, c, inc, div) in enumerate(avg2d):
+        for squared in (False, True) if i == 1 else (False,):
+            case(f"avg_pool2d_{i}{'_squared' if squared else ''}", "avg_pool2d",
+                 sq(lambda a, k=k, st=st, p=p, c=c, inc=inc, div=div:
+                    F.avg_pool2d(a, k, st, p, c, inc, div), squared),
+                 [rand(*shape)],
+                 {"kernel": list(k), "stride": list(st), "padding": list(p), "ceil_mode": c,
+                  "count_include_pad": inc, "divisor_override": div, "squared": squared})
+    adaptive = (((2, 2, 7, 9), (3, 4)), ((1, 3, 5, 5), (3, 2)), ((2, 1, 5, 7), (7, 3)),
+                ((1, 2, 6, 4), (1, 1)))
+    for i, (shape, out) in enumerate(adaptive):
+        for squared in (False, True) if i == 0 else (False,):
+            case(f"adaptive_avg_pool2d_{i}{'_squared' if squared else ''}", "adaptive_avg_pool2d",
+                 sq(lambda a, out=out: F.adaptive_avg_pool2d(a, out), squared), [rand(*shape)],
+                 {"output_size": list(out), "squared": squared})
+    max1d = (((2, 3, 11), 3, 2, 1, 2, True), ((1, 2, 9), 4, None, 2, 1, False))
+    for i, (shape, k, st, p, d, c) in enumerate(max1d):
+        for squared in (False, True) if i == 0 else (False,):
+            case(f"max_pool1d_{i}{'_squared' if squared else ''}", "max_pool1d",
+                 sq(lambda a, k=k, st=st, p=p, d=d, c=c: F.max_pool1d(a, k, st, p, d, c), squared),
+                 [rand(*shape)],
+                 {"kernel": k, "stride": st, "padding": p, "dilation": d, "ceil_mode": c,
+                  "squared": squared})
+    avg1d = (((2, 3, 11), 3, 2, 1, True, False), ((1, 2, 10), 4, 3, 2, False, True))
+    for i, (shape, k, st, p, c, inc) in enumerate(avg1d):
+        for squared in (False, True) if i == 0 else (False,):
+            case(f"avg_pool1d_{i}{'_squared' if squared else ''}", "avg_pool1d",
+                 sq(lambda a, k=k, st=st, p=p, c=c, inc=inc: F.avg_pool1d(a, k, st, p, c, inc),
+                    squared),
+                 [rand(*shape)],
+                 {"kernel": k, "stride": st, "padding": p, "ceil_mode": c,
+                  "count_include_pad": inc, "squared": squared})
+    pads = (((2, 3, 4), (1, 2), 0.5), ((2, 3, 4), (2, -1, 0, 3), -1.0),
+            ((2, 3, 4, 5), (1, 1, 2, 0, 0, 1), 0.0), ((2, 3, 4, 5), (-1, -1, -1, 0), 0.0))
+    for i, (shape, pd, v) in enumerate(pads):
+        for squared in (False, True) if i == 1 else (False,):
+            case(f"pad_{i}{'_squared' if squared else ''}", "pad",
+                 sq(lambda a, pd=pd, v=v: F.pad(a, pd, "constant", v), squared), [rand(*shape)],
+                 {"pads": list(pd), "value": v, "squared": squared})
+    case("flatten_1_2_squared", "flatten", lambda a: torch.flatten(a, 1, 2) ** 2,
+         [rand(2, 3, 4, 5)], {"start": 1, "end": 2, "squared": True})
+
+
+pooling_cases()
+
+
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     doc = {

@@ -150,6 +150,20 @@ int main() {
     CHECK(message.find("(version 0 when saved, now 1)") != std::string::npos);
   }
   {
+    using Tn = xg::Tensor<double>;
+    // snippet-begin: max_pool
+    // One 3x3 image; its 2x2 windows at stride 1 overlap, and 5 is the maximum of three of them.
+    Tn x = Tn::from({1, 1, 3, 3}, {1, 2, 3, 4, 5, 0, 0, 1, 6}, /*requires_grad=*/true);
+    auto [y, argmax] = xg::max_pool2d_with_indices(x, /*kernel=*/2, /*stride=*/1);
+    // y = (5, 5, 5, 6), argmax = (4, 4, 4, 8): flat positions in the 3x3 plane
+    y.backward(Tn::from({1, 1, 2, 2}, {1, 10, 100, 1000}));
+    // x.grad() = (0, 0, 0, 0, 111, 0, 0, 0, 1000): each window's g is added at its argmax
+    // snippet-end: max_pool
+    CHECK(argmax(0, 0, 0, 0) == 4 && argmax(0, 0, 1, 1) == 8 && y.value()(0, 0, 1, 1) == 6);
+    CHECK(x.grad().value()(0, 0, 1, 1) == 111 && x.grad().value()(0, 0, 2, 2) == 1000);
+    CHECK(xg::sum(x.grad()).item() == 1111);
+  }
+  {
     const auto x = ice_cream::inputs<double>();
     const auto y = ice_cream::targets<double>();
     // snippet-begin: ice_cream

@@ -47,6 +47,15 @@ int main() {
   // snippet-end: sequential
   if (y.shape() != xg::Shape{4, 1}) return 1;
   {
+    // snippet-begin: pooling
+    nn::Sequential head{nn::MaxPool2d(2), nn::Dropout2d(0.25), nn::AdaptiveAvgPool2d({3, 3}),
+                        nn::Flatten(), nn::Linear(8 * 3 * 3, 10)};
+    Tn logits = head(Tn::ones({64, 8, 28, 28}));  // (64, 8, 14, 14) -> (64, 8, 3, 3) -> (64, 72)
+    // snippet-end: pooling
+    if (logits.shape() != xg::Shape{64, 10}) return 1;
+    if (head.summary({8, 28, 28}).find("(None, 8, 14, 14)") == std::string::npos) return 1;
+  }
+  {
     // snippet-begin: summary
     nn::Sequential model{nn::Linear(10, 10), nn::Tanh(), nn::Linear(10, 1)};
     std::printf("%s", model.summary({10}).c_str());

@@ -7,6 +7,7 @@
 #include "format.hpp"
 #include "xgrad/detail/instantiate.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/ops/dropout.hpp"
 #include "xgrad/ops/elementwise.hpp"
 
 namespace xg::nn {
@@ -41,7 +42,27 @@ std::string Dropout<T>::extra_repr() const {
   return "p=" + detail::num_str(p_);
 }
 
-#define XG_INSTANTIATE(T) template class Dropout<T>;
+template <class T>
+Dropout2d<T>::Dropout2d(double p, Generator* generator) : p_(p), generator_(generator) {
+  if (!(p >= 0.0 && p <= 1.0)) {
+    throw DomainError("Dropout2d: p must satisfy 0 <= p <= 1, got " + detail::num_str(p));
+  }
+}
+
+template <class T>
+Tensor<T> Dropout2d<T>::forward(const Tensor<T>& x) {
+  if (!x.defined()) throw GraphError("Dropout2d: the input is undefined");
+  return dropout2d(x, p_, this->is_training(), generator_);
+}
+
+template <class T>
+std::string Dropout2d<T>::extra_repr() const {
+  return "p=" + detail::num_str(p_);
+}
+
+#define XG_INSTANTIATE(T)    \
+  template class Dropout<T>; \
+  template class Dropout2d<T>;
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)
 
 }  // namespace xg::nn

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -64,6 +65,24 @@ xg::GeluApproximation approximation_of(const json& params) {
   if (a == "none") return xg::GeluApproximation::none;
   if (a == "tanh") return xg::GeluApproximation::tanh;
   throw std::invalid_argument("unknown gelu approximation " + a);
+}
+
+/// (h, w) of a fixture parameter given as a list [h, w].
+xg::PoolSize2 pool_size(const json& v) {
+  const auto p = v.get<std::vector<std::ptrdiff_t>>();
+  return xg::PoolSize2(p.at(0), p.at(1));
+}
+
+/// y * y when the case's "squared" is set: the pools are piecewise linear, so only then is the
+/// HVP not zero.
+Td maybe_squared(const Td& y, const json& params) {
+  return params.at("squared").get<bool>() ? xg::mul(y, y) : y;
+}
+
+/// A stride or divisor that may be null (PyTorch's None).
+std::optional<std::ptrdiff_t> optional_int(const json& v) {
+  if (v.is_null()) return std::nullopt;
+  return v.get<std::ptrdiff_t>();
 }
 
 /// Fixture op name -> the xgrad call. Each key needs at least one case in the fixture, and each
@@ -227,6 +246,56 @@ const std::map<std::string, OpFn>& op_table() {
          return xg::mul(xg::index_add(x[0], p.at("axis").get<std::ptrdiff_t>(),
                                       p.at("indices").get<std::vector<std::size_t>>(), x[1]),
                         x[0]);
+       }},
+      // pooling, pad and flatten
+      {"max_pool2d",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(
+             xg::max_pool2d(x[0], pool_size(p.at("kernel")), pool_size(p.at("stride")),
+                            pool_size(p.at("padding")), pool_size(p.at("dilation")),
+                            p.at("ceil_mode").get<bool>()),
+             p);
+       }},
+      {"avg_pool2d",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(
+             xg::avg_pool2d(x[0], pool_size(p.at("kernel")), pool_size(p.at("stride")),
+                            pool_size(p.at("padding")), p.at("ceil_mode").get<bool>(),
+                            p.at("count_include_pad").get<bool>(),
+                            optional_int(p.at("divisor_override"))),
+             p);
+       }},
+      {"adaptive_avg_pool2d",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(xg::adaptive_avg_pool2d(x[0], pool_size(p.at("output_size"))), p);
+       }},
+      {"max_pool1d",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(
+             xg::max_pool1d(x[0], p.at("kernel").get<std::ptrdiff_t>(), optional_int(p.at("stride")),
+                            p.at("padding").get<std::ptrdiff_t>(),
+                            p.at("dilation").get<std::ptrdiff_t>(), p.at("ceil_mode").get<bool>()),
+             p);
+       }},
+      {"avg_pool1d",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(
+             xg::avg_pool1d(x[0], p.at("kernel").get<std::ptrdiff_t>(), optional_int(p.at("stride")),
+                            p.at("padding").get<std::ptrdiff_t>(), p.at("ceil_mode").get<bool>(),
+                            p.at("count_include_pad").get<bool>()),
+             p);
+       }},
+      {"pad",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(xg::pad(x[0], p.at("pads").get<std::vector<std::ptrdiff_t>>(),
+                                      p.at("value").get<double>()),
+                              p);
+       }},
+      {"flatten",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(xg::flatten(x[0], p.at("start").get<std::ptrdiff_t>(),
+                                          p.at("end").get<std::ptrdiff_t>()),
+                              p);
        }},
       // losses
       {"mse_loss",

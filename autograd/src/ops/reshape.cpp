@@ -62,16 +62,29 @@ Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape) 
 
 XG_RULE_TEXT(flatten, "same values, fewer axes; da = g reshaped to a's shape");
 template <class T>
-Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_axis) {
+Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_axis, std::ptrdiff_t end_axis) {
   detail::require_defined("flatten", a);
   const auto& s = a.value().shape();
-  if (s.empty()) return reshaped("flatten", a, detail::array_shape{1});
+  if (s.empty()) {  // torch.flatten of a 0-d tensor: axes 0 and -1 name its one element
+    if (start_axis < -1 || start_axis > 0 || end_axis < -1 || end_axis > 0) {
+      throw ShapeError("flatten: axes " + std::to_string(start_axis) + " and " +
+                       std::to_string(end_axis) + " are out of range for a 0-d tensor");
+    }
+    return reshaped("flatten", a, detail::array_shape{1});
+  }
   const std::size_t start = detail::normalize_axis("flatten", start_axis, s.size(), s);
+  const std::size_t end = detail::normalize_axis("flatten", end_axis, s.size(), s);
+  if (start > end) {
+    throw ShapeError("flatten: start axis " + std::to_string(start_axis) +
+                     " comes after end axis " + std::to_string(end_axis) +
+                     " of the tensor of shape " + shape_str(s));
+  }
+  if (start == end) return a;
   detail::array_shape target(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(start));
   std::size_t rest = 1;
-  for (std::size_t i = start; i < s.size(); ++i) rest *= s[i];
+  for (std::size_t i = start; i <= end; ++i) rest *= s[i];
   target.push_back(rest);
-  if (target == s) return a;
+  target.insert(target.end(), s.begin() + static_cast<std::ptrdiff_t>(end) + 1, s.end());
   return reshaped("flatten", a, target);
 }
 
@@ -103,7 +116,7 @@ Tensor<T> unsqueeze(const Tensor<T>& a, std::ptrdiff_t axis) {
 
 #define XG_INSTANTIATE(T)                                                           \
   template Tensor<T> reshape(const Tensor<T>&, const std::vector<std::ptrdiff_t>&); \
-  template Tensor<T> flatten(const Tensor<T>&, std::ptrdiff_t);                     \
+  template Tensor<T> flatten(const Tensor<T>&, std::ptrdiff_t, std::ptrdiff_t);     \
   template Tensor<T> squeeze(const Tensor<T>&, std::ptrdiff_t);                     \
   template Tensor<T> unsqueeze(const Tensor<T>&, std::ptrdiff_t);
 XG_INSTANTIATE_FOR_FLOATS(XG_INSTANTIATE)

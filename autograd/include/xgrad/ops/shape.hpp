@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -13,9 +14,12 @@ namespace xg {
 /// Same values, new shape; one entry may be -1 (inferred).
 template <class T>
 Tensor<T> reshape(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& shape);
-/// Collapses axes start_axis.. into one: flatten(x of (N, 28, 28), 1) is (N, 784).
+/// torch.flatten: collapses axes start_axis..end_axis (both included, either may be negative)
+/// into one: flatten(x of (N, 28, 28), 1) is (N, 784), flatten(x of (N, C, H, W), 2) is
+/// (N, C, H W). A 0-d tensor becomes (1); start == end returns `a` itself. ShapeError for an
+/// axis out of range or start after end.
 template <class T>
-Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_axis = 0);
+Tensor<T> flatten(const Tensor<T>& a, std::ptrdiff_t start_axis = 0, std::ptrdiff_t end_axis = -1);
 /// Removes a size-1 axis (ShapeError if its size is not 1).
 template <class T>
 Tensor<T> squeeze(const Tensor<T>& a, std::ptrdiff_t axis);
@@ -33,6 +37,14 @@ Tensor<T> permute(const Tensor<T>& a, const std::vector<std::size_t>& axes);
 /// returns `a` itself.
 template <class T>
 Tensor<T> narrow(const Tensor<T>& a, std::ptrdiff_t axis, std::size_t start, std::size_t length);
+/// torch.nn.functional.pad in "constant" mode: `pads` holds (before, after) pairs for the last
+/// axis, then the one before it, and so on (an even count, at most two per axis), and every new
+/// element is `value`. Negative pads crop, as in PyTorch. ShapeError for an odd count, more pads
+/// than axes, or a crop bigger than its axis. Gradient: g with the pads undone (pad_backward,
+/// whose own gradient is pad with 0); all zero pads return `a` itself.
+template <class T>
+Tensor<T> pad(const Tensor<T>& a, const std::vector<std::ptrdiff_t>& pads,
+              std::type_identity_t<T> value = 0);
 /// Rows [begin, end) along axis 0: a mini-batch. ShapeError unless begin <= end <= rows.
 template <class T>
 Tensor<T> slice_rows(const Tensor<T>& a, std::size_t begin, std::size_t end);
