@@ -404,6 +404,41 @@ def pooling_cases():
 
 
 pooling_cases()
+# ---- added with issue 16: normalisation (batch_norm in training and eval, layer_norm) ----
+# Training cases pass no running statistics (F.batch_norm would write them into the inputs);
+# their updates are checked as values in RUNNING_STATS below.
+for shape, affine in (((4, 3), True), ((3, 2, 5), False), ((2, 3, 2, 3), True), ((1, 2, 4), True)):
+    c = shape[1]
+    name = "x".join(str(d) for d in shape) + ("_affine" if affine else "")
+    ins = [rand(*shape, lo=-1, hi=2)] + ([rand(c, lo=0.5, hi=1.5), rand(c)] if affine else [])
+    case(f"batch_norm_train_{name}", "batch_norm_train",
+         lambda x, *wb: F.batch_norm(x, None, None, *wb, training=True, eps=1e-3), ins,
+         {"eps": 1e-3})
+for shape in ((4, 3), (2, 3, 2, 2)):
+    c = shape[1]
+    name = "x".join(str(d) for d in shape)
+    case(f"batch_norm_eval_{name}", "batch_norm_eval",
+         lambda x, rm, rv, w, b: F.batch_norm(x, rm, rv, w, b, training=False, eps=1e-3),
+         [rand(*shape), rand(c, lo=-0.5, hi=0.5), rand(c, lo=0.5, hi=2.0), rand(c, lo=0.5, hi=1.5),
+          rand(c)], {"eps": 1e-3}, diff=[True, False, False, True, True])
+for shape, ns, affine in (((3, 4), (4,), True), ((2, 3, 4), (3, 4), True), ((2, 3, 4), (4,), False),
+                          ((5,), (5,), True)):
+    name = "x".join(str(d) for d in shape) + "_over_" + "x".join(str(d) for d in ns)
+    ins = [rand(*shape, lo=-1, hi=2)] + ([rand(*ns, lo=0.5, hi=1.5), rand(*ns)] if affine else [])
+    case(f"layer_norm_{name}", "layer_norm",
+         lambda x, *wb, ns=ns: F.layer_norm(x, ns, *wb, eps=1e-4), ins,
+         {"normalized_shape": list(ns), "eps": 1e-4})
+
+RUNNING_STATS = []
+for shape, momentum in (((4, 3), 0.1), ((2, 3, 2, 2), 0.25)):
+    c = shape[1]
+    rm, rv = torch.zeros(c), torch.ones(c)
+    steps = []
+    for _ in range(3):
+        x = rand(*shape, lo=-1, hi=3)
+        F.batch_norm(x, rm, rv, training=True, momentum=momentum, eps=1e-5)
+        steps.append({"x": flat(x), "running_mean": flat(rm), "running_var": flat(rv)})
+    RUNNING_STATS.append({"shape": list(shape), "momentum": momentum, "steps": steps})
 
 
 def main():
@@ -413,6 +448,7 @@ def main():
         "torch_version": torch.__version__,
         "dtype": "float64",
         "cases": CASES,
+        "batch_norm_running_stats": RUNNING_STATS,
     }
     # json writes floats with repr: the shortest string that reads back to the same double.
     with open(OUT, "w") as f:

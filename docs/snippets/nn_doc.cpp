@@ -96,6 +96,21 @@ int main() {
   if (steps != 100 || epoch.size() != 4) return 1;
 
   {
+    // snippet-begin: batchnorm
+    nn::Sequential net{nn::Linear(4, 8), nn::BatchNorm1d(8), nn::ReLU(), nn::Linear(8, 2)};
+    net.train();
+    net(Tn::ones({16, 4}));  // batch statistics; running_mean / running_var updated
+    net.eval();
+    const Tn y = net(Tn::ones({1, 4}));  // running statistics: one sample is fine
+    for (const auto& [name, b] : net.named_buffers()) std::printf("%s\n", name.c_str());
+    // 1.running_mean, 1.running_var, 1.num_batches_tracked; saved by nn::save_parameters too
+    // snippet-end: batchnorm
+    if (net.buffers().size() != 3 || net.parameters().size() != 6 || y.shape() != xg::Shape{1, 2}) {
+      return 1;
+    }
+  }
+
+  {
     // snippet-begin: readme
     nn::Sequential model{nn::Linear(4, 8), nn::Sigmoid(), nn::Linear(8, 2)};
     xg::optim::SGD sgd(model.parameters(), {.lr = 0.1});

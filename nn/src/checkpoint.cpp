@@ -1,4 +1,4 @@
-// Parameter checkpoints as .npy directories (see checkpoint.hpp).
+// Parameter and buffer checkpoints as .npy directories (see checkpoint.hpp).
 #include "xgrad/nn/checkpoint.hpp"
 
 #include <map>
@@ -11,16 +11,30 @@
 
 namespace xg::nn {
 
+namespace {
+
+/// The parameters, then the buffers, of `module` by name (one namespace: a module cannot
+/// register a parameter and a buffer under one name).
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> state_of(const Module<T>& module) {
+  auto named = module.named_parameters();
+  for (auto& entry : module.named_buffers()) named.push_back(std::move(entry));
+  return named;
+}
+
+}  // namespace
+
 template <class T>
 void save_parameters(const Module<T>& module, const std::string& directory) {
   std::map<std::string, xt::xarray<T>> arrays;
-  for (const auto& [name, p] : module.named_parameters()) arrays.emplace(name, p.value());
+  for (const auto& [name, p] : state_of(module)) arrays.emplace(name, p.value());
   save_arrays<T>(directory, arrays);
 }
 
 template <class T>
 IncompatibleKeys load_parameters(Module<T>& module, const std::string& directory, bool strict) {
-  const auto named = module.named_parameters();
+  const auto named = state_of(module);
+  const std::size_t parameters = module.named_parameters().size();
   ExpectedKeys expected;
   for (const auto& [name, p] : named) expected.required.push_back(name);
   auto keys = match_keys("load_parameters", list_arrays(directory), expected, strict, directory);
@@ -32,14 +46,16 @@ IncompatibleKeys load_parameters(Module<T>& module, const std::string& directory
   // load_arrays throws (naming the file) unless every file reads; then every shape is checked
   // before the first value is copied, so a failed load leaves the module untouched.
   auto arrays = load_arrays<T>(directory, names);
-  for (const auto& [name, p] : named) {
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    const auto& [name, p] = named[i];
     const auto it = arrays.find(name);
     if (it == arrays.end()) continue;
     const Shape want = p.shape();
     const Shape got(it->second.shape().begin(), it->second.shape().end());
     if (want != got) {
-      throw ShapeError("load_parameters: parameter '" + name + "' has shape " + shape_str(want) +
-                       " in the model but " + shape_str(got) + " in '" +
+      throw ShapeError(std::string("load_parameters: ") +
+                       (i < parameters ? "parameter '" : "buffer '") + name + "' has shape " +
+                       shape_str(want) + " in the model but " + shape_str(got) + " in '" +
                        array_file(directory, name) + "'");
     }
   }

@@ -81,11 +81,13 @@ Module<T>::Module(Module&& other) {
                      ": a module registered as a child cannot be moved (its parents hold it)");
   }
   params_ = std::move(other.params_);
+  buffers_ = std::move(other.buffers_);
   children_ = std::move(other.children_);
   member_names_ = std::move(other.member_names_);
   training_ = other.training_;
   hooks_ = std::move(other.hooks_);
   other.params_.clear();
+  other.buffers_.clear();
   other.children_.clear();
   other.member_names_.clear();
   for (auto& [name, child] : children_) {
@@ -96,6 +98,24 @@ Module<T>::Module(Module&& other) {
 
 template <class T>
 std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() const {
+  return named_tensors(&Module::params_);
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_buffers() const {
+  return named_tensors(&Module::buffers_);
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::buffers() const {
+  std::vector<Tensor<T>> out;
+  for (auto& [name, b] : named_buffers()) out.push_back(std::move(b));
+  return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_tensors(
+    std::vector<std::pair<std::string, Tensor<T>>> Module::*member) const {
   // Depth first: own parameters in registration order, then each child's, names joined by '.'.
   // A tensor reached twice (one module used in two places of the tree, or a tensor shared by
   // two modules) is listed once, under its first name, so an optimizer steps it once and a
@@ -114,7 +134,7 @@ std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() con
           prefix += name;
           prefix += '.';
         }
-        for (const auto& [pname, p] : m->params_) {
+        for (const auto& [pname, p] : m->*member) {
           if (seen_params.insert(p.identity()).second) out.emplace_back(prefix + pname, p);
         }
         return true;
@@ -132,7 +152,7 @@ std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() con
     for (auto& [path, p] : out) {
       if (p.name() != path) p.set_name(path);
     }
-    named_at_.store(registrations, std::memory_order_relaxed);
+    if (member == &Module::params_) named_at_.store(registrations, std::memory_order_relaxed);
   }
   return out;
 }
@@ -192,6 +212,23 @@ Tensor<T>& Module<T>::register_parameter(std::string name, Tensor<T> parameter) 
   ++detail::module_registrations;
   params_.emplace_back(std::move(name), std::move(parameter));
   return params_.back().second;
+}
+
+template <class T>
+Tensor<T>& Module<T>::register_buffer(std::string name, Tensor<T> buffer) {
+  const std::string where = type_name() + "::register_buffer('" + name + "')";
+  check_member_name(where, name);
+  if (!buffer.defined()) throw GraphError(where + ": the tensor is undefined");
+  if (!buffer.is_leaf() || buffer.requires_grad()) {
+    throw GraphError(where +
+                     ": a buffer must be a leaf that does not require grad (state the module "
+                     "updates itself); register a parameter for a trained tensor");
+  }
+  buffer.set_name(name);
+  member_names_.insert(name);
+  ++detail::module_registrations;
+  buffers_.emplace_back(std::move(name), std::move(buffer));
+  return buffers_.back().second;
 }
 
 template <class T>

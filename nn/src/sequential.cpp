@@ -83,6 +83,13 @@ class ModeRestorer {
   std::vector<std::pair<Module<T>*, bool>> saved_;
 };
 
+template <class T>
+std::size_t buffer_elements(const Module<T>& m) {
+  std::size_t n = 0;
+  for (const auto& b : m.buffers()) n += b.size();
+  return n;
+}
+
 std::string batch_shape_str(const Shape& s) {
   if (s.empty()) return "()";
   std::string out = "(None";
@@ -123,7 +130,7 @@ std::string Sequential<T>::summary(const Shape& input_shape) {
                          name + " (" + child->type_name() + "): " + e.what());
       }
       rows.push_back({name + " (" + child->type_name() + ")", batch_shape_str(h.shape()),
-                      detail::grouped(child->parameter_count())});
+                      detail::grouped(child->parameter_count() + buffer_elements(*child))});
     }
   }
   std::size_t w0 = 29, w1 = 26;  // Keras' column widths, widened for long entries
@@ -134,7 +141,8 @@ std::string Sequential<T>::summary(const Shape& input_shape) {
   const std::size_t width = std::max<std::size_t>(65, w0 + w1 + 10);
   const std::string thin(width, '_'), thick(width, '=');
 
-  std::size_t total = 0, trainable = 0;
+  // Buffers count as non-trainable parameters, as Keras counts batch norm's moving statistics.
+  std::size_t total = buffer_elements(*this), trainable = 0;
   for (const auto& p : this->parameters()) {
     total += p.size();
     if (p.requires_grad()) trainable += p.size();

@@ -297,6 +297,24 @@ const std::map<std::string, OpFn>& op_table() {
                                           p.at("end").get<std::ptrdiff_t>()),
                               p);
        }},
+      // normalisation (training cases without running statistics; their updates are checked
+      // as values by GoldenBatchNorm below)
+      {"batch_norm_train",
+       [](const Inputs& x, const json& p) {
+         return xg::batch_norm(x[0], Td(), Td(), x.size() > 1 ? x[1] : Td(),
+                               x.size() > 2 ? x[2] : Td(), true, 0.1, p.at("eps").get<double>());
+       }},
+      {"batch_norm_eval",
+       [](const Inputs& x, const json& p) {
+         return xg::batch_norm(x[0], x[1], x[2], x[3], x[4], false, 0.1,
+                               p.at("eps").get<double>());
+       }},
+      {"layer_norm",
+       [](const Inputs& x, const json& p) {
+         return xg::layer_norm(x[0], p.at("normalized_shape").get<xg::Shape>(),
+                               x.size() > 1 ? x[1] : Td(), x.size() > 2 ? x[2] : Td(),
+                               p.at("eps").get<double>());
+       }},
       // losses
       {"mse_loss",
        [](const Inputs& x, const json& p) { return xg::mse_loss(x[0], x[1], reduction_of(p)); }},
@@ -325,14 +343,19 @@ std::vector<std::string> op_names() {
   return names;
 }
 
-/// The fixture's cases, read once; throws if the file is missing or malformed.
-const json& fixture_cases() {
-  static const json cases = [] {
+/// The fixture, read once; throws if the file is missing or malformed.
+const json& fixture() {
+  static const json doc = [] {
     std::ifstream in(kFixture);
     if (!in) throw std::runtime_error(std::string("cannot open ") + kFixture);
-    return json::parse(in).at("cases");
+    return json::parse(in);
   }();
-  return cases;
+  return doc;
+}
+
+/// The fixture's cases.
+const json& fixture_cases() {
+  return fixture().at("cases");
 }
 
 /// An array with the given shape and flat row-major values.
@@ -481,6 +504,27 @@ INSTANTIATE_TEST_SUITE_P(Golden, GoldenOp, ::testing::ValuesIn(op_names()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
+
+TEST(GoldenBatchNorm, RunningStatisticsFollowPyTorchStepByStep) {
+  // Each case: running_mean = 0 and running_var = 1 at first, then three training steps of
+  // F.batch_norm with the case's momentum; the stored values are PyTorch's after each step.
+  const json& runs = fixture().at("batch_norm_running_stats");
+  ASSERT_GT(runs.size(), 0u);
+  for (const json& r : runs) {
+    const auto shape = r.at("shape").get<xg::Shape>();
+    SCOPED_TRACE("shape " + xg::shape_str(shape));
+    Td rm = Td::zeros({shape[1]});
+    Td rv = Td::ones({shape[1]});
+    for (const json& step : r.at("steps")) {
+      const Td x = Td::from(shape, step.at("x").get<std::vector<double>>());
+      xg::batch_norm(x, rm, rv, Td(), Td(), true, r.at("momentum").get<double>(), 1e-5);
+      xg::test::expect_close(rm.value(), array_of(json::array({shape[1]}), step.at("running_mean")),
+                             kValueTol);
+      xg::test::expect_close(rv.value(), array_of(json::array({shape[1]}), step.at("running_var")),
+                             kValueTol);
+    }
+  }
+}
 
 TEST(GoldenFixture, EveryCaseIsOfAMappedOpWithAUniqueName) {
   const json& cases = fixture_cases();

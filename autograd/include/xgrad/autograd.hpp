@@ -16,6 +16,7 @@
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
 #include "xgrad/ops/pooling.hpp"
+#include "xgrad/ops/normalization.hpp"
 #include "xgrad/ops/reduction.hpp"
 #include "xgrad/ops/shape.hpp"
 #include "xgrad/random.hpp"

@@ -1,5 +1,6 @@
 // nn::Module: the base of layers and models. A module owns its parameters (tensors that
-// require grad) and its child modules, and knows whether it is training or evaluating.
+// require grad), its buffers (state that is not trained, such as batch norm's running
+// statistics) and its child modules, and knows whether it is training or evaluating.
 #pragma once
 
 #include <atomic>
@@ -76,13 +77,14 @@ class Module {
 
   /// The layer's computation, recorded on the tape.
   virtual Tensor<T> forward(const Tensor<T>& input) = 0;
-  /// forward() between the forward hooks, after naming the parameters if this is a root whose
-  /// tree has changed. Containers call their children through it, so hooks on any module of a
+  /// forward() between the forward hooks, after naming the parameters and buffers if this is a root
+  /// whose tree has changed. Containers call their children through it, so hooks on any module of a
   /// tree run.
   Tensor<T> operator()(const Tensor<T>& input) {
     if (parents_.empty() && named_at_.load(std::memory_order_relaxed) !=
                                 detail::module_registrations.load(std::memory_order_relaxed)) {
-      named_parameters();
+      named_buffers();
+      named_parameters();  // last: it records that the names are up to date
     }
     if (hooks_) return forward_with_hooks(input);
     return forward(input);
@@ -113,6 +115,13 @@ class Module {
   std::vector<std::pair<std::string, Tensor<T>>> named_parameters() const;
   /// Number of scalar parameters (all elements of all parameters).
   std::size_t parameter_count() const;
+  /// Every buffer of this module and its children (PyTorch's buffers()): tensors that do not
+  /// require grad, which the module itself updates (running statistics, counters). Not among
+  /// parameters(), so optimizers never see them; checkpoints save and load them.
+  std::vector<Tensor<T>> buffers() const;
+  /// The same with hierarchical names, "0.running_mean", in the order of named_parameters();
+  /// a root names the buffer tensors by these paths as it does its parameters.
+  std::vector<std::pair<std::string, Tensor<T>>> named_buffers() const;
   /// Direct children with their names.
   const std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>>& children() const {
     return children_;
@@ -134,7 +143,8 @@ class Module {
   static constexpr std::size_t max_print_indent() { return 32; }
 
  protected:
-  /// Moving hands the parameters and children to the new object, so a module built as a value
+  /// Moving hands the parameters, buffers and children to the new object, so a module built as a
+  /// value
   /// (`nn::Linear(784, 500)`) can be moved once into the shared_ptr a container registers. A
   /// module that is already a child somewhere is refused (GraphError): its parents point at it.
   Module(Module&& other);
@@ -159,6 +169,13 @@ class Module {
     return register_module(std::move(name),
                            std::make_shared<std::remove_cvref_t<M>>(std::move(module)));
   }
+  /// Registers (and returns) a buffer: a defined leaf that does not require grad (GraphError
+  /// otherwise), named like a parameter and sharing the names of parameters and children. The
+  /// reference is the registered tensor itself (valid until the next buffer registration here).
+  Tensor<T>& register_buffer(std::string name, Tensor<T> buffer);
+  /// The index-th buffer registered here, itself.
+  Tensor<T>& own_buffer(std::size_t index) { return buffers_.at(index).second; }
+  const Tensor<T>& own_buffer(std::size_t index) const { return buffers_.at(index).second; }
   /// Parameters registered by this module itself (not its children).
   std::vector<std::pair<std::string, Tensor<T>>>& own_parameters() { return params_; }
   const std::vector<std::pair<std::string, Tensor<T>>>& own_parameters() const { return params_; }
@@ -188,11 +205,17 @@ class Module {
   /// the child names from this module around the cycle back to it, joined by '.'.
   std::optional<std::string> cycle_through(const std::string& name, const Module<T>& child) const;
 
+  /// named_parameters() or named_buffers(): the tensors of `member` in every module of the
+  /// tree, each once, under hierarchical names (which a root gives the tensors).
+  std::vector<std::pair<std::string, Tensor<T>>> named_tensors(
+      std::vector<std::pair<std::string, Tensor<T>>> Module::*member) const;
+
   std::vector<std::pair<std::string, Tensor<T>>> params_;
+  std::vector<std::pair<std::string, Tensor<T>>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module<T>>>> children_;
   /// The modules holding this one as a child, once per registration (for the cycle check).
   std::vector<Module<T>*> parents_;
-  /// Names of the parameters and children registered here.
+  /// Names of the parameters, buffers and children registered here.
   std::unordered_set<std::string> member_names_;
   /// The value of detail::module_registrations when this module last named its parameters.
   mutable std::atomic<std::uint64_t> named_at_{~std::uint64_t{0}};

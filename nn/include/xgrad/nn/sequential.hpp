@@ -54,7 +54,8 @@ class Sequential : public Module<T> {
   std::size_t size() const { return this->children().size(); }
   Module<T>& operator[](std::size_t i) const { return *this->children().at(i).second; }
 
-  /// A Keras-style table: layer (name and type), output shape, parameter count, totals.
+  /// A Keras-style table: layer (name and type), output shape, parameter count, totals. As in
+  /// Keras, buffers (batch norm's running statistics) count as non-trainable parameters.
   /// `input_shape` excludes the batch axis; shapes print with "None" for the batch, as in Keras.
   /// Runs one forward pass on zeros under NoGradGuard in eval mode to find the shapes.
   std::string summary(const Shape& input_shape);
