@@ -11,6 +11,7 @@
 #include "xgrad/node_view.hpp"
 #include "xgrad/ops/activation.hpp"
 #include "xgrad/ops/backward.hpp"
+#include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
