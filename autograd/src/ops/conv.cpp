@@ -50,7 +50,12 @@ const char* op_name(const ConvParams& p, Kind k) {
 /// "(2, 3)" for a 2-D convolution, "3" (the width) for a 1-D one.
 std::string pair_str(const ConvParams& p, std::size_t h, std::size_t w) {
   if (p.spatial == 1) return std::to_string(w);
-  return "(" + std::to_string(h) + ", " + std::to_string(w) + ")";
+  std::string s = "(";  // appended piece by piece: GCC 12 warns (-Wrestrict) on "(" + string
+  s += std::to_string(h);
+  s += ", ";
+  s += std::to_string(w);
+  s += ")";
+  return s;
 }
 std::string pair_str(const ConvParams& p, Size2 s) {
   return pair_str(p, s.h, s.w);
