@@ -35,10 +35,10 @@ int main() {
   {
     namespace nn = xg::nn;
     // snippet-begin: conv_layers
-    nn::Sequential model{nn::Conv2d(1, 32, 3), nn::ReLU(),              // (N, 32, 26, 26)
+    nn::Sequential model{nn::Conv2d(1, 32, 3), nn::ReLU(),  // (N, 32, 26, 26)
                          nn::Conv2d(32, 64, 3, {.stride = 2, .padding = 1}), nn::ReLU(),
                          nn::Conv2d(64, 64, 1, {.groups = 4, .bias = false})};
-    auto out = model(xg::Tensor<float>::zeros({8, 1, 28, 28}));      // (8, 64, 13, 13)
+    auto out = model(xg::Tensor<float>::zeros({8, 1, 28, 28}));  // (8, 64, 13, 13)
     // model[0] prints as PyTorch's: Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))
     nn::Conv1d<float> conv1d(16, 33, 3, {.stride = 2});  // weight (33, 16, 3), bias (33)
     // snippet-end: conv_layers
