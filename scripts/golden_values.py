@@ -440,6 +440,51 @@ for shape, momentum in (((4, 3), 0.1), ((2, 3, 2, 2), 0.25)):
         steps.append({"x": flat(x), "running_mean": flat(rm), "running_var": flat(rv)})
     RUNNING_STATS.append({"shape": list(shape), "momentum": momentum, "steps": steps})
 
+# ---- convolutions, added with issue 16 (after every earlier case, so the earlier cases' random
+#      draws stay the same). conv2d is bilinear in (x, w): its HVP is the cross terms. ----
+def conv2d_params(stride=1, padding=0, dilation=1, groups=1):
+    pair = lambda v: list(v) if isinstance(v, tuple) else [v, v]
+    return {"stride": pair(stride), "padding": pair(padding), "dilation": pair(dilation),
+            "groups": groups}
+
+
+for name, xs, ws, kw in (
+        ("conv2d", (2, 3, 5, 6), (4, 3, 3, 3), {}),
+        ("conv2d_stride2_padding1", (3, 2, 7, 6), (3, 2, 3, 3), {"stride": 2, "padding": 1}),
+        ("conv2d_dilation2_groups2_kernel2x3", (2, 4, 7, 8), (6, 2, 2, 3),
+         {"padding": (1, 0), "dilation": 2, "groups": 2}),
+        ("conv2d_mixed", (1, 4, 6, 7), (4, 2, 3, 2),
+         {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}),
+        ("conv2d_depthwise", (2, 3, 5, 5), (3, 1, 3, 3), {"padding": 1, "groups": 3}),
+        ("conv2d_pointwise", (2, 4, 3, 4), (5, 4, 1, 1), {})):
+    params = conv2d_params(**kw)
+    case(name, "conv2d", lambda x, w, b, kw=kw: F.conv2d(x, w, b, **kw),
+         [rand(*xs), rand(*ws), rand(ws[0])], params)
+    case(name + "_no_bias", "conv2d_no_bias", lambda x, w, kw=kw: F.conv2d(x, w, None, **kw),
+         [rand(*xs), rand(*ws)], params)
+for name, xs, ws, kw in (
+        ("conv1d", (2, 3, 9), (4, 3, 3), {"stride": 2, "padding": 1}),
+        ("conv1d_dilation2_groups2", (3, 4, 8), (2, 2, 2), {"dilation": 2, "groups": 2}),
+        ("conv1d_depthwise", (1, 3, 6), (6, 1, 3), {"padding": 2, "groups": 3})):
+    params = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **kw}
+    case(name, "conv1d", lambda x, w, b, kw=kw: F.conv1d(x, w, b, **kw),
+         [rand(*xs), rand(*ws), rand(ws[0])], params)
+    case(name + "_no_bias", "conv1d_no_bias", lambda x, w, kw=kw: F.conv1d(x, w, None, **kw),
+         [rand(*xs), rand(*ws)], params)
+# The two adjoints as operations of their own: torch.nn.grad's conv2d_input / conv2d_weight.
+for name, xs, ws, kw in (
+        ("stride2_padding1", (2, 2, 7, 6), (3, 2, 3, 3), {"stride": 2, "padding": 1}),
+        ("dilation2_groups2", (1, 4, 7, 8), (6, 2, 2, 3),
+         {"padding": (1, 0), "dilation": 2, "groups": 2})):
+    params = conv2d_params(**kw)
+    ys = F.conv2d(torch.zeros(xs), torch.zeros(ws), None, **kw).shape
+    case("conv2d_backward_input_" + name, "conv2d_backward_input",
+         lambda g, w, xs=xs, kw=kw: torch.nn.grad.conv2d_input(xs, w, g, **kw),
+         [rand(*ys), rand(*ws)], {**params, "input_size": list(xs[2:])})
+    case("conv2d_backward_weight_" + name, "conv2d_backward_weight",
+         lambda x, g, ws=ws, kw=kw: torch.nn.grad.conv2d_weight(x, ws, g, **kw),
+         [rand(*xs), rand(*ys)], {**params, "kernel_size": list(ws[2:])})
+
 
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)

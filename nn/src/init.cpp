@@ -23,6 +23,8 @@ const char* init_name(Init init) {
       return "he_uniform";
     case Init::he_normal:
       return "he_normal";
+    case Init::torch_uniform:
+      return "torch_uniform";
     case Init::zeros:
       return "zeros";
     case Init::constant:
@@ -77,6 +79,12 @@ void initialize(Tensor<T>& t, Init init, std::size_t fan_in, std::size_t fan_out
       need_positive(he, "fan_in");
       fill(v, std::normal_distribution<double>(0.0, std::sqrt(2.0 / he)), gen);
       break;
+    case Init::torch_uniform: {
+      need_positive(he, "fan_in");
+      const double a = 1.0 / std::sqrt(he);
+      fill(v, std::uniform_real_distribution<double>(-a, a), gen);
+      break;
+    }
     case Init::zeros:
       v.fill(T(0));
       break;

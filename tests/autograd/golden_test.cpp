@@ -85,6 +85,24 @@ std::optional<std::ptrdiff_t> optional_int(const json& v) {
   return v.get<std::ptrdiff_t>();
 }
 
+xg::Size2 size2(const json& pair) {
+  return {pair.at(0).get<std::size_t>(), pair.at(1).get<std::size_t>()};
+}
+
+xg::Conv2dOptions conv2d_options(const json& p) {
+  return {.stride = size2(p.at("stride")),
+          .padding = size2(p.at("padding")),
+          .dilation = size2(p.at("dilation")),
+          .groups = p.at("groups").get<std::size_t>()};
+}
+
+xg::Conv1dOptions conv1d_options(const json& p) {
+  return {.stride = p.at("stride").get<std::size_t>(),
+          .padding = p.at("padding").get<std::size_t>(),
+          .dilation = p.at("dilation").get<std::size_t>(),
+          .groups = p.at("groups").get<std::size_t>()};
+}
+
 /// Fixture op name -> the xgrad call. Each key needs at least one case in the fixture, and each
 /// case's op a key here (GoldenFixture tests).
 const std::map<std::string, OpFn>& op_table() {
@@ -210,6 +228,24 @@ const std::map<std::string, OpFn>& op_table() {
        }},
       {"linear", [](const Inputs& x, const json&) { return xg::linear(x[0], x[1], x[2]); }},
       {"linear_no_bias", [](const Inputs& x, const json&) { return xg::linear(x[0], x[1]); }},
+      // convolutions
+      {"conv2d",
+       [](const Inputs& x, const json& p) { return xg::conv2d(x[0], x[1], x[2], conv2d_options(p)); }},
+      {"conv2d_no_bias",
+       [](const Inputs& x, const json& p) { return xg::conv2d(x[0], x[1], conv2d_options(p)); }},
+      {"conv1d",
+       [](const Inputs& x, const json& p) { return xg::conv1d(x[0], x[1], x[2], conv1d_options(p)); }},
+      {"conv1d_no_bias",
+       [](const Inputs& x, const json& p) { return xg::conv1d(x[0], x[1], conv1d_options(p)); }},
+      {"conv2d_backward_input",
+       [](const Inputs& x, const json& p) {
+         return xg::conv2d_backward_input(x[0], x[1], size2(p.at("input_size")), conv2d_options(p));
+       }},
+      {"conv2d_backward_weight",
+       [](const Inputs& x, const json& p) {
+         return xg::conv2d_backward_weight(x[0], x[1], size2(p.at("kernel_size")),
+                                           conv2d_options(p));
+       }},
       // shape
       {"transpose", [](const Inputs& x, const json&) { return xg::transpose(x[0]); }},
       {"permute",

@@ -5,6 +5,7 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/checkpoint.hpp"
 #include "xgrad/nn/clip_grad.hpp"
+#include "xgrad/nn/conv.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/init.hpp"
