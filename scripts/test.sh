@@ -4,7 +4,7 @@
 # XGRAD_SKIP_SANITIZERS=1 to skip the second half locally; CI always runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh -DXGRAD_UNITY_TESTS=ON
+bash scripts/build.sh
 build_dir="${XGRAD_BUILD_DIR:-build}"
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
 if [ "${XGRAD_SKIP_SANITIZERS:-0}" = 1 ] && [ "${CI:-}" != true ]; then

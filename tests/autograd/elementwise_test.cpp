@@ -57,7 +57,7 @@ TEST(Elementwise, MaximumMinimumGradcheck) {
 }
 
 template <class T>
-void check_unary(const Fn<T>& f, const Shape& shape, double lo, double hi, bool second = true) {
+void check_unary_elementwise(const Fn<T>& f, const Shape& shape, double lo, double hi, bool second = true) {
   auto a = uniform<T>(shape, lo, hi, 11);
   EXPECT_GRADCHECK(T, f, {a});
   if (second) EXPECT_GRADGRADCHECK(T, f, {a});
@@ -66,25 +66,25 @@ void check_unary(const Fn<T>& f, const Shape& shape, double lo, double hi, bool 
 TEST(Elementwise, UnaryGradchecks) {
   for (const Shape& s : {Shape{}, Shape{5}, Shape{2, 3}}) {
     SCOPED_TRACE(shape_str(s));
-    check_unary<double>([](auto& x) { return neg(x[0]); }, s, -2, 2);
-    check_unary<double>([](auto& x) { return exp(x[0]); }, s, -2, 2);
-    check_unary<double>([](auto& x) { return log(x[0]); }, s, 0.2, 3);
-    check_unary<double>([](auto& x) { return sqrt(x[0]); }, s, 0.2, 3);
-    check_unary<double>([](auto& x) { return abs(x[0]); }, s, 0.1, 2);
-    check_unary<double>([](auto& x) { return abs(x[0]); }, s, -2, -0.1);
-    check_unary<double>([](auto& x) { return pow(x[0], 3.0); }, s, -2, 2);
-    check_unary<double>([](auto& x) { return pow(x[0], -1.5); }, s, 0.3, 2);
-    check_unary<double>([](auto& x) { return pow(x[0], 0.0); }, s, 0.3, 2);
-    check_unary<double>([](auto& x) { return x[0] * 2.5 + 1.0; }, s, -2, 2);
-    check_unary<double>([](auto& x) { return 1.0 - x[0]; }, s, -2, 2);
-    check_unary<double>([](auto& x) { return 3.0 / x[0]; }, s, 0.5, 2);
-    check_unary<double>([](auto& x) { return x[0] / 4.0 - 2.0; }, s, -2, 2);
-    check_unary<double>([](auto& x) { return clamp(x[0], -0.5, 0.5); }, s, -2, 2);
-    check_unary<float>([](auto& x) { return exp(x[0]); }, s, -2, 2, false);
-    check_unary<float>([](auto& x) { return log(x[0]); }, s, 0.2, 3, false);
-    check_unary<float>([](auto& x) { return sqrt(x[0]); }, s, 0.2, 3, false);
-    check_unary<float>([](auto& x) { return 3.0f / x[0]; }, s, 0.5, 2, false);
-    check_unary<float>([](auto& x) { return pow(x[0], 2.0f); }, s, -2, 2, false);
+    check_unary_elementwise<double>([](auto& x) { return neg(x[0]); }, s, -2, 2);
+    check_unary_elementwise<double>([](auto& x) { return exp(x[0]); }, s, -2, 2);
+    check_unary_elementwise<double>([](auto& x) { return log(x[0]); }, s, 0.2, 3);
+    check_unary_elementwise<double>([](auto& x) { return sqrt(x[0]); }, s, 0.2, 3);
+    check_unary_elementwise<double>([](auto& x) { return abs(x[0]); }, s, 0.1, 2);
+    check_unary_elementwise<double>([](auto& x) { return abs(x[0]); }, s, -2, -0.1);
+    check_unary_elementwise<double>([](auto& x) { return pow(x[0], 3.0); }, s, -2, 2);
+    check_unary_elementwise<double>([](auto& x) { return pow(x[0], -1.5); }, s, 0.3, 2);
+    check_unary_elementwise<double>([](auto& x) { return pow(x[0], 0.0); }, s, 0.3, 2);
+    check_unary_elementwise<double>([](auto& x) { return x[0] * 2.5 + 1.0; }, s, -2, 2);
+    check_unary_elementwise<double>([](auto& x) { return 1.0 - x[0]; }, s, -2, 2);
+    check_unary_elementwise<double>([](auto& x) { return 3.0 / x[0]; }, s, 0.5, 2);
+    check_unary_elementwise<double>([](auto& x) { return x[0] / 4.0 - 2.0; }, s, -2, 2);
+    check_unary_elementwise<double>([](auto& x) { return clamp(x[0], -0.5, 0.5); }, s, -2, 2);
+    check_unary_elementwise<float>([](auto& x) { return exp(x[0]); }, s, -2, 2, false);
+    check_unary_elementwise<float>([](auto& x) { return log(x[0]); }, s, 0.2, 3, false);
+    check_unary_elementwise<float>([](auto& x) { return sqrt(x[0]); }, s, 0.2, 3, false);
+    check_unary_elementwise<float>([](auto& x) { return 3.0f / x[0]; }, s, 0.5, 2, false);
+    check_unary_elementwise<float>([](auto& x) { return pow(x[0], 2.0f); }, s, -2, 2, false);
   }
 }
 

@@ -24,7 +24,7 @@ double tol() {
 }
 
 template <class T>
-Tensor<T> leaf(const Shape& shape, unsigned seed, bool requires_grad = false) {
+Tensor<T> leaf_functional(const Shape& shape, unsigned seed, bool requires_grad = false) {
   return test::uniform<T>(shape, -1.0, 1.0, seed, requires_grad);
 }
 
@@ -98,8 +98,8 @@ TYPED_TEST(Functional, JacobianOfSoftmaxIsDiagonalMinusOuterProduct) {
 
 TYPED_TEST(Functional, HessianOfQuadraticFormIsAPlusATransposed) {
   using T = TypeParam;
-  const auto A = leaf<T>({4, 4}, 11);  // not symmetric
-  const auto x = leaf<T>({4}, 12);
+  const auto A = leaf_functional<T>({4, 4}, 11);  // not symmetric
+  const auto x = leaf_functional<T>({4}, 12);
   auto f = [&A](const Tensor<T>& v) { return sum(v * matmul(A, v)); };
   const Tensor<T> H = hessian(f, x);
   xt::xarray<double> a = as_double(A);
@@ -117,9 +117,9 @@ TYPED_TEST(Functional, HessianOfQuadraticFormIsAPlusATransposed) {
 TYPED_TEST(Functional, HessianOfCrossEntropyOfLinearModel) {
   using T = TypeParam;
   constexpr std::size_t N = 6, D = 3, C = 4;
-  const auto X = leaf<T>({N, D}, 21);
+  const auto X = leaf_functional<T>({N, D}, 21);
   const std::vector<std::size_t> labels{0, 3, 1, 1, 2, 0};
-  const std::vector<Tensor<T>> params{leaf<T>({D, C}, 22), leaf<T>({C}, 23)};
+  const std::vector<Tensor<T>> params{leaf_functional<T>({D, C}, 22), leaf_functional<T>({C}, 23)};
   auto loss = [&](const std::vector<Tensor<T>>& p) {
     return cross_entropy(matmul(X, p[0]) + p[1], labels);
   };
@@ -172,9 +172,9 @@ std::vector<Tensor<T>> two_by_two(const std::vector<Tensor<T>>& in) {
 
 TYPED_TEST(Functional, JvpAndVjpAgreeWithJacobian) {
   using T = TypeParam;
-  const std::vector<Tensor<T>> x{leaf<T>({2, 3}, 31), leaf<T>({3}, 32)};
-  const std::vector<Tensor<T>> tangents{leaf<T>({2, 3}, 33), leaf<T>({3}, 34)};
-  const std::vector<Tensor<T>> cotangents{leaf<T>({2}, 35), leaf<T>({2, 3}, 36)};
+  const std::vector<Tensor<T>> x{leaf_functional<T>({2, 3}, 31), leaf_functional<T>({3}, 32)};
+  const std::vector<Tensor<T>> tangents{leaf_functional<T>({2, 3}, 33), leaf_functional<T>({3}, 34)};
+  const std::vector<Tensor<T>> cotangents{leaf_functional<T>({2}, 35), leaf_functional<T>({2, 3}, 36)};
   auto f = [](const std::vector<Tensor<T>>& in) { return two_by_two(in); };
   const auto J = jacobian(f, x);
   ASSERT_EQ(J.size(), 2u);
@@ -211,8 +211,8 @@ Tensor<T> scalar_of_two(const std::vector<Tensor<T>>& in) {
 
 TYPED_TEST(Functional, HvpAndVhpAgreeWithHessian) {
   using T = TypeParam;
-  const std::vector<Tensor<T>> x{leaf<T>({2, 3}, 41), leaf<T>({3}, 42)};
-  const std::vector<Tensor<T>> v{leaf<T>({2, 3}, 43), leaf<T>({3}, 44)};
+  const std::vector<Tensor<T>> x{leaf_functional<T>({2, 3}, 41), leaf_functional<T>({3}, 42)};
+  const std::vector<Tensor<T>> v{leaf_functional<T>({2, 3}, 43), leaf_functional<T>({3}, 44)};
   auto f = [](const std::vector<Tensor<T>>& in) { return scalar_of_two(in); };
   const auto H = hessian(f, x);
   const auto [y, hv] = hvp(f, x, v);
@@ -241,8 +241,8 @@ std::vector<Td> moved(const std::vector<Td>& x, std::size_t k, std::size_t j, do
 }
 
 TEST(FunctionalFiniteDifferences, JacobianJvpHessianAndHvp) {
-  const std::vector<Td> x{leaf<double>({2, 3}, 51), leaf<double>({3}, 52)};
-  const std::vector<Td> v{leaf<double>({2, 3}, 53), leaf<double>({3}, 54)};
+  const std::vector<Td> x{leaf_functional<double>({2, 3}, 51), leaf_functional<double>({3}, 52)};
+  const std::vector<Td> v{leaf_functional<double>({2, 3}, 53), leaf_functional<double>({3}, 54)};
   auto f = [](const std::vector<Td>& in) { return two_by_two(in); };
   const double h = 1e-6, fd_tol = 1e-7;
   NoGradGuard no_grad;  // the transforms switch grad mode on themselves
@@ -302,7 +302,7 @@ TEST(FunctionalFiniteDifferences, JacobianJvpHessianAndHvp) {
 TYPED_TEST(Functional, VjpWithCreateGraphCanBeDifferentiatedAgain) {
   using T = TypeParam;
   auto x = test::uniform<T>({4}, 0.5, 1.5, 61, /*requires_grad=*/true);
-  const auto v = leaf<T>({4}, 62);
+  const auto v = leaf_functional<T>({4}, 62);
   auto cube = [](const Tensor<T>& a) { return a * a * a; };
   const auto [y, vj] = vjp(cube, x, v, {.create_graph = true});  // 3 x^2 v
   ASSERT_TRUE(vj.requires_grad());
@@ -326,18 +326,18 @@ TYPED_TEST(Functional, VjpWithCreateGraphCanBeDifferentiatedAgain) {
 
 TYPED_TEST(Functional, WithoutCreateGraphResultsAreConstantsAndLeavesUntouched) {
   using T = TypeParam;
-  auto x = leaf<T>({3}, 71, /*requires_grad=*/true);
+  auto x = leaf_functional<T>({3}, 71, /*requires_grad=*/true);
   auto f = [](const Tensor<T>& a) { return tanh(a) * a; };
-  const auto [y, vj] = vjp(f, x, leaf<T>({3}, 72));
-  const auto [y2, jv] = jvp(f, x, leaf<T>({3}, 73));
+  const auto [y, vj] = vjp(f, x, leaf_functional<T>({3}, 72));
+  const auto [y2, jv] = jvp(f, x, leaf_functional<T>({3}, 73));
   const Tensor<T> J = jacobian(f, x);
   for (const Tensor<T>* t : {&y, &vj, &y2, &jv, &J}) {
     EXPECT_FALSE(t->requires_grad());
     EXPECT_TRUE(t->is_leaf());
   }
-  EXPECT_FALSE(x.has_grad());  // nothing accumulated into the caller's leaf
+  EXPECT_FALSE(x.has_grad());  // nothing accumulated into the caller's leaf_functional
   // An input that does not require grad is differentiated all the same, and left as it was.
-  const auto c = leaf<T>({3}, 74);
+  const auto c = leaf_functional<T>({3}, 74);
   const Tensor<T> Jc = jacobian(f, c);
   EXPECT_FALSE(c.requires_grad());
   EXPECT_EQ(Jc.shape(), (Shape{3, 3}));
@@ -349,7 +349,7 @@ TYPED_TEST(Functional, WithoutCreateGraphResultsAreConstantsAndLeavesUntouched) 
 
 TYPED_TEST(Functional, UnusedInputGivesZerosAndStrictModeThrows) {
   using T = TypeParam;
-  const std::vector<Tensor<T>> x{leaf<T>({2}, 81), leaf<T>({3}, 82)};
+  const std::vector<Tensor<T>> x{leaf_functional<T>({2}, 81), leaf_functional<T>({3}, 82)};
   auto f = [](const std::vector<Tensor<T>>& in) { return in[0] * 2.0; };  // in[1] unused
   const auto J = jacobian(f, x);
   static_assert(std::is_same_v<std::decay_t<decltype(J)>, std::vector<Tensor<T>>>);  // per input
@@ -357,12 +357,12 @@ TYPED_TEST(Functional, UnusedInputGivesZerosAndStrictModeThrows) {
   EXPECT_EQ(J[1].shape(), (Shape{2, 3}));
   for (auto e : J[1].value()) EXPECT_EQ(e, T(0));
   EXPECT_EQ(J[0].value()(1, 1), T(2));
-  const auto vj = vjp(f, x, leaf<T>({2}, 83)).product;
+  const auto vj = vjp(f, x, leaf_functional<T>({2}, 83)).product;
   EXPECT_EQ(vj[1].shape(), (Shape{3}));
   for (auto e : vj[1].value()) EXPECT_EQ(e, T(0));
 
   EXPECT_THROW_WITH(jacobian(f, x, {.strict = true}), GraphError, "jacobian", "input 1", "strict");
-  EXPECT_THROW_WITH(vjp(f, x, leaf<T>({2}, 83), {.strict = true}), GraphError, "vjp",
+  EXPECT_THROW_WITH(vjp(f, x, leaf_functional<T>({2}, 83), {.strict = true}), GraphError, "vjp",
                     "input 1 of shape (3)");
   EXPECT_THROW_WITH(jvp(f, x, x, {.strict = true}), GraphError, "jvp", "input 1");
   // A constant output: zeros, or an error in strict mode.
@@ -384,7 +384,7 @@ TYPED_TEST(Functional, UnusedInputGivesZerosAndStrictModeThrows) {
 
 TYPED_TEST(Functional, ResultStructuresFollowTheFunction) {
   using T = TypeParam;
-  const auto x = leaf<T>({3}, 91);
+  const auto x = leaf_functional<T>({3}, 91);
   auto one_to_two = [](const Tensor<T>& a) { return std::vector<Tensor<T>>{a * a, sum(a)}; };
   const auto J = jacobian(one_to_two, x);  // per output
   static_assert(std::is_same_v<std::decay_t<decltype(J)>, std::vector<Tensor<T>>>);
@@ -414,20 +414,20 @@ TYPED_TEST(Functional, ResultStructuresFollowTheFunction) {
 
 TYPED_TEST(Functional, BadInputNamesTheFunctionAndShapes) {
   using T = TypeParam;
-  const auto x = leaf<T>({3}, 101);
+  const auto x = leaf_functional<T>({3}, 101);
   auto square = [](const Tensor<T>& a) { return a * a; };
-  EXPECT_THROW_WITH(vjp(square, x, leaf<T>({2}, 102)), ShapeError, "vjp", "v[0] has shape (2)",
+  EXPECT_THROW_WITH(vjp(square, x, leaf_functional<T>({2}, 102)), ShapeError, "vjp", "v[0] has shape (2)",
                     "output 0 has shape (3)");
   EXPECT_THROW_WITH(vjp(square, x), ShapeError, "vjp", "left out", "(3)");
   auto pair = [](const Tensor<T>& a) { return std::vector<Tensor<T>>{a, a}; };
   EXPECT_THROW_WITH(vjp(pair, x, {x}), ShapeError, "vjp", "1 vectors v for 2 outputs");
-  EXPECT_THROW_WITH(jvp(square, x, leaf<T>({3, 1}, 103)), ShapeError, "jvp",
+  EXPECT_THROW_WITH(jvp(square, x, leaf_functional<T>({3, 1}, 103)), ShapeError, "jvp",
                     "v[0] has shape (3, 1)", "input 0 has shape (3)");
   EXPECT_THROW_WITH(hessian(square, x), ShapeError, "hessian", "output has shape (3)",
                     "one element");
   EXPECT_THROW_WITH(hvp(square, x, x), ShapeError, "hvp", "output has shape (3)");
   auto total = [](const Tensor<T>& a) { return sum(a); };
-  EXPECT_THROW_WITH(vhp(total, x, leaf<T>({4}, 104)), ShapeError, "vhp", "v[0] has shape (4)",
+  EXPECT_THROW_WITH(vhp(total, x, leaf_functional<T>({4}, 104)), ShapeError, "vhp", "v[0] has shape (4)",
                     "input 0 has shape (3)");
   auto list = [](const std::vector<Tensor<T>>& in) { return sum(in.at(0)); };
   EXPECT_THROW_WITH(jacobian(list, std::vector<Tensor<T>>{}), GraphError, "jacobian", "no inputs");

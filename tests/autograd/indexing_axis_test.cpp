@@ -28,7 +28,7 @@ Index index_of(const Shape& shape, const std::vector<std::size_t>& values) {
 /// gradcheck, and gradgradcheck of the squared output (the ops are linear in each input), in
 /// double on uniform inputs of `shapes`.
 template <class F>
-void check_double(F f, const std::vector<Shape>& shapes) {
+void check_double_indexing_axis(F f, const std::vector<Shape>& shapes) {
   std::vector<D> x;
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     x.push_back(uniform<double>(shapes[i], -1, 1, 21 + static_cast<unsigned>(i)));
@@ -60,11 +60,11 @@ TEST(GatherAxis, ValuesAlongEachAxis) {
 
 TEST(GatherAxis, GradientsAndSecondDerivatives) {
   const Index i0 = index_of({2, 3}, {2, 0, 1, 1, 1, 0});
-  check_double([&](const auto& x) { return gather(x[0], 0, i0); }, {{3, 4}});
+  check_double_indexing_axis([&](const auto& x) { return gather(x[0], 0, i0); }, {{3, 4}});
   const Index i1 = index_of({3, 2}, {3, 3, 0, 1, 2, 0});
-  check_double([&](const auto& x) { return gather(x[0], 1, i1); }, {{3, 4}});
+  check_double_indexing_axis([&](const auto& x) { return gather(x[0], 1, i1); }, {{3, 4}});
   const Index i2 = index_of({2, 1, 2}, {1, 0, 2, 2});
-  check_double([&](const auto& x) { return gather(x[0], -1, i2); }, {{2, 3, 3}});
+  check_double_indexing_axis([&](const auto& x) { return gather(x[0], -1, i2); }, {{2, 3, 3}});
 }
 
 TEST(GatherAxis, RepeatedIndicesAddTheirGradients) {
@@ -104,9 +104,9 @@ TEST(ScatterAdd, GradientsToSelfAndSource) {
   EXPECT_EQ(flat(self.grad()), flat(g));
   EXPECT_EQ(flat(src.grad()), (std::vector<double>{3, 0, 4, 0}));  // read only at [i][0]
   const Index i = index_of({2, 3}, {0, 1, 1, 2, 0, 0});
-  check_double([&](const auto& x) { return scatter_add(x[0], 0, i, x[1]); }, {{3, 3}, {2, 3}});
-  check_double([&](const auto& x) { return scatter_add(x[0], 1, i, x[1]); }, {{2, 4}, {3, 4}});
-  check_double([&](const auto& x) { return scatter_add(x[0], -1, i, x[1]) * x[0]; },
+  check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], 0, i, x[1]); }, {{3, 3}, {2, 3}});
+  check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], 1, i, x[1]); }, {{2, 4}, {3, 4}});
+  check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], -1, i, x[1]) * x[0]; },
                {{2, 3}, {2, 3}});
 }
 
@@ -146,13 +146,13 @@ TEST(IndexAxis, GradientsAndSecondDerivatives) {
   index_add(self, 1, {2, 0}, source).backward(D::from({2, 3}, {1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(flat(self.grad()), (std::vector<double>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(flat(source.grad()), (std::vector<double>{3, 1, 6, 4}));
-  check_double([](const auto& x) { return index_select(x[0], 1, {3, 0, 3}); }, {{2, 4, 2}});
-  check_double(
+  check_double_indexing_axis([](const auto& x) { return index_select(x[0], 1, {3, 0, 3}); }, {{2, 4, 2}});
+  check_double_indexing_axis(
       [](const auto& x) {
         return index_add(x[0], 1, {1, 1, 0}, x[1]);
       },
       {{2, 3, 2}, {2, 3, 2}});
-  check_double([](const auto& x) { return index_add(x[0], 0, {2}, x[1]) * x[0]; },
+  check_double_indexing_axis([](const auto& x) { return index_add(x[0], 0, {2}, x[1]) * x[0]; },
                {{3, 2}, {1, 2}});
 }
 
@@ -200,8 +200,8 @@ TEST(WhereBroadcast, CondBiggerThanBothInputs) {
 
 TEST(WhereBroadcast, GradientsAndSecondDerivatives) {
   const auto cond = bools({2, 1, 3}, {true, false, true, false, false, true});
-  check_double([&](const auto& x) { return xg::where(cond, x[0], x[1]); }, {{4, 1}, {3}});
-  check_double([&](const auto& x) { return xg::where(cond, x[0], x[1]); }, {{2, 4, 3}, {}});
+  check_double_indexing_axis([&](const auto& x) { return xg::where(cond, x[0], x[1]); }, {{4, 1}, {3}});
+  check_double_indexing_axis([&](const auto& x) { return xg::where(cond, x[0], x[1]); }, {{2, 4, 3}, {}});
 }
 
 TEST(WhereBroadcast, MismatchedShapesNameThem) {

@@ -19,7 +19,7 @@ using test::uniform;
 using D = Tensor<double>;
 
 template <class T>
-xt::xarray<T> reference(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
+xt::xarray<T> reference_linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
   xt::xarray<T> y = xt::linalg::dot(x.value(), w.value());
   if (b.defined()) y += b.value();
   return y;
@@ -36,8 +36,8 @@ void check_values(double tol) {
     Shape want = xs;
     want.back() = 4;
     EXPECT_EQ(y.shape(), want);
-    expect_close<T>(y.value(), reference(x, w, b), tol);
-    expect_close<T>(linear(x, w).value(), reference(x, w, Tensor<T>()), tol);
+    expect_close<T>(y.value(), reference_linear(x, w, b), tol);
+    expect_close<T>(linear(x, w).value(), reference_linear(x, w, Tensor<T>()), tol);
   }
 }
 

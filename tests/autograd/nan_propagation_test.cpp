@@ -15,13 +15,13 @@ class NanPropagation : public ::testing::Test {};
 TYPED_TEST_SUITE(NanPropagation, test::FloatTypes);
 
 template <class T>
-constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
+constexpr T kNaN_nan_propagation = std::numeric_limits<T>::quiet_NaN();
 template <class T>
 constexpr T kInf = std::numeric_limits<T>::infinity();
 
 TYPED_TEST(NanPropagation, MaxOfAllIsNaNAndItsGradientGoesToTheNaN) {
   using T = TypeParam;
-  auto x = Tensor<T>::from({3}, {1, kNaN<T>, 2}, true);
+  auto x = Tensor<T>::from({3}, {1, kNaN_nan_propagation<T>, 2}, true);
   auto m = max(x);
   EXPECT_TRUE(std::isnan(m.item()));  // not 2: the NaN is not skipped
   m.backward();
@@ -33,7 +33,7 @@ TYPED_TEST(NanPropagation, MaxOfAllIsNaNAndItsGradientGoesToTheNaN) {
 
 TYPED_TEST(NanPropagation, SeveralNaNsShareTheGradientAsTiesDo) {
   using T = TypeParam;
-  auto x = Tensor<T>::from({4}, {kNaN<T>, 5, kNaN<T>, 1}, true);
+  auto x = Tensor<T>::from({4}, {kNaN_nan_propagation<T>, 5, kNaN_nan_propagation<T>, 1}, true);
   max(x).backward();
   const auto& g = x.grad().value();
   EXPECT_EQ(g(0), T(0.5));
@@ -45,7 +45,7 @@ TYPED_TEST(NanPropagation, SeveralNaNsShareTheGradientAsTiesDo) {
 TYPED_TEST(NanPropagation, MaxAlongAnAxisIsNaNOnlyInTheSlicesHoldingNaN) {
   using T = TypeParam;
   // Rows [1, NaN, 2] and [4, 3, 4]; the NaN comes first, last and in the middle of slices.
-  auto x = Tensor<T>::from({2, 3}, {1, kNaN<T>, 2, 4, 3, 4}, true);
+  auto x = Tensor<T>::from({2, 3}, {1, kNaN_nan_propagation<T>, 2, 4, 3, 4}, true);
   auto m = max(x, 1);
   ASSERT_EQ(m.shape(), (Shape{2}));
   EXPECT_TRUE(std::isnan(m.value()(0)));
@@ -59,15 +59,15 @@ TYPED_TEST(NanPropagation, MaxAlongAnAxisIsNaNOnlyInTheSlicesHoldingNaN) {
   EXPECT_EQ(g(1, 1), T(0));
   EXPECT_EQ(g(1, 2), T(0.5));
 
-  auto first = Tensor<T>::from({3, 1}, {kNaN<T>, 1, 2});
+  auto first = Tensor<T>::from({3, 1}, {kNaN_nan_propagation<T>, 1, 2});
   EXPECT_TRUE(std::isnan(max(first, 0, true).value()(0, 0)));
-  auto last = Tensor<T>::from({1, 3}, {1, 2, kNaN<T>});
+  auto last = Tensor<T>::from({1, 3}, {1, 2, kNaN_nan_propagation<T>});
   EXPECT_TRUE(std::isnan(max(last, 1).value()(0)));
 }
 
 TYPED_TEST(NanPropagation, SumMeanLogsumexpAndSoftmaxPropagate) {
   using T = TypeParam;
-  auto x = Tensor<T>::from({1, 3}, {1, kNaN<T>, 2});
+  auto x = Tensor<T>::from({1, 3}, {1, kNaN_nan_propagation<T>, 2});
   EXPECT_TRUE(std::isnan(sum(x).item()));
   EXPECT_TRUE(std::isnan(mean(x, 1).value()(0)));
   EXPECT_TRUE(std::isnan(logsumexp(x, 1).value()(0)));
@@ -76,8 +76,8 @@ TYPED_TEST(NanPropagation, SumMeanLogsumexpAndSoftmaxPropagate) {
 
 TYPED_TEST(NanPropagation, MaximumAndMinimumGiveNaN) {
   using T = TypeParam;
-  auto a = Tensor<T>::from({3}, {kNaN<T>, 1, 2}, true);
-  auto b = Tensor<T>::from({3}, {0, kNaN<T>, 3}, true);
+  auto a = Tensor<T>::from({3}, {kNaN_nan_propagation<T>, 1, 2}, true);
+  auto b = Tensor<T>::from({3}, {0, kNaN_nan_propagation<T>, 3}, true);
   auto hi = maximum(a, b);
   auto lo = minimum(a, b);
   EXPECT_TRUE(std::isnan(hi.value()(0)));
@@ -112,7 +112,7 @@ TYPED_TEST(NanPropagation, MaximumOfInfinitiesIsExact) {
 
 TYPED_TEST(NanPropagation, ClampKeepsNaN) {
   using T = TypeParam;
-  auto x = Tensor<T>::from({4}, {kNaN<T>, -3, 0.5, 3}, true);
+  auto x = Tensor<T>::from({4}, {kNaN_nan_propagation<T>, -3, 0.5, 3}, true);
   auto y = clamp(x, T(-1), T(1));
   EXPECT_TRUE(std::isnan(y.value()(0)));
   EXPECT_EQ(y.value()(1), T(-1));
@@ -126,7 +126,7 @@ TYPED_TEST(NanPropagation, ClampKeepsNaN) {
 
 TYPED_TEST(NanPropagation, AnomalyModeNamesTheOperation) {
   using T = TypeParam;
-  auto x = Tensor<T>::from({3}, {1, kNaN<T>, 2}, true);
+  auto x = Tensor<T>::from({3}, {1, kNaN_nan_propagation<T>, 2}, true);
   for (auto op : {+[](const Tensor<T>& t) { return max(t); },
                   +[](const Tensor<T>& t) { return max(t, 0); }}) {
     DetectAnomaly<T> anomaly;

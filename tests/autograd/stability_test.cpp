@@ -43,15 +43,15 @@ std::vector<LD> softmax_row(const xt::xarray<T>& x, std::size_t row) {
 }
 
 template <class T>
-LD tol() {
+LD tol_stability() {
   return std::is_same_v<T, float> ? 1e-5L : 1e-12L;
 }
 
-/// Finite and within tol (absolute, plus relative for large values) of the expected value.
+/// Finite and within tol_stability (absolute, plus relative for large values) of the expected value.
 template <class T>
 void expect_close(T got, LD want, const std::string& what) {
   EXPECT_TRUE(std::isfinite(got)) << what << " = " << got;
-  EXPECT_LE(std::fabs(LD(got) - want), tol<T>() * (1 + std::fabs(want)))
+  EXPECT_LE(std::fabs(LD(got) - want), tol_stability<T>() * (1 + std::fabs(want)))
       << what << ": got " << got << ", want " << static_cast<double>(want);
 }
 
@@ -197,7 +197,7 @@ TYPED_TEST(Stability, SigmoidTanhSoftplusAtHundred) {
           std::tuple{x.grad().value()(0), g_hi, n + "'(100)"},
           std::tuple{x.grad().value()(1), g_lo, n + "'(-100)"}}) {
       EXPECT_TRUE(std::isfinite(got)) << what << " = " << got;
-      EXPECT_LE(std::fabs(LD(got) - want), tol<T>() * std::fabs(want) + tiny)
+      EXPECT_LE(std::fabs(LD(got) - want), tol_stability<T>() * std::fabs(want) + tiny)
           << what << ": got " << got << ", want " << static_cast<double>(want);
     }
   };

@@ -67,7 +67,7 @@ IceCreamTrace run_ice_cream(double bias) {
   return t;
 }
 
-void expect_values(const Json& got, const std::vector<double>& want, const char* what) {
+void expect_values_trace(const Json& got, const std::vector<double>& want, const char* what) {
   ASSERT_TRUE(got.is_array()) << what;
   ASSERT_EQ(got.size(), want.size()) << what;
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -89,7 +89,7 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
       EXPECT_EQ(t.events[k].at("step").get<double>(), double(k));
       EXPECT_EQ(t.events[k].at("rule").get<std::string>(), xg::derivative_rule(ops[k]));
     }
-    expect_values(t.events[0].at("grad"), {1.0}, "seed dMSE/dMSE");
+    expect_values_trace(t.events[0].at("grad"), {1.0}, "seed dMSE/dMSE");
 
     std::vector<double> dmse_dr, dr_dz, dmse_dz;
     double dmse_db = 0;
@@ -100,28 +100,28 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
       dmse_db += dmse_dz[i] * 1.0;  // dz/db = 1 for every row; the bias is shared: sum
     }
     const Json& mse = t.events[0];
-    expect_values(mse.at("inputs").at(0).at("contribution"), dmse_dr, "dMSE/dr̂");
+    expect_values_trace(mse.at("inputs").at(0).at("contribution"), dmse_dr, "dMSE/dr̂");
     EXPECT_TRUE(mse.at("inputs").at(1).at("contribution").is_null());  // the targets
 
     const Json& relu = t.events[1];
     EXPECT_EQ(relu.at("node").get<double>(), mse.at("inputs").at(0).at("node").get<double>());
-    expect_values(relu.at("grad"), dmse_dr, "relu receives dMSE/dr̂");
-    expect_values(relu.at("inputs").at(0).at("contribution"), dmse_dz, "dMSE/dz = dMSE/dr̂ · dr̂/dz");
+    expect_values_trace(relu.at("grad"), dmse_dr, "relu receives dMSE/dr̂");
+    expect_values_trace(relu.at("inputs").at(0).at("contribution"), dmse_dz, "dMSE/dz = dMSE/dr̂ · dr̂/dz");
 
     const Json& add = t.events[2];
-    expect_values(add.at("grad"), dmse_dz, "add receives dMSE/dz");
+    expect_values_trace(add.at("grad"), dmse_dz, "add receives dMSE/dz");
     EXPECT_TRUE(add.at("inputs").at(0).at("contribution").is_null());  // h W2: no parameter
     EXPECT_EQ(add.at("inputs").at(1).at("label").get<std::string>(), "b");
     EXPECT_EQ(add.at("inputs").at(1).at("op").get<std::string>(), "leaf");
     EXPECT_EQ(add.at("inputs").at(1).at("shape").get<std::vector<double>>(),
               std::vector<double>{1});
-    expect_values(add.at("inputs").at(1).at("contribution"), {dmse_db}, "dMSE/db = Σ dMSE/dz · 1");
+    expect_values_trace(add.at("inputs").at(1).at("contribution"), {dmse_db}, "dMSE/db = Σ dMSE/dz · 1");
 
     const Json& grad = t.events[3];
     EXPECT_EQ(grad.at("event").get<std::string>(), "gradient");
     EXPECT_EQ(grad.at("label").get<std::string>(), "b");
     EXPECT_EQ(grad.at("node").get<double>(), add.at("inputs").at(1).at("node").get<double>());
-    expect_values(grad.at("grad"), {dmse_db}, "b's gradient");
+    expect_values_trace(grad.at("grad"), {dmse_db}, "b's gradient");
     // Full precision: an exact round trip.
     EXPECT_EQ(grad.at("grad").at(0).get<double>(), t.bias.grad().item());
   }
@@ -143,10 +143,10 @@ TEST(BackwardTrace, FanOutContributionsArriveSummed) {
   EXPECT_EQ(mul.at("op").get<std::string>(), "mul");
   EXPECT_EQ(mul.at("inputs").at(0).at("node").get<double>(),
             mul.at("inputs").at(1).at("node").get<double>());
-  expect_values(mul.at("inputs").at(0).at("contribution"), {0.5, -3.0}, "g * d");
-  expect_values(mul.at("inputs").at(1).at("contribution"), {0.5, -3.0}, "g * d");
-  expect_values(events[2].at("grad"), {1.0, -6.0}, "the sum 2 d");
-  expect_values(events[3].at("grad"), {1.0, -6.0}, "a's gradient");
+  expect_values_trace(mul.at("inputs").at(0).at("contribution"), {0.5, -3.0}, "g * d");
+  expect_values_trace(mul.at("inputs").at(1).at("contribution"), {0.5, -3.0}, "g * d");
+  expect_values_trace(events[2].at("grad"), {1.0, -6.0}, "the sum 2 d");
+  expect_values_trace(events[3].at("grad"), {1.0, -6.0}, "a's gradient");
 }
 
 TEST(BackwardTrace, TextReportNamesEachStep) {

@@ -54,6 +54,10 @@ case $example in
     ok 'o/seed4/checkpoint/0.weight.npy' "${tiny[@]}" --runs 2 --seed 3 --out o
     ok 'model relu' "${tiny[@]}" --model relu --out o
     ok 'model sigmoid' "${tiny[@]}" --model sigmoid --out o
+    ok 'model cnn' "${tiny[@]}" --model cnn --out o
+    ok '\(None, 32, 28, 28\)' "${tiny[@]}" --model cnn --out o
+    ok 'no augmentation' "${tiny[@]}" --model cnn --no-augment --out o
+    ok 'o/checkpoint/1.running_mean.npy' "${tiny[@]}" --model cnn --out o
     ok 'dropout 0.2,' "${tiny[@]}" --dropout 0.2 --out o
     ok 'dropout 0,' "${tiny[@]}" --dropout 0 --out o
     ok 'learning rate x0.5 per epoch' "${tiny[@]}" --lr-gamma 0.5 --out o
@@ -80,6 +84,7 @@ case $example in
     bad --limit abc
     bad --limit -5
     bad --model tanh
+    bad --lr-gamma 0.5 --model cnn
     bad --data /no/such/directory
     bad --runs 0 --min-accuracy 0.99
     ;;

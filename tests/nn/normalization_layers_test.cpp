@@ -9,9 +9,9 @@
 namespace {
 
 using namespace xg;
-using D = Tensor<double>;
+using TD = Tensor<double>;
 
-std::vector<double> flat(const D& t) {
+std::vector<double> flat(const TD& t) {
   return std::vector<double>(t.value().begin(), t.value().end());
 }
 
@@ -39,8 +39,8 @@ TEST(NnBatchNorm, TrainingUsesBatchStatisticsAndUpdatesTheRunningOnes) {
   // Channel 0: 1, 2, 3, 6 (mean 3, biased var 3.5, unbiased 14/3); channel 1: 0, 0, 4, 4
   // (mean 2, var 4, unbiased 16/3).
   nn::BatchNorm1d<double> bn(2);
-  const D x = D::from({4, 2}, {1, 0, 2, 0, 3, 4, 6, 4});
-  const D y = bn(x);
+  const TD x = TD::from({4, 2}, {1, 0, 2, 0, 3, 4, 6, 4});
+  const TD y = bn(x);
   const double r0 = 1 / std::sqrt(3.5 + 1e-5), r1 = 1 / std::sqrt(4 + 1e-5);
   expect_near(flat(y), {-2 * r0, -2 * r1, -1 * r0, -2 * r1, 0, 2 * r1, 3 * r0, 2 * r1}, 1e-14);
   expect_near(flat(bn.running_mean()), {0.3, 0.2}, 1e-15);
@@ -52,7 +52,7 @@ TEST(NnBatchNorm, TrainingUsesBatchStatisticsAndUpdatesTheRunningOnes) {
   // Evaluation: the running statistics, which it leaves alone.
   bn.eval();
   const auto rm = flat(bn.running_mean()), rv = flat(bn.running_var());
-  const D z = bn(x);
+  const TD z = bn(x);
   for (std::size_t i = 0; i < 8; ++i) {
     const std::size_t c = i % 2;
     EXPECT_NEAR(z.value().data()[i], (x.value().data()[i] - rm[c]) / std::sqrt(rv[c] + 1e-5),
@@ -61,19 +61,19 @@ TEST(NnBatchNorm, TrainingUsesBatchStatisticsAndUpdatesTheRunningOnes) {
   EXPECT_EQ(flat(bn.running_mean()), rm);
   EXPECT_EQ(bn.num_batches_tracked().value()(), 2.0);
   // A single sample can be evaluated, not trained on.
-  EXPECT_EQ(bn(D::from({1, 2}, {1, 2})).shape(), (Shape{1, 2}));
+  EXPECT_EQ(bn(TD::from({1, 2}, {1, 2})).shape(), (Shape{1, 2}));
   bn.train();
-  EXPECT_THROW_WITH(bn(D::from({1, 2}, {1, 2})), DomainError, "more than 1 value per channel");
+  EXPECT_THROW_WITH(bn(TD::from({1, 2}, {1, 2})), DomainError, "more than 1 value per channel");
   EXPECT_EQ(bn.num_batches_tracked().value()(), 2.0);  // a refused batch is not counted
 }
 
 TEST(NnBatchNorm, AffineParametersScaleShiftAndGetGradients) {
   nn::BatchNorm2d<double> bn(2);
-  bn.weight().set_value(D::from({2}, {2, -1}).value());
-  bn.bias().set_value(D::from({2}, {0.5, 1}).value());
-  const D x = test::uniform<double>({3, 2, 2, 2}, -1, 1, 4, false);
-  const D plain = batch_norm(x, D(), D(), D(), D(), true);
-  const D y = bn(x);
+  bn.weight().set_value(TD::from({2}, {2, -1}).value());
+  bn.bias().set_value(TD::from({2}, {0.5, 1}).value());
+  const TD x = test::uniform<double>({3, 2, 2, 2}, -1, 1, 4, false);
+  const TD plain = batch_norm(x, TD(), TD(), TD(), TD(), true);
+  const TD y = bn(x);
   for (std::size_t i = 0; i < x.size(); ++i) {
     const std::size_t c = (i / 4) % 2;
     EXPECT_NEAR(y.value().data()[i],
@@ -89,7 +89,7 @@ TEST(NnBatchNorm, MomentumNoneTakesTheCumulativeAverage) {
   const std::vector<std::vector<double>> batches = {{1, 3}, {2, 6, 7}, {-4, 0}};
   double mean_sum = 0, var_sum = 0;
   for (const auto& b : batches) {
-    bn(D::from({b.size(), 1}, b));
+    bn(TD::from({b.size(), 1}, b));
     double m = 0, v = 0;
     for (double x : b) m += x;
     m /= static_cast<double>(b.size());
@@ -108,8 +108,8 @@ TEST(NnBatchNorm, WithoutRunningStatisticsBothModesUseTheBatch) {
   EXPECT_TRUE(bn.parameters().empty());
   EXPECT_TRUE(bn.buffers().empty());
   EXPECT_FALSE(bn.running_mean().defined());
-  const D x = test::uniform<double>({4, 3, 5}, -1, 1, 5, false);
-  const D want = batch_norm(x, D(), D(), D(), D(), true);
+  const TD x = test::uniform<double>({4, 3, 5}, -1, 1, 5, false);
+  const TD want = batch_norm(x, TD(), TD(), TD(), TD(), true);
   EXPECT_EQ(bn(x).value(), want.value());
   bn.eval();
   EXPECT_EQ(bn(x).value(), want.value());
@@ -135,7 +135,7 @@ TEST(NnLayerNorm, NormalisesTrailingAxesInBothModes) {
   EXPECT_EQ(ln.weight().shape(), (Shape{2, 2}));
   EXPECT_EQ(ln.parameter_count(), 8u);
   EXPECT_TRUE(ln.buffers().empty());
-  const D x = D::from({2, 2, 2}, {1, 2, 3, 6, 0, 0, 4, 4});
+  const TD x = TD::from({2, 2, 2}, {1, 2, 3, 6, 0, 0, 4, 4});
   const double r0 = 1 / std::sqrt(3.5 + 1e-5), r1 = 1 / std::sqrt(4 + 1e-5);
   const std::vector<double> want = {-2 * r0, -1 * r0, 0, 3 * r0, -2 * r1, -2 * r1, 2 * r1, 2 * r1};
   expect_near(flat(ln(x)), want, 1e-14);
@@ -144,15 +144,15 @@ TEST(NnLayerNorm, NormalisesTrailingAxesInBothModes) {
   EXPECT_EQ(ln.extra_repr(), "(2, 2), eps=1e-05, elementwise_affine=true");
   nn::LayerNorm<double> bare({4}, 1e-3, false);
   EXPECT_TRUE(bare.parameters().empty());
-  EXPECT_THROW_WITH(bare(D::zeros({4, 3})), ShapeError, "LayerNorm((4))", "(4, 3)");
+  EXPECT_THROW_WITH(bare(TD::zeros({4, 3})), ShapeError, "LayerNorm((4))", "(4, 3)");
   EXPECT_THROW_WITH(nn::LayerNorm<double>({}), DomainError, "non-empty");
   EXPECT_THROW_WITH(nn::LayerNorm<double>({2}, 0.0), DomainError, "eps");
 }
 
 TEST(NnLayerNorm, GradcheckThroughTheModule) {
   nn::LayerNorm<double> ln({3});
-  const D w = test::uniform<double>({3}, 0.5, 1.5, 6), b = test::uniform<double>({3}, -1, 1, 7);
-  test::Fn<double> f = [&ln](const std::vector<D>& in) {
+  const TD w = test::uniform<double>({3}, 0.5, 1.5, 6), b = test::uniform<double>({3}, -1, 1, 7);
+  test::Fn<double> f = [&ln](const std::vector<TD>& in) {
     ln.weight() = in[1];
     ln.bias() = in[2];
     return ln(in[0]);

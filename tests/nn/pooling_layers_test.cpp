@@ -10,10 +10,10 @@
 namespace {
 
 using namespace xg;
-using D = Tensor<double>;
+using TD = Tensor<double>;
 
 TEST(NnPooling, LayersCallTheOperations) {
-  const D x = test::uniform<double>({2, 3, 7, 6}, -1, 1, 4);
+  const TD x = test::uniform<double>({2, 3, 7, 6}, -1, 1, 4);
   EXPECT_EQ(nn::MaxPool2d<double>(2)(x).value(), max_pool2d(x, 2).value());
   EXPECT_EQ(nn::MaxPool2d<double>({3, 2}, {2, 1}, {1, 0}, {1, 2}, true)(x).value(),
             max_pool2d(x, {3, 2}, {2, 1}, {1, 0}, {1, 2}, true).value());
@@ -23,7 +23,7 @@ TEST(NnPooling, LayersCallTheOperations) {
             avg_pool2d(x, 2, 2, 0, false, true, 3).value());
   EXPECT_EQ(nn::AdaptiveAvgPool2d<double>({3, 4})(x).value(),
             adaptive_avg_pool2d(x, {3, 4}).value());
-  const D s = test::uniform<double>({2, 3, 11}, -1, 1, 5);
+  const TD s = test::uniform<double>({2, 3, 11}, -1, 1, 5);
   EXPECT_EQ(nn::MaxPool1d<double>(3, 2, 1)(s).value(), max_pool1d(s, 3, 2, 1).value());
   EXPECT_EQ(nn::MaxPool1d<double>(3)(s).shape(), (Shape{2, 3, 3}));
   EXPECT_EQ(nn::AvgPool1d<double>(4, 3, 2, false, false)(s).value(),
@@ -57,7 +57,7 @@ TEST(NnPooling, ASequentialHeadTrainsThroughPoolingAndFlatten) {
   nn::Sequential<double> model{nn::MaxPool2d<double>(2), nn::AvgPool2d<double>(3, 1, 1),
                                nn::Dropout2d<double>(0.2), nn::Flatten<double>(),
                                nn::Linear<double>(2 * 3 * 3, 4)};
-  const D x = test::uniform<double>({5, 2, 7, 6}, -1, 1, 8);
+  const TD x = test::uniform<double>({5, 2, 7, 6}, -1, 1, 8);
   auto y = model(x);
   EXPECT_EQ(y.shape(), (Shape{5, 4}));
   sum(y).backward();
@@ -72,7 +72,7 @@ TEST(NnDropout2d, FollowsTrainEvalAndItsGenerator) {
   nn::Generator gen(11);
   nn::Dropout2d<double> drop(0.5, &gen);
   EXPECT_DOUBLE_EQ(drop.p(), 0.5);
-  const D x = D::full({3, 8, 2, 2}, 1.0, true);
+  const TD x = TD::full({3, 8, 2, 2}, 1.0, true);
   auto y = drop(x);
   Generator same(11);
   EXPECT_EQ(y.value(), dropout2d(x, 0.5, true, &same).value());
@@ -81,20 +81,20 @@ TEST(NnDropout2d, FollowsTrainEvalAndItsGenerator) {
   EXPECT_EQ(drop(x).identity(), x.identity());
   drop.train();
   EXPECT_NE(drop(x).value(), y.value());  // the generator moved on
-  EXPECT_THROW_WITH(drop(D::zeros({3, 8})), ShapeError, "dropout2d", "(3, 8)");
+  EXPECT_THROW_WITH(drop(TD::zeros({3, 8})), ShapeError, "dropout2d", "(3, 8)");
   EXPECT_THROW_WITH(nn::Dropout2d<double>(1.5), DomainError, "Dropout2d", "1.5");
   EXPECT_THROW_WITH(nn::Dropout2d<double>(-0.5), DomainError, "Dropout2d");
   nn::Dropout2d<double> all(1.0);
-  const D zeros = all(x);
+  const TD zeros = all(x);
   for (double v : zeros.value()) EXPECT_EQ(v, 0.0);
 }
 
 TEST(NnPooling, ShapeErrorsNameTheOperation) {
-  EXPECT_THROW_WITH(nn::MaxPool2d<double>(2)(D::zeros({3, 4, 4})), ShapeError, "max_pool2d", "4-D");
-  EXPECT_THROW_WITH(nn::AvgPool1d<double>(2)(D::zeros({3, 4, 4, 4})), ShapeError, "avg_pool1d");
-  EXPECT_THROW_WITH(nn::MaxPool2d<double>(5)(D::zeros({1, 1, 4, 4})), ShapeError, "max_pool2d",
+  EXPECT_THROW_WITH(nn::MaxPool2d<double>(2)(TD::zeros({3, 4, 4})), ShapeError, "max_pool2d", "4-TD");
+  EXPECT_THROW_WITH(nn::AvgPool1d<double>(2)(TD::zeros({3, 4, 4, 4})), ShapeError, "avg_pool1d");
+  EXPECT_THROW_WITH(nn::MaxPool2d<double>(5)(TD::zeros({1, 1, 4, 4})), ShapeError, "max_pool2d",
                     "below 1");
-  EXPECT_THROW_WITH(nn::Flatten<double>(3)(D::zeros({2, 3})), ShapeError, "flatten");
+  EXPECT_THROW_WITH(nn::Flatten<double>(3)(TD::zeros({2, 3})), ShapeError, "flatten");
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ using nn::make;
 
 /// A whole training from `seed`, on this thread only: init, dropout and batch order all come
 /// from this thread's default generator.
-std::vector<xt::xarray<double>> train(std::uint64_t seed, bool with_anomaly_mode) {
+std::vector<xt::xarray<double>> train_threads(std::uint64_t seed, bool with_anomaly_mode) {
   nn::manual_seed(seed);
   std::optional<DetectAnomaly<double>> anomaly;
   if (with_anomaly_mode) anomaly.emplace(AnomalyOptions{.backtrace = false});
@@ -43,7 +43,7 @@ std::vector<xt::xarray<double>> train(std::uint64_t seed, bool with_anomaly_mode
 TEST(Threads, ConcurrentIndependentTrainingsMatchSequentialBitForBit) {
   constexpr int kThreads = 4;
   std::vector<std::vector<xt::xarray<double>>> sequential;
-  for (int t = 0; t < kThreads; ++t) sequential.push_back(train(100 + t, false));
+  for (int t = 0; t < kThreads; ++t) sequential.push_back(train_threads(100 + t, false));
 
   const long live = live_node_count<double>();
   std::vector<std::vector<xt::xarray<double>>> concurrent(kThreads);
@@ -51,7 +51,7 @@ TEST(Threads, ConcurrentIndependentTrainingsMatchSequentialBitForBit) {
   for (int t = 0; t < kThreads; ++t) {
     // Odd threads also run anomaly mode and one a NoGradGuard-heavy side job: neither may
     // affect the other threads.
-    threads.emplace_back([&, t] { concurrent[t] = train(100 + t, t % 2 == 1); });
+    threads.emplace_back([&, t] { concurrent[t] = train_threads(100 + t, t % 2 == 1); });
   }
   std::thread side([] {
     NoGradGuard no_grad;
