@@ -129,6 +129,7 @@ std::optional<int> parse(int argc, char** argv, Config& c) {
   return std::nullopt;
 }
 
+// snippet-begin: cnn
 /// Two conv blocks (conv, batch norm, ReLU, max-pool) and a dense head: 28 -> 14 -> 7 pixels.
 nn::Sequential<> build_cnn(double drop) {
   const nn::Conv2dOptions same{.padding = 1};
@@ -147,6 +148,7 @@ nn::Sequential<> build_cnn(double drop) {
                         nn::Dropout(drop),
                         nn::Linear(128, 10)};
 }
+// snippet-end: cnn
 
 nn::Sequential<> build_model(const std::string& kind, double drop) {
   if (kind == "cnn") return build_cnn(drop);
