@@ -6,14 +6,11 @@
 //
 // --model relu swaps in ReLU units (He initialisation), Dropout(0.3) and Adam(lr=1e-3) with the
 // learning rate multiplied by 0.9 after every epoch. --model cnn trains a convolutional network
-// on (N, 1, 28, 28) images instead:
-//
-//   conv(1->32, 3x3, pad 1) batch norm ReLU max-pool 2 -> conv(32->64, 3x3, pad 1) batch norm
-//   ReLU max-pool 2 -> Dropout -> Dense(128) ReLU -> Dropout -> Dense(10)
-//
-// with Adam(lr=2e-3) on a cosine schedule, batch 128, 15 epochs, pixels standardised with one
-// mean and deviation, and each training image randomly shifted (crop after 2 pixels of black
-// padding) and mirrored. Each run writes a CSV log, a checkpoint (one .npy per parameter and
+// on (N, 1, 28, 28) images instead: two blocks of a 3x3 convolution (32, then 64 channels,
+// padding 1), batch norm, ReLU and a 2x2 max-pool, then Dropout, Dense(128) ReLU, Dropout,
+// Dense(10), with Adam(lr=2e-3) on a cosine schedule, batch 128, 15 epochs, pixels standardised
+// with one mean and deviation, and each training image randomly shifted (crop after 2 pixels of
+// black padding) and mirrored. Each run writes a CSV log, a checkpoint (one .npy per parameter and
 // buffer) and an SVG loss/accuracy curve into --out.
 #include <unistd.h>
 
@@ -66,7 +63,8 @@ std::optional<int> parse(int argc, char** argv, Config& c) {
   CLI::App app{
       "Seed 004's MNIST recipe on Fashion-MNIST: 784-500-500-10 sigmoid MLP with dropout and "
       "Nesterov SGD (--model relu: ReLU, Adam; --model cnn: a convolutional network with batch "
-      "norm, Adam on a cosine schedule and augmented images). Each run writes a CSV log, a checkpoint and an "
+      "norm, Adam on a cosine schedule and augmented images). Each run writes a CSV log, a "
+      "checkpoint and an "
       "SVG curve into --out.",
       "fashion_mnist"};
   app.add_option("--model", c.model,
@@ -130,7 +128,7 @@ std::optional<int> parse(int argc, char** argv, Config& c) {
 }
 
 // snippet-begin: cnn
-/// Two conv blocks (conv, batch norm, ReLU, max-pool) and a dense head: 28 -> 14 -> 7 pixels.
+/// Two conv blocks (conv, batch norm, ReLU, max-pool; each pool halves the image) and a dense head.
 nn::Sequential<> build_cnn(double drop) {
   const nn::Conv2dOptions same{.padding = 1};
   return nn::Sequential{nn::Conv2d(1, 32, 3, same),

@@ -57,7 +57,8 @@ TEST(Elementwise, MaximumMinimumGradcheck) {
 }
 
 template <class T>
-void check_unary_elementwise(const Fn<T>& f, const Shape& shape, double lo, double hi, bool second = true) {
+void check_unary_elementwise(const Fn<T>& f, const Shape& shape, double lo, double hi,
+                             bool second = true) {
   auto a = uniform<T>(shape, lo, hi, 11);
   EXPECT_GRADCHECK(T, f, {a});
   if (second) EXPECT_GRADGRADCHECK(T, f, {a});

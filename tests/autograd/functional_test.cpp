@@ -173,8 +173,10 @@ std::vector<Tensor<T>> two_by_two(const std::vector<Tensor<T>>& in) {
 TYPED_TEST(Functional, JvpAndVjpAgreeWithJacobian) {
   using T = TypeParam;
   const std::vector<Tensor<T>> x{leaf_functional<T>({2, 3}, 31), leaf_functional<T>({3}, 32)};
-  const std::vector<Tensor<T>> tangents{leaf_functional<T>({2, 3}, 33), leaf_functional<T>({3}, 34)};
-  const std::vector<Tensor<T>> cotangents{leaf_functional<T>({2}, 35), leaf_functional<T>({2, 3}, 36)};
+  const std::vector<Tensor<T>> tangents{leaf_functional<T>({2, 3}, 33),
+                                        leaf_functional<T>({3}, 34)};
+  const std::vector<Tensor<T>> cotangents{leaf_functional<T>({2}, 35),
+                                          leaf_functional<T>({2, 3}, 36)};
   auto f = [](const std::vector<Tensor<T>>& in) { return two_by_two(in); };
   const auto J = jacobian(f, x);
   ASSERT_EQ(J.size(), 2u);
@@ -416,8 +418,8 @@ TYPED_TEST(Functional, BadInputNamesTheFunctionAndShapes) {
   using T = TypeParam;
   const auto x = leaf_functional<T>({3}, 101);
   auto square = [](const Tensor<T>& a) { return a * a; };
-  EXPECT_THROW_WITH(vjp(square, x, leaf_functional<T>({2}, 102)), ShapeError, "vjp", "v[0] has shape (2)",
-                    "output 0 has shape (3)");
+  EXPECT_THROW_WITH(vjp(square, x, leaf_functional<T>({2}, 102)), ShapeError, "vjp",
+                    "v[0] has shape (2)", "output 0 has shape (3)");
   EXPECT_THROW_WITH(vjp(square, x), ShapeError, "vjp", "left out", "(3)");
   auto pair = [](const Tensor<T>& a) { return std::vector<Tensor<T>>{a, a}; };
   EXPECT_THROW_WITH(vjp(pair, x, {x}), ShapeError, "vjp", "1 vectors v for 2 outputs");
@@ -427,8 +429,8 @@ TYPED_TEST(Functional, BadInputNamesTheFunctionAndShapes) {
                     "one element");
   EXPECT_THROW_WITH(hvp(square, x, x), ShapeError, "hvp", "output has shape (3)");
   auto total = [](const Tensor<T>& a) { return sum(a); };
-  EXPECT_THROW_WITH(vhp(total, x, leaf_functional<T>({4}, 104)), ShapeError, "vhp", "v[0] has shape (4)",
-                    "input 0 has shape (3)");
+  EXPECT_THROW_WITH(vhp(total, x, leaf_functional<T>({4}, 104)), ShapeError, "vhp",
+                    "v[0] has shape (4)", "input 0 has shape (3)");
   auto list = [](const std::vector<Tensor<T>>& in) { return sum(in.at(0)); };
   EXPECT_THROW_WITH(jacobian(list, std::vector<Tensor<T>>{}), GraphError, "jacobian", "no inputs");
   EXPECT_THROW_WITH(jacobian(square, Tensor<T>()), GraphError, "jacobian", "input 0 is undefined");

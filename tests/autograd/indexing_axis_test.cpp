@@ -104,10 +104,12 @@ TEST(ScatterAdd, GradientsToSelfAndSource) {
   EXPECT_EQ(flat(self.grad()), flat(g));
   EXPECT_EQ(flat(src.grad()), (std::vector<double>{3, 0, 4, 0}));  // read only at [i][0]
   const Index i = index_of({2, 3}, {0, 1, 1, 2, 0, 0});
-  check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], 0, i, x[1]); }, {{3, 3}, {2, 3}});
-  check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], 1, i, x[1]); }, {{2, 4}, {3, 4}});
+  check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], 0, i, x[1]); },
+                             {{3, 3}, {2, 3}});
+  check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], 1, i, x[1]); },
+                             {{2, 4}, {3, 4}});
   check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], -1, i, x[1]) * x[0]; },
-               {{2, 3}, {2, 3}});
+                             {{2, 3}, {2, 3}});
 }
 
 TEST(ScatterAdd, Errors) {
@@ -146,14 +148,18 @@ TEST(IndexAxis, GradientsAndSecondDerivatives) {
   index_add(self, 1, {2, 0}, source).backward(D::from({2, 3}, {1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(flat(self.grad()), (std::vector<double>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(flat(source.grad()), (std::vector<double>{3, 1, 6, 4}));
-  check_double_indexing_axis([](const auto& x) { return index_select(x[0], 1, {3, 0, 3}); }, {{2, 4, 2}});
+  check_double_indexing_axis(
+      [](const auto& x) {
+        return index_select(x[0], 1, {3, 0, 3});
+      },
+      {{2, 4, 2}});
   check_double_indexing_axis(
       [](const auto& x) {
         return index_add(x[0], 1, {1, 1, 0}, x[1]);
       },
       {{2, 3, 2}, {2, 3, 2}});
   check_double_indexing_axis([](const auto& x) { return index_add(x[0], 0, {2}, x[1]) * x[0]; },
-               {{3, 2}, {1, 2}});
+                             {{3, 2}, {1, 2}});
 }
 
 TEST(IndexAxis, Errors) {
@@ -200,8 +206,10 @@ TEST(WhereBroadcast, CondBiggerThanBothInputs) {
 
 TEST(WhereBroadcast, GradientsAndSecondDerivatives) {
   const auto cond = bools({2, 1, 3}, {true, false, true, false, false, true});
-  check_double_indexing_axis([&](const auto& x) { return xg::where(cond, x[0], x[1]); }, {{4, 1}, {3}});
-  check_double_indexing_axis([&](const auto& x) { return xg::where(cond, x[0], x[1]); }, {{2, 4, 3}, {}});
+  check_double_indexing_axis([&](const auto& x) { return xg::where(cond, x[0], x[1]); },
+                             {{4, 1}, {3}});
+  check_double_indexing_axis([&](const auto& x) { return xg::where(cond, x[0], x[1]); },
+                             {{2, 4, 3}, {}});
 }
 
 TEST(WhereBroadcast, MismatchedShapesNameThem) {

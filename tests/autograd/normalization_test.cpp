@@ -81,7 +81,8 @@ TEST(BatchNorm, FourDimensionalMatchesPlainLoops) {
   std::vector<double> mean, var;
   channel_stats(x, mean, var);
   expect_near(flat_normalization(batch_norm(x, D(), D(), w, b, true, 0.1, 1e-3)),
-              bn_reference(x, mean, var, flat_normalization(w), flat_normalization(b), 1e-3), 1e-13);
+              bn_reference(x, mean, var, flat_normalization(w), flat_normalization(b), 1e-3),
+              1e-13);
   // Without affine parameters.
   expect_near(
       flat_normalization(batch_norm(x, D(), D(), D(), D(), true)),
@@ -96,7 +97,10 @@ TEST(BatchNorm, EvalUsesTheRunningStatistics) {
   const D w = D::from({2}, {1.5, -1});
   const D b = D::from({2}, {0.1, 0.2});
   const D y = batch_norm(x, rm, rv, w, b, false, 0.1, 1e-5);
-  expect_near(flat_normalization(y), bn_reference(x, {0.25, -0.5}, {2.0, 0.5}, flat_normalization(w), flat_normalization(b), 1e-5), 1e-14);
+  expect_near(
+      flat_normalization(y),
+      bn_reference(x, {0.25, -0.5}, {2.0, 0.5}, flat_normalization(w), flat_normalization(b), 1e-5),
+      1e-14);
   // Eval leaves the running statistics alone.
   EXPECT_EQ(flat_normalization(rm), (std::vector<double>{0.25, -0.5}));
   EXPECT_EQ(rm.version(), 0u);

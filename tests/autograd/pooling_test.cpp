@@ -328,7 +328,8 @@ TEST(MaxPool1d, IsMaxPool2dWithHeightOne) {
             std::vector<std::size_t>(r2.indices.begin(), r2.indices.end()));
   EXPECT_EQ(max_pool1d(x, 4).shape(), (Shape{3, 2, 2}));  // stride = kernel
   for (long k : {2L, 3L}) {
-    check_grads_pooling([k](const D& v) { return max_pool1d(v, k, 2, 1, 1, true); }, distinct({3, 2, 9}));
+    check_grads_pooling([k](const D& v) { return max_pool1d(v, k, 2, 1, 1, true); },
+                        distinct({3, 2, 9}));
   }
   check_grads_pooling([](const D& v) { return max_pool1d(v, 2, 1, 0, 3); }, distinct({1, 1, 10}));
 }
@@ -382,7 +383,11 @@ TEST(AvgPool2d, GradientsAndSecondDerivatives) {
             x);
       }
     }
-    check_grads_pooling([](const D& v) { return avg_pool2d(v, {3, 2}, 1, {1, 1}, false, true, -3); }, x);
+    check_grads_pooling(
+        [](const D& v) {
+          return avg_pool2d(v, {3, 2}, 1, {1, 1}, false, true, -3);
+        },
+        x);
   }
 }
 

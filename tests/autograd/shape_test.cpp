@@ -387,7 +387,8 @@ TEST(ShapeConcat, Values) {
   EXPECT_EQ(flat_shape(concat<double>({a, b})), (std::vector<double>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(concat<double>({a, b}).shape(), (Shape{3, 2}));
   EXPECT_EQ(flat_shape(concat<double>({a, c}, 1)), (std::vector<double>{1, 2, 7, 3, 4, 8}));
-  EXPECT_EQ(flat_shape(concat<double>({c, a, c}, -1)), (std::vector<double>{7, 1, 2, 7, 8, 3, 4, 8}));
+  EXPECT_EQ(flat_shape(concat<double>({c, a, c}, -1)),
+            (std::vector<double>{7, 1, 2, 7, 8, 3, 4, 8}));
   EXPECT_EQ(flat_shape(concat<double>({D::from({2}, {1, 2}), D::from({1}, {3})})),
             (std::vector<double>{1, 2, 3}));
   EXPECT_EQ(concat<double>({iota({2, 0}), a}, 1).shape(), (Shape{2, 2}));

@@ -47,7 +47,8 @@ LD tol_stability() {
   return std::is_same_v<T, float> ? 1e-5L : 1e-12L;
 }
 
-/// Finite and within tol_stability (absolute, plus relative for large values) of the expected value.
+/// Finite and within tol_stability (absolute, plus relative for large values) of the expected
+/// value.
 template <class T>
 void expect_close(T got, LD want, const std::string& what) {
   EXPECT_TRUE(std::isfinite(got)) << what << " = " << got;

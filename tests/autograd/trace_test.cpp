@@ -106,7 +106,8 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
     const Json& relu = t.events[1];
     EXPECT_EQ(relu.at("node").get<double>(), mse.at("inputs").at(0).at("node").get<double>());
     expect_values_trace(relu.at("grad"), dmse_dr, "relu receives dMSE/dr̂");
-    expect_values_trace(relu.at("inputs").at(0).at("contribution"), dmse_dz, "dMSE/dz = dMSE/dr̂ · dr̂/dz");
+    expect_values_trace(relu.at("inputs").at(0).at("contribution"), dmse_dz,
+                        "dMSE/dz = dMSE/dr̂ · dr̂/dz");
 
     const Json& add = t.events[2];
     expect_values_trace(add.at("grad"), dmse_dz, "add receives dMSE/dz");
@@ -115,7 +116,8 @@ TEST(BackwardTrace, IceCreamBiasShowsTheChainRuleWithNumbers) {
     EXPECT_EQ(add.at("inputs").at(1).at("op").get<std::string>(), "leaf");
     EXPECT_EQ(add.at("inputs").at(1).at("shape").get<std::vector<double>>(),
               std::vector<double>{1});
-    expect_values_trace(add.at("inputs").at(1).at("contribution"), {dmse_db}, "dMSE/db = Σ dMSE/dz · 1");
+    expect_values_trace(add.at("inputs").at(1).at("contribution"), {dmse_db},
+                        "dMSE/db = Σ dMSE/dz · 1");
 
     const Json& grad = t.events[3];
     EXPECT_EQ(grad.at("event").get<std::string>(), "gradient");

@@ -90,7 +90,8 @@ TEST(NnDropout2d, FollowsTrainEvalAndItsGenerator) {
 }
 
 TEST(NnPooling, ShapeErrorsNameTheOperation) {
-  EXPECT_THROW_WITH(nn::MaxPool2d<double>(2)(TD::zeros({3, 4, 4})), ShapeError, "max_pool2d", "4-TD");
+  EXPECT_THROW_WITH(nn::MaxPool2d<double>(2)(TD::zeros({3, 4, 4})), ShapeError, "max_pool2d",
+                    "4-D");
   EXPECT_THROW_WITH(nn::AvgPool1d<double>(2)(TD::zeros({3, 4, 4, 4})), ShapeError, "avg_pool1d");
   EXPECT_THROW_WITH(nn::MaxPool2d<double>(5)(TD::zeros({1, 1, 4, 4})), ShapeError, "max_pool2d",
                     "below 1");

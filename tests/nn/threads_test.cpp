@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "nn/nn_test_util.hpp"
-#include "xgrad/tools/anomaly.hpp"
 #include "xgrad/optim.hpp"
+#include "xgrad/tools/anomaly.hpp"
 
 namespace {
 

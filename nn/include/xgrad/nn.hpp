@@ -12,7 +12,7 @@
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/loss.hpp"
 #include "xgrad/nn/module.hpp"
-#include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/normalization.hpp"
+#include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/random.hpp"
 #include "xgrad/nn/sequential.hpp"
