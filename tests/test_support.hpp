@@ -11,6 +11,7 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <initializer_list>
 #include <random>
 #include <string>
@@ -39,6 +40,18 @@ Tensor<T> uniform(const Shape& shape, double lo = -1.0, double hi = 1.0, unsigne
   std::vector<T> v(n);
   for (auto& x : v) x = static_cast<T>(dist(rng));
   return Tensor<T>::from(shape, v, requires_grad);
+}
+
+/// The values of `t` in row-major order, as doubles (for EXPECT_EQ against a list).
+template <class T>
+std::vector<double> values_of(const Tensor<T>& t) {
+  const auto& v = t.value();
+  return std::vector<double>(v.data(), v.data() + v.size());
+}
+
+/// The same for an index array (argmax, max-pool indices).
+inline std::vector<std::size_t> values_of(const xt::xarray<std::size_t>& a) {
+  return std::vector<std::size_t>(a.data(), a.data() + a.size());
 }
 
 /// Expects every value of `t` to be finite; `what` names the tensor in the failure message.
@@ -133,3 +146,21 @@ void expect_close(const xt::xarray<T>& got, const xt::xarray<T>& want, double to
 
 /// Asserts that gradgradcheck<T>(f, inputs[, options]) passes, printing its diagnosis otherwise.
 #define EXPECT_GRADGRADCHECK(T, ...) XG_EXPECT_CHECK_RESULT_(::xg::gradgradcheck<T>, __VA_ARGS__)
+
+namespace xg::test {
+
+/// gradcheck of f, and gradgradcheck of f and of f * f: for a piecewise-linear f (pools, pads,
+/// crops) only the square lets the second check see the rules of its backward operations.
+inline void expect_grads_of_any_order(const std::function<Tensor<double>(const Tensor<double>&)>& f,
+                                      const Tensor<double>& x) {
+  Fn<double> fn = [f](const std::vector<Tensor<double>>& v) { return f(v[0]); };
+  Fn<double> squared = [f](const std::vector<Tensor<double>>& v) {
+    Tensor<double> y = f(v[0]);
+    return y * y;
+  };
+  EXPECT_GRADCHECK(double, fn, {x});
+  EXPECT_GRADGRADCHECK(double, fn, {x});
+  EXPECT_GRADGRADCHECK(double, squared, {x});
+}
+
+}  // namespace xg::test

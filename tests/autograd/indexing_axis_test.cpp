@@ -15,10 +15,6 @@ using test::uniform;
 using D = Tensor<double>;
 using Index = xt::xarray<std::size_t>;
 
-std::vector<double> flat(const D& t) {
-  return std::vector<double>(t.value().data(), t.value().data() + t.value().size());
-}
-
 Index index_of(const Shape& shape, const std::vector<std::size_t>& values) {
   Index out = Index::from_shape(shape);
   std::copy(values.begin(), values.end(), out.data());
@@ -47,14 +43,15 @@ void check_double_indexing_axis(F f, const std::vector<Shape>& shapes) {
 TEST(GatherAxis, ValuesAlongEachAxis) {
   D a = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
   // axis 1: out[i][j] = a[i][index[i][j]]
-  EXPECT_EQ(flat(gather(a, 1, index_of({2, 2}, {2, 0, 1, 1}))), (std::vector<double>{3, 1, 5, 5}));
+  EXPECT_EQ(test::values_of(gather(a, 1, index_of({2, 2}, {2, 0, 1, 1}))),
+            (std::vector<double>{3, 1, 5, 5}));
   // axis 0: out[i][j] = a[index[i][j]][j]; index smaller than a along axis 1
-  EXPECT_EQ(flat(gather(a, 0, index_of({3, 2}, {1, 0, 0, 0, 1, 1}))),
+  EXPECT_EQ(test::values_of(gather(a, 0, index_of({3, 2}, {1, 0, 0, 0, 1, 1}))),
             (std::vector<double>{4, 2, 1, 2, 4, 5}));
   EXPECT_EQ(gather(a, -2, index_of({3, 2}, {1, 0, 0, 0, 1, 1})).shape(), (Shape{3, 2}));
   D b = D::from({2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
   // axis 1 of a 3-D tensor: out[i][j][k] = b[i][index[i][j][k]][k]
-  EXPECT_EQ(flat(gather(b, 1, index_of({2, 1, 2}, {1, 0, 0, 1}))),
+  EXPECT_EQ(test::values_of(gather(b, 1, index_of({2, 1, 2}, {1, 0, 0, 1}))),
             (std::vector<double>{2, 1, 4, 7}));
 }
 
@@ -70,7 +67,7 @@ TEST(GatherAxis, GradientsAndSecondDerivatives) {
 TEST(GatherAxis, RepeatedIndicesAddTheirGradients) {
   D a = D::from({1, 3}, {1, 2, 3}, true);
   gather(a, 1, index_of({1, 4}, {2, 2, 0, 2})).backward(D::from({1, 4}, {1, 10, 100, 1000}));
-  EXPECT_EQ(flat(a.grad()), (std::vector<double>{100, 0, 1011}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{100, 0, 1011}));
 }
 
 TEST(GatherAxis, Errors) {
@@ -89,10 +86,10 @@ TEST(ScatterAdd, Values) {
   D self = D::from({2, 3}, {1, 1, 1, 1, 1, 1});
   D src = D::from({2, 2}, {10, 20, 30, 40});
   // axis 1: out[i][index[i][j]] += src[i][j]; repeats add up.
-  EXPECT_EQ(flat(scatter_add(self, 1, index_of({2, 2}, {2, 2, 0, 1}), src)),
+  EXPECT_EQ(test::values_of(scatter_add(self, 1, index_of({2, 2}, {2, 2, 0, 1}), src)),
             (std::vector<double>{1, 1, 31, 31, 41, 1}));
   // axis 0 with an index smaller than src: only src[0][0..1] is read.
-  EXPECT_EQ(flat(scatter_add(self, 0, index_of({1, 2}, {1, 0}), src)),
+  EXPECT_EQ(test::values_of(scatter_add(self, 0, index_of({1, 2}, {1, 0}), src)),
             (std::vector<double>{1, 21, 1, 11, 1, 1}));
 }
 
@@ -101,8 +98,8 @@ TEST(ScatterAdd, GradientsToSelfAndSource) {
   D src = D::from({2, 2}, {1, 1, 1, 1}, true);
   const D g = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
   scatter_add(self, 1, index_of({2, 1}, {2, 0}), src).backward(g);
-  EXPECT_EQ(flat(self.grad()), flat(g));
-  EXPECT_EQ(flat(src.grad()), (std::vector<double>{3, 0, 4, 0}));  // read only at [i][0]
+  EXPECT_EQ(test::values_of(self.grad()), test::values_of(g));
+  EXPECT_EQ(test::values_of(src.grad()), (std::vector<double>{3, 0, 4, 0}));  // read only at [i][0]
   const Index i = index_of({2, 3}, {0, 1, 1, 2, 0, 0});
   check_double_indexing_axis([&](const auto& x) { return scatter_add(x[0], 0, i, x[1]); },
                              {{3, 3}, {2, 3}});
@@ -129,16 +126,18 @@ TEST(ScatterAdd, Errors) {
 
 TEST(IndexAxis, SelectValues) {
   D a = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
-  EXPECT_EQ(flat(index_select(a, 1, {2, 0, 2})), (std::vector<double>{3, 1, 3, 6, 4, 6}));
-  EXPECT_EQ(flat(index_select(a, 0, {1})), (std::vector<double>{4, 5, 6}));
+  EXPECT_EQ(test::values_of(index_select(a, 1, {2, 0, 2})),
+            (std::vector<double>{3, 1, 3, 6, 4, 6}));
+  EXPECT_EQ(test::values_of(index_select(a, 0, {1})), (std::vector<double>{4, 5, 6}));
   EXPECT_EQ(index_select(a, -1, {}).shape(), (Shape{2, 0}));
 }
 
 TEST(IndexAxis, AddValues) {
   D self = D::from({2, 3}, {1, 1, 1, 1, 1, 1});
   D source = D::from({2, 2}, {10, 20, 30, 40});
-  EXPECT_EQ(flat(index_add(self, 1, {2, 2}, source)), (std::vector<double>{1, 1, 31, 1, 1, 71}));
-  EXPECT_EQ(flat(index_add(self, 0, {1}, D::from({1, 3}, {1, 2, 3}))),
+  EXPECT_EQ(test::values_of(index_add(self, 1, {2, 2}, source)),
+            (std::vector<double>{1, 1, 31, 1, 1, 71}));
+  EXPECT_EQ(test::values_of(index_add(self, 0, {1}, D::from({1, 3}, {1, 2, 3}))),
             (std::vector<double>{1, 1, 1, 2, 3, 4}));
 }
 
@@ -146,8 +145,8 @@ TEST(IndexAxis, GradientsAndSecondDerivatives) {
   D self = D::from({2, 3}, {0, 0, 0, 0, 0, 0}, true);
   D source = D::from({2, 2}, {0, 0, 0, 0}, true);
   index_add(self, 1, {2, 0}, source).backward(D::from({2, 3}, {1, 2, 3, 4, 5, 6}));
-  EXPECT_EQ(flat(self.grad()), (std::vector<double>{1, 2, 3, 4, 5, 6}));
-  EXPECT_EQ(flat(source.grad()), (std::vector<double>{3, 1, 6, 4}));
+  EXPECT_EQ(test::values_of(self.grad()), (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(test::values_of(source.grad()), (std::vector<double>{3, 1, 6, 4}));
   check_double_indexing_axis(
       [](const auto& x) {
         return index_select(x[0], 1, {3, 0, 3});
@@ -187,9 +186,9 @@ TEST(WhereBroadcast, ValuesAndGradientsSummedToEachShape) {
   D b = D::scalar(-1.0, true);
   D y = xg::where(cond, a, b);
   EXPECT_EQ(y.shape(), (Shape{3, 2}));
-  EXPECT_EQ(flat(y), (std::vector<double>{1, 2, -1, -1, 1, 2}));
+  EXPECT_EQ(test::values_of(y), (std::vector<double>{1, 2, -1, -1, 1, 2}));
   y.backward(D::from({3, 2}, {1, 2, 3, 4, 5, 6}));
-  EXPECT_EQ(flat(a.grad()), (std::vector<double>{6, 8}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{6, 8}));
   EXPECT_EQ(b.grad().value()(), 7);
 }
 
@@ -198,10 +197,10 @@ TEST(WhereBroadcast, CondBiggerThanBothInputs) {
   D a = D::from({2}, {1, 2}, true);
   D b = D::from({2, 1}, {5, 6}, true);
   D y = xg::where(cond, a, b);
-  EXPECT_EQ(flat(y), (std::vector<double>{1, 5, 6, 2}));
+  EXPECT_EQ(test::values_of(y), (std::vector<double>{1, 5, 6, 2}));
   y.backward(D::ones({2, 2}));
-  EXPECT_EQ(flat(a.grad()), (std::vector<double>{1, 1}));
-  EXPECT_EQ(flat(b.grad()), (std::vector<double>{1, 1}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{1, 1}));
+  EXPECT_EQ(test::values_of(b.grad()), (std::vector<double>{1, 1}));
 }
 
 TEST(WhereBroadcast, GradientsAndSecondDerivatives) {

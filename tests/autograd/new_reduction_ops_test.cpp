@@ -15,14 +15,6 @@ using test::Fn;
 using test::uniform;
 using D = Tensor<double>;
 
-std::vector<double> flat_new_reduction_ops(const D& t) {
-  return std::vector<double>(t.value().data(), t.value().data() + t.value().size());
-}
-
-std::vector<std::size_t> flat_new_reduction_ops(const xt::xarray<std::size_t>& a) {
-  return std::vector<std::size_t>(a.data(), a.data() + a.size());
-}
-
 /// gradcheck of f, and gradgradcheck of f and of f * f (which sees the second derivative of an
 /// op that is piecewise linear), in double on uniform inputs of `shape`.
 template <class F>
@@ -44,8 +36,8 @@ TEST(Min, ValuesAllAndAlongAxes) {
   D a = D::from({2, 3}, {3, -1, 4, 1, 5, -9});
   EXPECT_EQ(min(a).value()(), -9);
   EXPECT_EQ(min(a).shape(), Shape{});
-  EXPECT_EQ(flat_new_reduction_ops(min(a, 0)), (std::vector<double>{1, -1, -9}));
-  EXPECT_EQ(flat_new_reduction_ops(min(a, 1)), (std::vector<double>{-1, -9}));
+  EXPECT_EQ(test::values_of(min(a, 0)), (std::vector<double>{1, -1, -9}));
+  EXPECT_EQ(test::values_of(min(a, 1)), (std::vector<double>{-1, -9}));
   EXPECT_EQ(min(a, -1, true).shape(), (Shape{2, 1}));
   EXPECT_EQ(min(a, 0).shape(), (Shape{3}));
 }
@@ -53,10 +45,10 @@ TEST(Min, ValuesAllAndAlongAxes) {
 TEST(Min, TiesShareTheGradientLikeMax) {
   D a = D::from({4}, {1, 0, 0, 2}, true);
   min(a).backward();
-  EXPECT_EQ(flat_new_reduction_ops(a.grad()), (std::vector<double>{0, 0.5, 0.5, 0}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{0, 0.5, 0.5, 0}));
   D b = D::from({2, 3}, {2, 1, 1, 0, 3, 0}, true);
   sum(min(b, 1)).backward();
-  EXPECT_EQ(flat_new_reduction_ops(b.grad()), (std::vector<double>{0, 0.5, 0.5, 0.5, 0, 0.5}));
+  EXPECT_EQ(test::values_of(b.grad()), (std::vector<double>{0, 0.5, 0.5, 0.5, 0, 0.5}));
 }
 
 TEST(Min, NaNIsTheMinimum) {
@@ -64,8 +56,8 @@ TEST(Min, NaNIsTheMinimum) {
   D a = D::from({3}, {1, nan, -2}, true);
   EXPECT_TRUE(std::isnan(min(a).value()()));
   min(a).backward();
-  EXPECT_EQ(flat_new_reduction_ops(a.grad())[1], 1);
-  EXPECT_EQ(flat_new_reduction_ops(a.grad())[2], 0);
+  EXPECT_EQ(test::values_of(a.grad())[1], 1);
+  EXPECT_EQ(test::values_of(a.grad())[2], 0);
 }
 
 TEST(Min, GradientsAndSecondDerivatives) {
@@ -90,22 +82,22 @@ TEST(ArgExtreme, FlatIndexOfTheFirstExtreme) {
 
 TEST(ArgExtreme, AlongAnAxis) {
   D a = D::from({2, 3}, {3, 7, 7, -2, 9, -2});
-  EXPECT_EQ(flat_new_reduction_ops(argmax(a, 1)), (std::vector<std::size_t>{1, 1}));
-  EXPECT_EQ(flat_new_reduction_ops(argmin(a, 1)), (std::vector<std::size_t>{0, 0}));
-  EXPECT_EQ(flat_new_reduction_ops(argmax(a, 0)), (std::vector<std::size_t>{0, 1, 0}));
-  EXPECT_EQ(flat_new_reduction_ops(argmin(a, -2)), (std::vector<std::size_t>{1, 0, 1}));
+  EXPECT_EQ(test::values_of(argmax(a, 1)), (std::vector<std::size_t>{1, 1}));
+  EXPECT_EQ(test::values_of(argmin(a, 1)), (std::vector<std::size_t>{0, 0}));
+  EXPECT_EQ(test::values_of(argmax(a, 0)), (std::vector<std::size_t>{0, 1, 0}));
+  EXPECT_EQ(test::values_of(argmin(a, -2)), (std::vector<std::size_t>{1, 0, 1}));
   EXPECT_EQ(argmax(a, 1).dimension(), 1u);
   const auto kept = argmax(a, 1, true);
   EXPECT_EQ(kept.shape()[0], 2u);
   EXPECT_EQ(kept.shape()[1], 1u);
   // With keepdims the indices are what gather takes: the maxima themselves.
-  EXPECT_EQ(flat_new_reduction_ops(gather(a, 1, kept)), flat_new_reduction_ops(max(a, 1, true)));
+  EXPECT_EQ(test::values_of(gather(a, 1, kept)), test::values_of(max(a, 1, true)));
 }
 
 TEST(ArgExtreme, MiddleAxisOf3d) {
   D a = D::from({2, 3, 2}, {0, 5, 2, 1, 1, 9, 4, 4, 3, 8, 4, 0});
-  EXPECT_EQ(flat_new_reduction_ops(argmax(a, 1)), (std::vector<std::size_t>{1, 2, 0, 1}));
-  EXPECT_EQ(flat_new_reduction_ops(argmin(a, 1)), (std::vector<std::size_t>{0, 1, 1, 2}));
+  EXPECT_EQ(test::values_of(argmax(a, 1)), (std::vector<std::size_t>{1, 2, 0, 1}));
+  EXPECT_EQ(test::values_of(argmin(a, 1)), (std::vector<std::size_t>{0, 1, 1, 2}));
 }
 
 TEST(ArgExtreme, NaNWinsAsInPyTorch) {
@@ -130,13 +122,13 @@ TEST(Var, Values) {
   EXPECT_NEAR(stddev(a, false).value()(), std::sqrt(1.25), 1e-15);
   D b = D::from({2, 3}, {1, 2, 6, 0, 0, 3});
   // Along axis 1: means 3 and 1; squared deviations 4+1+9 = 14 and 1+1+4 = 6.
-  EXPECT_EQ(flat_new_reduction_ops(var(b, 1)), (std::vector<double>{7, 3}));
-  EXPECT_NEAR(flat_new_reduction_ops(var(b, 1, false))[0], 14.0 / 3, 1e-15);
-  EXPECT_NEAR(flat_new_reduction_ops(var(b, 1, false))[1], 2, 1e-15);
+  EXPECT_EQ(test::values_of(var(b, 1)), (std::vector<double>{7, 3}));
+  EXPECT_NEAR(test::values_of(var(b, 1, false))[0], 14.0 / 3, 1e-15);
+  EXPECT_NEAR(test::values_of(var(b, 1, false))[1], 2, 1e-15);
   EXPECT_EQ(var(b, 1, true, true).shape(), (Shape{2, 1}));
   // Along axis 0: pairs (1, 0), (2, 0), (6, 3): unbiased variance d^2 / 2.
-  EXPECT_EQ(flat_new_reduction_ops(var(b, 0)), (std::vector<double>{0.5, 2, 4.5}));
-  const auto s = flat_new_reduction_ops(stddev(b, std::ptrdiff_t{0}, false));
+  EXPECT_EQ(test::values_of(var(b, 0)), (std::vector<double>{0.5, 2, 4.5}));
+  const auto s = test::values_of(stddev(b, std::ptrdiff_t{0}, false));
   EXPECT_NEAR(s[2], 1.5, 1e-15);
 }
 
@@ -154,7 +146,7 @@ TEST(Var, GradientIsTheClosedForm) {
   // d var / dx_i = 2 (x_i - mean) / (n - 1).
   D a = D::from({4}, {1, 2, 3, 4}, true);
   var(a).backward();
-  EXPECT_EQ(flat_new_reduction_ops(a.grad()), (std::vector<double>{-1, -1.0 / 3, 1.0 / 3, 1}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{-1, -1.0 / 3, 1.0 / 3, 1}));
 }
 
 TEST(Var, Errors) {
@@ -174,16 +166,16 @@ TEST(Var, Errors) {
 
 TEST(Cumsum, Values) {
   D a = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
-  EXPECT_EQ(flat_new_reduction_ops(cumsum(a, 1)), (std::vector<double>{1, 3, 6, 4, 9, 15}));
-  EXPECT_EQ(flat_new_reduction_ops(cumsum(a, 0)), (std::vector<double>{1, 2, 3, 5, 7, 9}));
-  EXPECT_EQ(flat_new_reduction_ops(cumsum(a, -1)), flat_new_reduction_ops(cumsum(a, 1)));
+  EXPECT_EQ(test::values_of(cumsum(a, 1)), (std::vector<double>{1, 3, 6, 4, 9, 15}));
+  EXPECT_EQ(test::values_of(cumsum(a, 0)), (std::vector<double>{1, 2, 3, 5, 7, 9}));
+  EXPECT_EQ(test::values_of(cumsum(a, -1)), test::values_of(cumsum(a, 1)));
   EXPECT_EQ(cumsum(D::zeros({0, 2}), 0).shape(), (Shape{0, 2}));
 }
 
 TEST(Cumsum, GradientIsTheReverseCumsum) {
   D a = D::from({4}, {1, 2, 3, 4}, true);
   cumsum(a, 0).backward(D::from({4}, {1, 10, 100, 1000}));
-  EXPECT_EQ(flat_new_reduction_ops(a.grad()), (std::vector<double>{1111, 1110, 1100, 1000}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{1111, 1110, 1100, 1000}));
 }
 
 TEST(Cumsum, GradientsAndSecondDerivatives) {

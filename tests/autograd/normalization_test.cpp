@@ -14,10 +14,6 @@ using test::Fn;
 using test::uniform;
 using D = Tensor<double>;
 
-std::vector<double> flat_normalization(const D& t) {
-  return std::vector<double>(t.value().data(), t.value().data() + t.value().size());
-}
-
 /// Per channel (axis 1) mean and biased variance of x, by plain loops.
 void channel_stats(const D& x, std::vector<double>& mean, std::vector<double>& var) {
   const Shape s = x.shape();
@@ -67,7 +63,7 @@ TEST(BatchNorm, TrainingNormalisesWithTheBatchMeanAndBiasedVariance) {
   const D b = D::from({2}, {1, -1});
   const D y = batch_norm(x, D(), D(), w, b, true, 0.1, 1e-5);
   const double r0 = 1 / std::sqrt(3.5 + 1e-5), r1 = 1 / std::sqrt(4 + 1e-5);
-  expect_near(flat_normalization(y),
+  expect_near(test::values_of(y),
               {2 * -2 * r0 + 1, 0.5 * -2 * r1 - 1, 2 * -1 * r0 + 1, 0.5 * -2 * r1 - 1, 1,
                0.5 * 2 * r1 - 1, 2 * 3 * r0 + 1, 0.5 * 2 * r1 - 1},
               1e-14);
@@ -80,12 +76,11 @@ TEST(BatchNorm, FourDimensionalMatchesPlainLoops) {
   const D b = uniform<double>({4}, -1, 1, 13, false);
   std::vector<double> mean, var;
   channel_stats(x, mean, var);
-  expect_near(flat_normalization(batch_norm(x, D(), D(), w, b, true, 0.1, 1e-3)),
-              bn_reference(x, mean, var, flat_normalization(w), flat_normalization(b), 1e-3),
-              1e-13);
+  expect_near(test::values_of(batch_norm(x, D(), D(), w, b, true, 0.1, 1e-3)),
+              bn_reference(x, mean, var, test::values_of(w), test::values_of(b), 1e-3), 1e-13);
   // Without affine parameters.
   expect_near(
-      flat_normalization(batch_norm(x, D(), D(), D(), D(), true)),
+      test::values_of(batch_norm(x, D(), D(), D(), D(), true)),
       bn_reference(x, mean, var, std::vector<double>(4, 1.0), std::vector<double>(4, 0.0), 1e-5),
       1e-13);
 }
@@ -98,11 +93,11 @@ TEST(BatchNorm, EvalUsesTheRunningStatistics) {
   const D b = D::from({2}, {0.1, 0.2});
   const D y = batch_norm(x, rm, rv, w, b, false, 0.1, 1e-5);
   expect_near(
-      flat_normalization(y),
-      bn_reference(x, {0.25, -0.5}, {2.0, 0.5}, flat_normalization(w), flat_normalization(b), 1e-5),
+      test::values_of(y),
+      bn_reference(x, {0.25, -0.5}, {2.0, 0.5}, test::values_of(w), test::values_of(b), 1e-5),
       1e-14);
   // Eval leaves the running statistics alone.
-  EXPECT_EQ(flat_normalization(rm), (std::vector<double>{0.25, -0.5}));
+  EXPECT_EQ(test::values_of(rm), (std::vector<double>{0.25, -0.5}));
   EXPECT_EQ(rm.version(), 0u);
 }
 
@@ -123,19 +118,19 @@ TEST(BatchNorm, RunningStatisticsAfterSeveralStepsAsHandComputed) {
     const std::uint32_t before = rm.version();
     batch_norm(x, rm, rv, D(), D(), true, momentum, 1e-5);
     EXPECT_EQ(rm.version(), before + 1);  // one in-place write per step
-    expect_near(flat_normalization(rm), m, 1e-14);
-    expect_near(flat_normalization(rv), v, 1e-14);
+    expect_near(test::values_of(rm), m, 1e-14);
+    expect_near(test::values_of(rv), v, 1e-14);
   }
   // momentum 0 keeps them, momentum 1 takes the batch's.
   const D x = uniform<double>({4, 3}, -1, 1, 30, false);
   std::vector<double> mean, var;
   channel_stats(x, mean, var);
   batch_norm(x, rm, rv, D(), D(), true, 0.0);
-  expect_near(flat_normalization(rm), m, 1e-14);
+  expect_near(test::values_of(rm), m, 1e-14);
   batch_norm(x, rm, rv, D(), D(), true, 1.0);
-  expect_near(flat_normalization(rm), mean, 1e-14);
+  expect_near(test::values_of(rm), mean, 1e-14);
   for (auto& s : var) s *= 4.0 / 3.0;
-  expect_near(flat_normalization(rv), var, 1e-14);
+  expect_near(test::values_of(rv), var, 1e-14);
 }
 
 TEST(BatchNorm, RunningStatisticsMayBeWrittenInPlaceBeforeBackward) {
@@ -157,11 +152,11 @@ TEST(LayerNorm, NormalisesEachSliceOverTheTrailingAxes) {
   const D y = layer_norm(x, {2, 2}, w, b, 1e-5);
   const double r0 = 1 / std::sqrt(3.5 + 1e-5), r1 = 1 / std::sqrt(4 + 1e-5);
   expect_near(
-      flat_normalization(y),
+      test::values_of(y),
       {-2 * r0, -2 * r0, 0, 4 * 3 * r0 + 1, -2 * r1, 2 * -2 * r1, 3 * 2 * r1, 4 * 2 * r1 + 1},
       1e-14);
   // A slice of one value normalises to 0 (the bias).
-  expect_near(flat_normalization(layer_norm(D::from({3, 1}, {5, -1, 2}), {1})), {0, 0, 0}, 0);
+  expect_near(test::values_of(layer_norm(D::from({3, 1}, {5, -1, 2}), {1})), {0, 0, 0}, 0);
 }
 
 TEST(Normalization, FloatAgreesWithDouble) {

@@ -24,10 +24,6 @@ using test::Fn;
 using test::uniform;
 using D = Tensor<double>;
 
-std::vector<double> flat_pooling(const D& t) {
-  return std::vector<double>(t.value().data(), t.value().data() + t.value().size());
-}
-
 /// Distinct values (a shuffled ramp with steps of 0.013, no two closer than any gradcheck step):
 /// max-pool's argmax never changes under the finite differences.
 D distinct(const Shape& shape, unsigned seed = 5) {
@@ -37,19 +33,6 @@ D distinct(const Shape& shape, unsigned seed = 5) {
   for (std::size_t i = 0; i < n; ++i) v[i] = 0.013 * static_cast<double>(i) - 0.4;
   std::shuffle(v.begin(), v.end(), std::mt19937(seed));
   return D::from(shape, v, true);
-}
-
-/// gradcheck of f and gradgradcheck of f and of f * f (the pools are piecewise linear, so only
-/// through the square does the second check see their backward operations' rules).
-void check_grads_pooling(const std::function<D(const D&)>& f, const D& x) {
-  Fn<double> fn = [f](const std::vector<D>& v) { return f(v[0]); };
-  Fn<double> squared = [f](const std::vector<D>& v) {
-    D y = f(v[0]);
-    return y * y;
-  };
-  EXPECT_GRADCHECK(double, fn, {x});
-  EXPECT_GRADGRADCHECK(double, fn, {x});
-  EXPECT_GRADGRADCHECK(double, squared, {x});
 }
 
 // ---- naive references, from PyTorch's definitions ----
@@ -185,7 +168,7 @@ TEST(MaxPool2d, ValuesAndIndicesMatchTheNaiveLoop) {
       const auto want = naive_max(x, c, &at);
       auto r = max_pool2d_with_indices(x, {long(c.kh), long(c.kw)}, {long(c.sh), long(c.sw)},
                                        {long(c.ph), long(c.pw)}, {long(c.dh), long(c.dw)}, c.ceil);
-      EXPECT_EQ(flat_pooling(r.output), want);
+      EXPECT_EQ(test::values_of(r.output), want);
       EXPECT_EQ(std::vector<std::size_t>(r.indices.begin(), r.indices.end()), at);
       EXPECT_EQ(r.indices.shape(), r.output.value().shape());
     }
@@ -208,9 +191,9 @@ TEST(MaxPool2d, GradientGoesToTheArgmax) {
   // Overlapping 2x2 windows, stride 1: 5 is the maximum of three of them.
   D x = D::from({1, 1, 3, 3}, {1, 2, 3, 4, 5, 0, 0, 1, 6}, true);
   D y = max_pool2d(x, 2, 1);
-  EXPECT_EQ(flat_pooling(y), (std::vector<double>{5, 5, 5, 6}));
+  EXPECT_EQ(test::values_of(y), (std::vector<double>{5, 5, 5, 6}));
   y.backward(D::from({1, 1, 2, 2}, {1, 10, 100, 1000}));
-  EXPECT_EQ(flat_pooling(x.grad()), (std::vector<double>{0, 0, 0, 0, 111, 0, 0, 0, 1000}));
+  EXPECT_EQ(test::values_of(x.grad()), (std::vector<double>{0, 0, 0, 0, 111, 0, 0, 0, 1000}));
 }
 
 TEST(MaxPool2d, TiesGoToTheFirstMaximumInScanOrder) {
@@ -218,11 +201,11 @@ TEST(MaxPool2d, TiesGoToTheFirstMaximumInScanOrder) {
   // ties at (0, 3) and (1, 2): row-major scan finds (0, 3) first.
   D x = D::from({1, 1, 2, 4}, {7, 7, 1, 9, 7, 7, 9, 0}, true);
   auto r = max_pool2d_with_indices(x, 2);
-  EXPECT_EQ(flat_pooling(r.output), (std::vector<double>{7, 9}));
+  EXPECT_EQ(test::values_of(r.output), (std::vector<double>{7, 9}));
   EXPECT_EQ(std::vector<std::size_t>(r.indices.begin(), r.indices.end()),
             (std::vector<std::size_t>{0, 3}));
   sum(r.output).backward();
-  EXPECT_EQ(flat_pooling(x.grad()), (std::vector<double>{1, 0, 0, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(test::values_of(x.grad()), (std::vector<double>{1, 0, 0, 1, 0, 0, 0, 0}));
   // -inf everywhere: the first element is the argmax.
   const double inf = std::numeric_limits<double>::infinity();
   auto m = max_pool2d_with_indices(D::full({1, 1, 2, 2}, -inf), 2);
@@ -237,7 +220,7 @@ TEST(MaxPool2d, NaNPropagatesAndTheLastNaNIsTheArgmax) {
   EXPECT_TRUE(std::isnan(r.output.value()(0, 0, 0, 0)));
   EXPECT_EQ(r.indices(0, 0, 0, 0), 3u);  // PyTorch: `val > max || isnan(val)` replaces
   sum(r.output).backward();
-  EXPECT_EQ(flat_pooling(x.grad()), (std::vector<double>{0, 0, 0, 1}));
+  EXPECT_EQ(test::values_of(x.grad()), (std::vector<double>{0, 0, 0, 1}));
   D z = D::from({1, 1, 1, 3}, {nan, 5, 6});
   auto rz = max_pool2d_with_indices(z, {1, 3});
   EXPECT_TRUE(std::isnan(rz.output.value()(0, 0, 0, 0)));
@@ -258,7 +241,7 @@ TEST(MaxPool2d, AWindowWithNoInputElementGivesMinusInfinityAndNoGradient) {
   EXPECT_EQ(r.output.value()(0, 0, 0, 0), -std::numeric_limits<double>::infinity());
   EXPECT_EQ(r.indices(0, 0, 0, 0), 4u);  // past the plane
   sum(r.output).backward();
-  EXPECT_EQ(flat_pooling(x.grad()), (std::vector<double>{0, 0, 0, 0}));
+  EXPECT_EQ(test::values_of(x.grad()), (std::vector<double>{0, 0, 0, 0}));
 }
 
 TEST(MaxPool2d, GradientsAndSecondDerivatives) {
@@ -268,7 +251,7 @@ TEST(MaxPool2d, GradientsAndSecondDerivatives) {
       SCOPED_TRACE(::testing::Message()
                    << "k " << c.kh << "x" << c.kw << " s " << c.sh << "x" << c.sw << " p " << c.ph
                    << "x" << c.pw << " d " << c.dh << "x" << c.dw << " ceil " << c.ceil);
-      check_grads_pooling(
+      test::expect_grads_of_any_order(
           [c](const D& v) {
             return max_pool2d(v, {long(c.kh), long(c.kw)}, {long(c.sh), long(c.sw)},
                               {long(c.ph), long(c.pw)}, {long(c.dh), long(c.dw)}, c.ceil);
@@ -323,15 +306,16 @@ TEST(MaxPool1d, IsMaxPool2dWithHeightOne) {
   auto r2 =
       max_pool2d_with_indices(reshape(x, {3, 2, 1, 11}), {1, 3}, {1, 2}, {0, 1}, {1, 2}, true);
   EXPECT_EQ(r.output.shape(), (Shape{3, 2, 5}));
-  EXPECT_EQ(flat_pooling(r.output), flat_pooling(r2.output));
+  EXPECT_EQ(test::values_of(r.output), test::values_of(r2.output));
   EXPECT_EQ(std::vector<std::size_t>(r.indices.begin(), r.indices.end()),
             std::vector<std::size_t>(r2.indices.begin(), r2.indices.end()));
   EXPECT_EQ(max_pool1d(x, 4).shape(), (Shape{3, 2, 2}));  // stride = kernel
   for (long k : {2L, 3L}) {
-    check_grads_pooling([k](const D& v) { return max_pool1d(v, k, 2, 1, 1, true); },
-                        distinct({3, 2, 9}));
+    test::expect_grads_of_any_order([k](const D& v) { return max_pool1d(v, k, 2, 1, 1, true); },
+                                    distinct({3, 2, 9}));
   }
-  check_grads_pooling([](const D& v) { return max_pool1d(v, 2, 1, 0, 3); }, distinct({1, 1, 10}));
+  test::expect_grads_of_any_order([](const D& v) { return max_pool1d(v, 2, 1, 0, 3); },
+                                  distinct({1, 1, 10}));
 }
 
 // ---- avg_pool2d ----
@@ -348,7 +332,7 @@ TEST(AvgPool2d, ValuesMatchTheNaiveLoop) {
                        << c.ph << "x" << c.pw << " ceil " << c.ceil << " include_pad " << include);
           D y = avg_pool2d(x, {long(c.kh), long(c.kw)}, {long(c.sh), long(c.sw)},
                            {long(c.ph), long(c.pw)}, c.ceil, include, div);
-          expect_near_all(flat_pooling(y), naive_avg(x, c, include, div));
+          expect_near_all(test::values_of(y), naive_avg(x, c, include, div));
         }
       }
     }
@@ -359,12 +343,12 @@ TEST(AvgPool2d, CountIncludePadAndCeilModeAsPyTorch) {
   // PyTorch: avg_pool2d(ones(1, 1, 5, 5), 2, 2, 1, ceil_mode=True) is 1/4 in the corner, 1/2
   // along the top and left edges and 1 elsewhere: the last window ends at the padded edge.
   D y = avg_pool2d(D::ones({1, 1, 5, 5}), 2, 2, 1, true, true);
-  EXPECT_EQ(flat_pooling(y), (std::vector<double>{0.25, 0.5, 0.5, 0.5, 1, 1, 0.5, 1, 1}));
+  EXPECT_EQ(test::values_of(y), (std::vector<double>{0.25, 0.5, 0.5, 0.5, 1, 1, 0.5, 1, 1}));
   D z = avg_pool2d(D::ones({1, 1, 5, 5}), 2, 2, 1, true, false);
-  EXPECT_EQ(flat_pooling(z), std::vector<double>(9, 1.0));
+  EXPECT_EQ(test::values_of(z), std::vector<double>(9, 1.0));
   D w = avg_pool2d(D::ones({1, 1, 5, 5}), 3, 2, 1, true, true);
-  EXPECT_NEAR(flat_pooling(w)[0], 4.0 / 9.0, 1e-15);
-  EXPECT_EQ(flat_pooling(w)[4], 1.0);
+  EXPECT_NEAR(test::values_of(w)[0], 4.0 / 9.0, 1e-15);
+  EXPECT_EQ(test::values_of(w)[4], 1.0);
 }
 
 TEST(AvgPool2d, GradientsAndSecondDerivatives) {
@@ -375,7 +359,7 @@ TEST(AvgPool2d, GradientsAndSecondDerivatives) {
         SCOPED_TRACE(::testing::Message()
                      << "k " << c.kh << "x" << c.kw << " s " << c.sh << "x" << c.sw << " p " << c.ph
                      << "x" << c.pw << " ceil " << c.ceil << " include_pad " << include);
-        check_grads_pooling(
+        test::expect_grads_of_any_order(
             [c, include](const D& v) {
               return avg_pool2d(v, {long(c.kh), long(c.kw)}, {long(c.sh), long(c.sw)},
                                 {long(c.ph), long(c.pw)}, c.ceil, include);
@@ -383,7 +367,7 @@ TEST(AvgPool2d, GradientsAndSecondDerivatives) {
             x);
       }
     }
-    check_grads_pooling(
+    test::expect_grads_of_any_order(
         [](const D& v) {
           return avg_pool2d(v, {3, 2}, 1, {1, 1}, false, true, -3);
         },
@@ -439,10 +423,11 @@ TEST(AvgPool1d, IsAvgPool2dWithHeightOne) {
   D y = avg_pool1d(x, 3, 2, 1, true, false);
   D y2 = avg_pool2d(reshape(x, {3, 2, 1, 11}), {1, 3}, {1, 2}, {0, 1}, true, false);
   EXPECT_EQ(y.shape(), (Shape{3, 2, 6}));
-  EXPECT_EQ(flat_pooling(y), flat_pooling(y2));
+  EXPECT_EQ(test::values_of(y), test::values_of(y2));
   EXPECT_EQ(avg_pool1d(x, 4).shape(), (Shape{3, 2, 2}));
   for (bool include : {true, false}) {
-    check_grads_pooling([include](const D& v) { return avg_pool1d(v, 3, 2, 1, true, include); }, x);
+    test::expect_grads_of_any_order(
+        [include](const D& v) { return avg_pool1d(v, 3, 2, 1, true, include); }, x);
   }
   D xr = uniform<double>({3, 2, 11}, -1, 1, 2);
   D ones = D::ones({3, 2, 5}).requires_grad_();
@@ -459,7 +444,7 @@ TEST(AdaptiveAvgPool2d, ValuesMatchTheNaiveLoop) {
     SCOPED_TRACE(::testing::Message() << oh << " x " << ow);
     D y = adaptive_avg_pool2d(x, {long(oh), long(ow)});
     EXPECT_EQ(y.shape(), (Shape{2, 3, oh, ow}));
-    expect_near_all(flat_pooling(y), naive_adaptive(x, oh, ow));
+    expect_near_all(test::values_of(y), naive_adaptive(x, oh, ow));
   }
   // The identity size reproduces the input exactly.
   EXPECT_EQ(adaptive_avg_pool2d(x, {7, 9}).value(), x.value());
@@ -469,7 +454,11 @@ TEST(AdaptiveAvgPool2d, GradientsAndSecondDerivatives) {
   for (const Shape& shape : {Shape{1, 1, 7, 6}, Shape{3, 2, 5, 7}}) {
     const D x = uniform<double>(shape, -1, 1, 6);
     for (auto [oh, ow] : std::vector<std::pair<long, long>>{{3, 4}, {1, 1}, {2, 5}, {8, 3}}) {
-      check_grads_pooling([oh, ow](const D& v) { return adaptive_avg_pool2d(v, {oh, ow}); }, x);
+      test::expect_grads_of_any_order(
+          [oh, ow](const D& v) {
+            return adaptive_avg_pool2d(v, {oh, ow});
+          },
+          x);
     }
   }
   D x = uniform<double>({1, 2, 5, 7}, -1, 1, 8);

@@ -25,12 +25,6 @@ D iota(const Shape& shape, bool requires_grad = false) {
 }
 
 /// The values in row-major memory order (what the buffer really holds).
-template <class T>
-std::vector<double> flat_shape(const Tensor<T>& t) {
-  const auto& v = t.value();
-  return std::vector<double>(v.data(), v.data() + v.size());
-}
-
 /// gradcheck and gradgradcheck of `f` (a generic lambda over the inputs) in double and in
 /// float, on uniform inputs of `shapes`. The second-derivative check squares the output: the
 /// shape operations are linear, so only through y * y does it see their recorded backward ops.
@@ -71,7 +65,7 @@ TEST(ShapeReshape, ValuesAndInferredAxis) {
   D a = iota({2, 3});
   D r = reshape(a, {3, -1});
   EXPECT_EQ(r.shape(), (Shape{3, 2}));
-  EXPECT_EQ(flat_shape(r), (std::vector<double>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(test::values_of(r), (std::vector<double>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(reshape(a, {-1}).shape(), (Shape{6}));
   EXPECT_EQ(reshape(a, {1, 6, 1}).shape(), (Shape{1, 6, 1}));
   EXPECT_EQ(reshape(D::scalar(2.0), {1, 1}).shape(), (Shape{1, 1}));
@@ -96,7 +90,7 @@ TEST(ShapeFlatten, ValuesAndGradients) {
   EXPECT_EQ(flatten(a, 1).shape(), (Shape{2, 12}));
   EXPECT_EQ(flatten(a, -1).shape(), (Shape{2, 3, 4}));
   EXPECT_EQ(flatten(D::scalar(1.0)).shape(), (Shape{1}));
-  EXPECT_EQ(flat_shape(flatten(a, 1)), flat_shape(a));
+  EXPECT_EQ(test::values_of(flatten(a, 1)), test::values_of(a));
   EXPECT_THROW_WITH(flatten(a, 3), ShapeError, "flatten", "3", "(2, 3, 4)");
   check_op([](const auto& x) { return flatten(x[0], 1); }, {{2, 3, 2}});
   check_op([](const auto& x) { return flatten(x[0]); }, {{2, 3}});
@@ -110,7 +104,7 @@ TEST(ShapeSqueezeUnsqueeze, ValuesAndErrors) {
   EXPECT_EQ(unsqueeze(a, 3).shape(), (Shape{2, 1, 3, 1}));
   EXPECT_EQ(unsqueeze(a, -1).shape(), (Shape{2, 1, 3, 1}));
   EXPECT_EQ(unsqueeze(D::scalar(4.0), 0).shape(), (Shape{1}));
-  EXPECT_EQ(flat_shape(squeeze(a, 1)), flat_shape(a));
+  EXPECT_EQ(test::values_of(squeeze(a, 1)), test::values_of(a));
   EXPECT_THROW_WITH(squeeze(a, 0), ShapeError, "squeeze", "(2, 1, 3)", "size 2");
   EXPECT_THROW_WITH(squeeze(a, 3), ShapeError, "squeeze", "(2, 1, 3)");
   EXPECT_THROW_WITH(unsqueeze(a, 4), ShapeError, "unsqueeze", "(2, 1, 3)");
@@ -126,16 +120,17 @@ TEST(ShapeSqueezeUnsqueeze, Gradients) {
 
 TEST(ShapeBroadcastTo, Values) {
   D a = D::from({2, 1}, {1, 2});
-  EXPECT_EQ(flat_shape(broadcast_to(a, {2, 3})), (std::vector<double>{1, 1, 1, 2, 2, 2}));
-  EXPECT_EQ(flat_shape(broadcast_to(a, {2, 2, 2})), (std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2}));
-  EXPECT_EQ(flat_shape(broadcast_to(D::scalar(5.0), {2})), (std::vector<double>{5, 5}));
+  EXPECT_EQ(test::values_of(broadcast_to(a, {2, 3})), (std::vector<double>{1, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(test::values_of(broadcast_to(a, {2, 2, 2})),
+            (std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2}));
+  EXPECT_EQ(test::values_of(broadcast_to(D::scalar(5.0), {2})), (std::vector<double>{5, 5}));
 }
 
 TEST(ShapeBroadcastTo, GradientSumsOverBroadcastAxes) {
   D a = D::from({2, 1}, {1, 2}, true);
   D w = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
   sum(broadcast_to(a, {2, 3}) * w).backward();
-  EXPECT_EQ(flat_shape(a.grad()), (std::vector<double>{6, 15}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{6, 15}));
 }
 
 TEST(ShapeBroadcastTo, Gradients) {
@@ -152,10 +147,10 @@ TEST(ShapeBroadcastTo, Errors) {
 
 TEST(ShapeSumTo, ValuesAndErrors) {
   D a = iota({2, 3});
-  EXPECT_EQ(flat_shape(sum_to(a, {1, 3})), (std::vector<double>{3, 5, 7}));
-  EXPECT_EQ(flat_shape(sum_to(a, {3})), (std::vector<double>{3, 5, 7}));
-  EXPECT_EQ(flat_shape(sum_to(a, {2, 1})), (std::vector<double>{3, 12}));
-  EXPECT_EQ(flat_shape(sum_to(a, {})), (std::vector<double>{15}));
+  EXPECT_EQ(test::values_of(sum_to(a, {1, 3})), (std::vector<double>{3, 5, 7}));
+  EXPECT_EQ(test::values_of(sum_to(a, {3})), (std::vector<double>{3, 5, 7}));
+  EXPECT_EQ(test::values_of(sum_to(a, {2, 1})), (std::vector<double>{3, 12}));
+  EXPECT_EQ(test::values_of(sum_to(a, {})), (std::vector<double>{15}));
   EXPECT_EQ(sum_to(a, {}).shape(), Shape{});
   EXPECT_THROW_WITH(sum_to(a, {2}), ShapeError, "sum_to", "(2, 3)", "(2)");
   EXPECT_THROW_WITH(sum_to(a, {1, 2, 3}), ShapeError, "sum_to", "(2, 3)", "(1, 2, 3)");
@@ -174,7 +169,7 @@ TEST(ShapeTranspose, Values2D) {
   D t = transpose(a);
   EXPECT_EQ(t.shape(), (Shape{3, 2}));
   // The buffer itself is in the new row-major order (a materialised copy, not a strided view).
-  EXPECT_EQ(flat_shape(t), (std::vector<double>{1, 4, 2, 5, 3, 6}));
+  EXPECT_EQ(test::values_of(t), (std::vector<double>{1, 4, 2, 5, 3, 6}));
   EXPECT_DOUBLE_EQ(t.value()(2, 1), 6.0);
 }
 
@@ -182,7 +177,7 @@ TEST(ShapeTranspose, SwapsOnlyTheLastTwoAxes) {
   D a = iota({2, 2, 3});  // a[b, i, j] = 6 b + 3 i + j
   D t = transpose(a);
   EXPECT_EQ(t.shape(), (Shape{2, 3, 2}));
-  EXPECT_EQ(flat_shape(t), (std::vector<double>{0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11}));
+  EXPECT_EQ(test::values_of(t), (std::vector<double>{0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11}));
 }
 
 TEST(ShapeTranspose, VectorsAndScalarsUnchanged) {
@@ -213,18 +208,18 @@ TEST(ShapePermute, Values) {
   EXPECT_DOUBLE_EQ(p.value()(0, 1, 0), 12.0);
   EXPECT_DOUBLE_EQ(p.value()(0, 0, 1), 4.0);
   EXPECT_DOUBLE_EQ(p.value()(3, 1, 2), 23.0);
-  std::vector<double> first_row = flat_shape(p);
+  std::vector<double> first_row = test::values_of(p);
   first_row.resize(6);
   EXPECT_EQ(first_row, (std::vector<double>{0, 4, 8, 12, 16, 20}));
   // Swapping leading axes keeps contiguous runs.
   D q = permute(a, {1, 0, 2});
   EXPECT_EQ(q.shape(), (Shape{3, 2, 4}));
-  std::vector<double> head = flat_shape(q);
+  std::vector<double> head = test::values_of(q);
   head.resize(8);
   EXPECT_EQ(head, (std::vector<double>{0, 1, 2, 3, 12, 13, 14, 15}));
   // 2-D permute is a transpose.
   D m = D::from({2, 3}, {1, 2, 3, 4, 5, 6});
-  EXPECT_EQ(flat_shape(permute(m, {1, 0})), (std::vector<double>{1, 4, 2, 5, 3, 6}));
+  EXPECT_EQ(test::values_of(permute(m, {1, 0})), (std::vector<double>{1, 4, 2, 5, 3, 6}));
 }
 
 TEST(ShapePermute, IdentityReturnsInput) {
@@ -253,20 +248,20 @@ TEST(ShapePermute, Gradients) {
 
 TEST(ShapeNarrow, Values) {
   D a = iota({2, 4});
-  EXPECT_EQ(flat_shape(narrow(a, 1, 1, 2)), (std::vector<double>{1, 2, 5, 6}));
+  EXPECT_EQ(test::values_of(narrow(a, 1, 1, 2)), (std::vector<double>{1, 2, 5, 6}));
   EXPECT_EQ(narrow(a, 1, 1, 2).shape(), (Shape{2, 2}));
-  EXPECT_EQ(flat_shape(narrow(a, -1, 3, 1)), (std::vector<double>{3, 7}));
-  EXPECT_EQ(flat_shape(narrow(a, 0, 1, 1)), (std::vector<double>{4, 5, 6, 7}));
+  EXPECT_EQ(test::values_of(narrow(a, -1, 3, 1)), (std::vector<double>{3, 7}));
+  EXPECT_EQ(test::values_of(narrow(a, 0, 1, 1)), (std::vector<double>{4, 5, 6, 7}));
   EXPECT_EQ(narrow(a, 1, 4, 0).shape(), (Shape{2, 0}));
   D b = iota({2, 3, 2});
-  EXPECT_EQ(flat_shape(narrow(b, 1, 1, 2)), (std::vector<double>{2, 3, 4, 5, 8, 9, 10, 11}));
+  EXPECT_EQ(test::values_of(narrow(b, 1, 1, 2)), (std::vector<double>{2, 3, 4, 5, 8, 9, 10, 11}));
 }
 
 TEST(ShapeNarrow, GradientIsPlacedIntoZeros) {
   D a = iota({2, 4}, true);
   D w = D::from({2, 2}, {1, 2, 3, 4});
   sum(narrow(a, 1, 1, 2) * w).backward();
-  EXPECT_EQ(flat_shape(a.grad()), (std::vector<double>{0, 1, 2, 0, 0, 3, 4, 0}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{0, 1, 2, 0, 0, 3, 4, 0}));
 }
 
 TEST(ShapeNarrow, DoubleBackwardIsRecorded) {
@@ -280,7 +275,7 @@ TEST(ShapeNarrow, DoubleBackwardIsRecorded) {
   // d/du <g, v> = narrow(v): the pad op's own backward.
   D v = iota({2, 4});
   auto gu = grad<double>({g[0]}, {u}, {v});
-  EXPECT_EQ(flat_shape(gu[0]), (std::vector<double>{1, 2, 5, 6}));
+  EXPECT_EQ(test::values_of(gu[0]), (std::vector<double>{1, 2, 5, 6}));
 }
 
 TEST(ShapeNarrow, Errors) {
@@ -302,12 +297,12 @@ TEST(ShapeSliceRows, ValuesAndGradient) {
   D a = iota({4, 2}, true);
   D s = slice_rows(a, 1, 3);
   EXPECT_EQ(s.shape(), (Shape{2, 2}));
-  EXPECT_EQ(flat_shape(s), (std::vector<double>{2, 3, 4, 5}));
+  EXPECT_EQ(test::values_of(s), (std::vector<double>{2, 3, 4, 5}));
   EXPECT_STREQ(s.op_name(), "slice_rows");
   EXPECT_EQ(slice_rows(a, 2, 2).shape(), (Shape{0, 2}));
-  EXPECT_EQ(flat_shape(slice_rows(iota({5}), 3, 5)), (std::vector<double>{3, 4}));
+  EXPECT_EQ(test::values_of(slice_rows(iota({5}), 3, 5)), (std::vector<double>{3, 4}));
   sum(s).backward();
-  EXPECT_EQ(flat_shape(a.grad()), (std::vector<double>{0, 0, 1, 1, 1, 1, 0, 0}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{0, 0, 1, 1, 1, 1, 0, 0}));
 }
 
 TEST(ShapeSliceRows, Errors) {
@@ -328,8 +323,8 @@ TEST(ShapeIndexSelect, Values) {
   D a = iota({3, 2});
   D s = index_select(a, {2, 0, 2});
   EXPECT_EQ(s.shape(), (Shape{3, 2}));
-  EXPECT_EQ(flat_shape(s), (std::vector<double>{4, 5, 0, 1, 4, 5}));
-  EXPECT_EQ(flat_shape(index_select(iota({4}), {3, 1})), (std::vector<double>{3, 1}));
+  EXPECT_EQ(test::values_of(s), (std::vector<double>{4, 5, 0, 1, 4, 5}));
+  EXPECT_EQ(test::values_of(index_select(iota({4}), {3, 1})), (std::vector<double>{3, 1}));
   EXPECT_EQ(index_select(a, {}).shape(), (Shape{0, 2}));
   EXPECT_EQ(index_select(iota({3, 2, 2}), {1}).shape(), (Shape{1, 2, 2}));
 }
@@ -337,7 +332,7 @@ TEST(ShapeIndexSelect, Values) {
 TEST(ShapeIndexSelect, RepeatedIndicesGradientCounts) {
   D a = iota({4, 2}, true);
   sum(index_select(a, {1, 3, 1, 1, 0})).backward();
-  EXPECT_EQ(flat_shape(a.grad()), (std::vector<double>{1, 1, 3, 3, 0, 0, 1, 1}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{1, 1, 3, 3, 0, 0, 1, 1}));
 }
 
 TEST(ShapeIndexSelect, Errors) {
@@ -359,9 +354,9 @@ TEST(ShapeGather, ValuesAndGradient) {
   D a = iota({3, 4}, true);
   D g = gather(a, {1, 3, 0});
   EXPECT_EQ(g.shape(), (Shape{3}));
-  EXPECT_EQ(flat_shape(g), (std::vector<double>{1, 7, 8}));
+  EXPECT_EQ(test::values_of(g), (std::vector<double>{1, 7, 8}));
   sum(g * D::from({3}, {2, 3, 4})).backward();
-  EXPECT_EQ(flat_shape(a.grad()), (std::vector<double>{0, 2, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{0, 2, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0}));
 }
 
 TEST(ShapeGather, Errors) {
@@ -384,12 +379,12 @@ TEST(ShapeConcat, Values) {
   D a = D::from({2, 2}, {1, 2, 3, 4});
   D b = D::from({1, 2}, {5, 6});
   D c = D::from({2, 1}, {7, 8});
-  EXPECT_EQ(flat_shape(concat<double>({a, b})), (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(test::values_of(concat<double>({a, b})), (std::vector<double>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(concat<double>({a, b}).shape(), (Shape{3, 2}));
-  EXPECT_EQ(flat_shape(concat<double>({a, c}, 1)), (std::vector<double>{1, 2, 7, 3, 4, 8}));
-  EXPECT_EQ(flat_shape(concat<double>({c, a, c}, -1)),
+  EXPECT_EQ(test::values_of(concat<double>({a, c}, 1)), (std::vector<double>{1, 2, 7, 3, 4, 8}));
+  EXPECT_EQ(test::values_of(concat<double>({c, a, c}, -1)),
             (std::vector<double>{7, 1, 2, 7, 8, 3, 4, 8}));
-  EXPECT_EQ(flat_shape(concat<double>({D::from({2}, {1, 2}), D::from({1}, {3})})),
+  EXPECT_EQ(test::values_of(concat<double>({D::from({2}, {1, 2}), D::from({1}, {3})})),
             (std::vector<double>{1, 2, 3}));
   EXPECT_EQ(concat<double>({iota({2, 0}), a}, 1).shape(), (Shape{2, 2}));
 }
@@ -400,8 +395,8 @@ TEST(ShapeConcat, GradientIsSplitBack) {
   D k = D::from({2, 1}, {0, 0});  // no grad: skipped
   D w = D::from({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
   sum(concat<double>({c, a, k}, 1) * w).backward();
-  EXPECT_EQ(flat_shape(c.grad()), (std::vector<double>{1, 5}));
-  EXPECT_EQ(flat_shape(a.grad()), (std::vector<double>{2, 3, 6, 7}));
+  EXPECT_EQ(test::values_of(c.grad()), (std::vector<double>{1, 5}));
+  EXPECT_EQ(test::values_of(a.grad()), (std::vector<double>{2, 3, 6, 7}));
   EXPECT_FALSE(k.has_grad());
 }
 
@@ -430,10 +425,10 @@ TEST(ShapeStack, Values) {
   D a = D::from({2}, {1, 2});
   D b = D::from({2}, {3, 4});
   EXPECT_EQ(stack<double>({a, b}).shape(), (Shape{2, 2}));
-  EXPECT_EQ(flat_shape(stack<double>({a, b})), (std::vector<double>{1, 2, 3, 4}));
-  EXPECT_EQ(flat_shape(stack<double>({a, b}, 1)), (std::vector<double>{1, 3, 2, 4}));
-  EXPECT_EQ(flat_shape(stack<double>({a, b}, -1)), (std::vector<double>{1, 3, 2, 4}));
-  EXPECT_EQ(flat_shape(stack<double>({D::scalar(1.0), D::scalar(2.0), D::scalar(3.0)})),
+  EXPECT_EQ(test::values_of(stack<double>({a, b})), (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_EQ(test::values_of(stack<double>({a, b}, 1)), (std::vector<double>{1, 3, 2, 4}));
+  EXPECT_EQ(test::values_of(stack<double>({a, b}, -1)), (std::vector<double>{1, 3, 2, 4}));
+  EXPECT_EQ(test::values_of(stack<double>({D::scalar(1.0), D::scalar(2.0), D::scalar(3.0)})),
             (std::vector<double>{1, 2, 3}));
   EXPECT_EQ(stack<double>({iota({2, 3}), iota({2, 3})}, 1).shape(), (Shape{2, 2, 3}));
 }
