@@ -317,6 +317,99 @@ TEST(Normalization, BackwardOfABigTensorIsTheSameForAnyThreadCount) {
   EXPECT_EQ(ln1.second, ln2.second);
 }
 
+TEST(Normalization, AffineGradientsAreTheSameForAnyThreadCount) {
+  // With weight and bias: batch norm in training and evaluation (NCHW and (N, C)), layer norm
+  // with more rows than one chunk of its parameter sums.
+  const int before = num_threads();
+  using Tf = Tensor<float>;
+  struct Run {
+    xt::xarray<float> y, dx, dw, db;
+  };
+  auto run = [](int threads, const Shape& shape, const Shape& pshape, auto&& op) {
+    set_num_threads(threads);
+    Tf x(uniform<float>(shape, -1, 3, 16, false).value(), true);
+    Tf w(uniform<float>(pshape, 0.5, 1.5, 17, false).value(), true);
+    Tf b(uniform<float>(pshape, -1, 1, 18, false).value(), true);
+    const Tf y = op(x, w, b);
+    y.backward(uniform<float>(shape, -1, 1, 19, false));
+    return Run{y.value(), x.grad().value(), w.grad().value(), b.grad().value()};
+  };
+  const Tf rm = uniform<float>({8}, -0.5, 0.5, 20, false);
+  const Tf rv = uniform<float>({8}, 0.5, 2, 21, false);
+  auto train = [](const Tf& x, const Tf& w, const Tf& b) {
+    return batch_norm(x, Tf(), Tf(), w, b, true);
+  };
+  auto eval = [&](const Tf& x, const Tf& w, const Tf& b) {
+    return batch_norm(x, rm, rv, w, b, false);
+  };
+  auto ln = [](const Tf& x, const Tf& w, const Tf& b) { return layer_norm(x, {64}, w, b); };
+  auto expect_same = [&](const Shape& shape, const Shape& pshape, auto&& op) {
+    const Run one = run(1, shape, pshape, op), two = run(2, shape, pshape, op);
+    EXPECT_EQ(one.y, two.y);
+    EXPECT_EQ(one.dx, two.dx);
+    EXPECT_EQ(one.dw, two.dw);
+    EXPECT_EQ(one.db, two.db);
+  };
+  expect_same({16, 8, 32, 32}, {8}, train);
+  expect_same({16, 8, 32, 32}, {8}, eval);
+  expect_same({8192, 8}, {8}, train);
+  expect_same({40, 50, 64}, {64}, ln);
+  set_num_threads(before);
+}
+
+TEST(Normalization, ZeroWeightKeepsEveryGradient) {
+  // A zero weight stops the gradient into x, but not into the weight itself (sum(g * xhat)),
+  // to every order: no rule divides by the weight.
+  const D x = uniform<double>({3, 3, 4}, -1, 2, 22);
+  const D w = D::from({3}, {0.0, 1.3, 0.0}, true);
+  const D b = uniform<double>({3}, -1, 1, 23);
+  const D rm = uniform<double>({3}, -0.5, 0.5, 24, false);
+  const D rv = uniform<double>({3}, 0.5, 2, 25, false);
+  for (bool training : {true, false}) {
+    Fn<double> f = [&](const std::vector<D>& in) {
+      const D y = training ? batch_norm(in[0], D(), D(), in[1], in[2], true, 0.1, 1e-3)
+                           : batch_norm(in[0], rm, rv, in[1], in[2], false, 0.1, 1e-3);
+      return mul(y, y);
+    };
+    EXPECT_GRADCHECK(double, f, {x, w, b});
+    EXPECT_GRADGRADCHECK(double, f, {x, w, b});
+  }
+  const D xl = uniform<double>({4, 3}, -1, 2, 26);
+  const D wl = D::from({3}, {0.0, 0.7, 0.0}, true);
+  Fn<double> fl = [](const std::vector<D>& in) {
+    const D y = layer_norm(in[0], {3}, in[1], D(), 1e-3);
+    return mul(y, y);
+  };
+  EXPECT_GRADCHECK(double, fl, {xl, wl});
+  EXPECT_GRADGRADCHECK(double, fl, {xl, wl});
+  // Values: the zero channel's dx is exactly 0 and its dw is sum(g * xhat).
+  D xv(x.value(), true), wv(w.value(), true);
+  const D y = batch_norm(xv, D(), D(), wv, D(), true);
+  const D g = uniform<double>({3, 3, 4}, -1, 1, 27, false);
+  y.backward(g);
+  const D xhat = batch_norm(x.detach(), D(), D(), D(), D(), true);
+  double want = 0;
+  for (std::size_t a = 0; a < 3; ++a) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(xv.grad().value()(a, 0, i), 0.0);
+      want += g.value()(a, 0, i) * xhat.value()(a, 0, i);
+    }
+  }
+  EXPECT_NEAR(wv.grad().value()(0), want, 1e-12);
+}
+
+TEST(LayerNorm, ManyRowsGradcheck) {
+  // More rows than one chunk of the parameter sums (32 rows).
+  const D x = uniform<double>({35, 2}, -1, 2, 28);
+  const D w = uniform<double>({2}, 0.5, 1.5, 29);
+  const D b = uniform<double>({2}, -1, 1, 30);
+  Fn<double> f = [](const std::vector<D>& in) {
+    return layer_norm(in[0], {2}, in[1], in[2], 1e-3);
+  };
+  EXPECT_GRADCHECK(double, f, {x, w, b});
+  EXPECT_GRADGRADCHECK(double, f, {x, w, b});
+}
+
 // ---- errors ----
 
 TEST(BatchNorm, ErrorsNameTheOpAndTheShapes) {
