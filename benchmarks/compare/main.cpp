@@ -432,25 +432,30 @@ int main(int argc, char** argv) {
       }
     }
   }
-  // The GEMM limits of cases 3 and 13, in a child of their own at each thread count, after the
-  // libraries' rows of the same run.
+  // The GEMM limits of cases 3 and 13 at each thread count, after the libraries' rows of the
+  // same run: each in a child of its own, in rounds like the rows, keeping the fastest round.
   auto limits = [&](int number, const char* what, auto measure_limit) {
     std::vector<SgemmRow> out;
     for (int threads : opt.threads) {
       for (const Row& r : rows) {
-        if (r.spec.number != number || r.threads != threads) continue;
-        SgemmRow s{r.spec.batch, threads, {}, &r};
-        s.limit = in_child([&] {
-          openblas_set_num_threads(threads);
-          const SgemmLimit l = measure_limit(r.spec.batch, budget);
-          Measurement m;
-          m.median = l.seconds;
-          m.losses[0] = l.flops;  // carried in the first loss slot
-          return m;
+        if (r.spec.number == number && r.threads == threads) {
+          out.push_back({r.spec.batch, threads, {}, &r});
+        }
+      }
+    }
+    for (int round = 0; round < opt.rounds; ++round) {
+      for (SgemmRow& s : out) {
+        const Measurement m = in_child([&] {
+          openblas_set_num_threads(s.threads);
+          const SgemmLimit l = measure_limit(s.batch, budget);
+          Measurement result;
+          result.median = l.seconds;
+          result.losses[0] = l.flops;  // carried in the first loss slot
+          return result;
         });
-        std::fprintf(stderr, "  %s, batch %zu, %d thr: %s\n", what, r.spec.batch, threads,
-                     s.limit.ok ? format_time(s.limit.median).c_str() : s.limit.error);
-        out.push_back(s);
+        std::fprintf(stderr, "  round %d/%d  %s, batch %zu, %d thr: %s\n", round + 1, opt.rounds,
+                     what, s.batch, s.threads, m.ok ? format_time(m.median).c_str() : m.error);
+        keep_faster(s.limit, m, round == 0);
       }
     }
     return out;
