@@ -31,10 +31,25 @@ enum class MemoryCase {
 /// Cases 11 and 12: second derivatives of an MLP's loss with respect to its parameters.
 enum class SecondOrder { none, hessian, hvp };
 
-/// One row of the table: an MLP trained with SGD, (chain > 0) the scalar chain, or (memory) one
-/// of the memory-bound cases 6-10.
+/// Cases 13-15: a CNN's training step, and one convolution's forward + backward (groups 1 or
+/// depth-wise).
+enum class ConvCase { none, cnn_step, conv };
+
+/// Case 13's network, both libraries' (cnn_xgrad.cpp, cnn_torch.cpp) and its matrix products'
+/// (cnn_gemm_limit.cpp): (N, 1, 28, 28) -> conv 3x3 to 32 channels, BatchNorm2d, ReLU, max-pool 2
+/// -> conv 3x3 to 64 channels, BatchNorm2d, ReLU, max-pool 2 -> Flatten (1600) -> Linear 128,
+/// ReLU -> Linear 10, cross-entropy. No padding: 28 -> 26 -> 13 -> 11 -> 5 pixels.
+namespace cnn {
+constexpr std::size_t kImage = 28, kKernel = 3, kChannels1 = 32, kChannels2 = 64;
+constexpr std::size_t kOut1 = kImage - kKernel + 1, kPool1 = kOut1 / 2;
+constexpr std::size_t kOut2 = kPool1 - kKernel + 1, kPool2 = kOut2 / 2;
+constexpr std::size_t kFlat = kChannels2 * kPool2 * kPool2, kHidden = 128, kClasses = 10;
+}  // namespace cnn
+
+/// One row of the table: an MLP trained with SGD, (chain > 0) the scalar chain, (memory) one
+/// of the memory-bound cases 6-10, (second_order) 11 or 12, or (conv) the CNN or a convolution.
 struct CaseSpec {
-  int number = 0;                    ///< 1..10, as in docs/performance.md (--case N)
+  int number = 0;                    ///< 1..15, as in docs/performance.md (--case N)
   std::string name{};                ///< "ice cream 2-2-1", ...
   std::vector<std::size_t> sizes{};  ///< layer widths, input first
   std::size_t batch = 0;
@@ -48,6 +63,10 @@ struct CaseSpec {
   MemoryCase memory = MemoryCase::none;
   std::size_t rows = 0, cols = 0;  ///< the memory-bound cases' main tensor (rows, cols)
   SecondOrder second_order = SecondOrder::none;
+  ConvCase conv = ConvCase::none;
+  /// Cases 14 and 15: x (batch, channels, image, image), w (channels, channels / groups, 3, 3),
+  /// padding 1.
+  std::size_t channels = 0, image = 0, groups = 1;
 };
 
 /// The memory-bound cases that are one forward + backward step (6, 9, 10): they join the rows
@@ -60,6 +79,14 @@ inline bool is_kernel_case(const CaseSpec& s) {
   return s.memory == MemoryCase::op_bandwidth || s.memory == MemoryCase::softmax_family;
 }
 
+/// Cases 14 and 15, one convolution forward + backward per step: their own table (report_conv.cpp).
+inline bool is_conv_case(const CaseSpec& s) {
+  return s.conv == ConvCase::conv;
+}
+/// FLOPs of one step of case 14 or 15: the forward, input-gradient and weight-gradient products,
+/// 2 per multiply-add (problem.cpp).
+double conv_flops(const CaseSpec& spec);
+
 /// The minimum bytes one step of case 6, 9 or 10 must read and write: every input read once,
 /// every gradient of a leaf written once, as a fully fused forward + backward would (problem.cpp).
 double step_bytes(const CaseSpec& spec);
@@ -70,11 +97,14 @@ std::vector<CaseSpec> all_cases(bool quick);
 /// Everything both libraries start from: the same data and the same initial weights.
 struct Problem {
   CaseSpec spec;
-  std::vector<float> x{};                    ///< (batch, sizes.front()), row-major
-  std::vector<float> y{};                    ///< (batch, sizes.back()) targets for MSE and BCE
-  std::vector<std::size_t> labels{};         ///< class labels for cross-entropy
-  std::vector<std::vector<float>> w{}, b{};  ///< layer l: W (in, out) row-major, bias (out)
-  /// The memory-bound cases' inputs in the order their run functions take them (problem.cpp).
+  std::vector<float> x{};             ///< (batch, sizes.front()), row-major
+  std::vector<float> y{};             ///< (batch, sizes.back()) targets for MSE and BCE
+  std::vector<std::size_t> labels{};  ///< class labels for cross-entropy
+  /// Layer l: W (in, out) row-major, bias (out); case 13: the two convolutions' W (out, in, 3, 3)
+  /// and biases, then the two Linear layers'.
+  std::vector<std::vector<float>> w{}, b{};
+  /// The memory-bound cases' inputs in the order their run functions take them (problem.cpp);
+  /// cases 14 and 15: x, w and the seed gradient of the output.
   std::vector<std::vector<float>> data{};
 };
 
@@ -146,7 +176,8 @@ inline double median(std::vector<double> s) {
   return s.size() % 2 ? s[s.size() / 2] : 0.5 * (s[s.size() / 2 - 1] + s[s.size() / 2]);
 }
 
-/// xgrad's training step on `p` (compare_xgrad.cpp); xg::set_num_threads is called by the caller.
+/// xgrad's training step on `p` (compare_xgrad.cpp; cases 11-15 dispatched from there);
+/// xg::set_num_threads is called by the caller.
 StepTimes run_xgrad(const Problem& p, const Budget& budget);
 /// libtorch's (compare_torch.cpp), with `intra_op_threads` for torch::set_num_threads.
 StepTimes run_torch(const Problem& p, const Budget& budget, int intra_op_threads);
@@ -162,6 +193,18 @@ StepTimes run_torch_second_order(const Problem& p, const Budget& budget, int int
 /// gradients}, the latter two in double from the last step (memory_xgrad.cpp, memory_torch.cpp).
 StepTimes run_xgrad_memory(const Problem& p, const Budget& budget);
 StepTimes run_torch_memory(const Problem& p, const Budget& budget, int intra_op_threads);
+
+/// Case 13: one training step of the CNN per call (zero_grad, forward in training mode,
+/// cross-entropy, backward, SGD with momentum); losses of the first three steps
+/// (cnn_xgrad.cpp, cnn_torch.cpp).
+StepTimes run_xgrad_cnn(const Problem& p, const Budget& budget);
+StepTimes run_torch_cnn(const Problem& p, const Budget& budget, int intra_op_threads);
+
+/// Cases 14 and 15: y = conv2d(x, w, padding 1), then y.backward(g) into x's and w's gradients
+/// (reset before each step). losses = {<y, g>, sum of squares of dx, that of dw}, in double, from
+/// the last step (conv_xgrad.cpp, conv_torch.cpp).
+StepTimes run_xgrad_conv(const Problem& p, const Budget& budget);
+StepTimes run_torch_conv(const Problem& p, const Budget& budget, int intra_op_threads);
 
 /// One kernel of cases 7 and 8: the forward call and, separately, the backward rule.
 struct KernelTiming {
@@ -200,6 +243,12 @@ struct SgemmLimit {
   double seconds = 0;  ///< median time of the products on preallocated buffers
 };
 SgemmLimit measure_sgemm_limit(std::size_t batch, const Budget& budget);
+/// Case 13's matrix products at `batch` as im2col + GEMM computes them, through cblas_sgemm on
+/// preallocated buffers, one call per product over the whole batch: each convolution's forward
+/// W cols and weight gradient G cols^T, the second one's input gradient W^T G (the first one's
+/// input needs no gradient), and the Linear layers' X W, X^T G and G W^T (cnn_gemm_limit.cpp).
+/// The column matrices are filled once, outside the timing: im2col and col2im are not counted.
+SgemmLimit measure_cnn_gemm_limit(std::size_t batch, const Budget& budget);
 /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Haswell MAX_THREADS=64".
 std::string openblas_description();
 /// "1.13.1" (compare_torch.cpp).

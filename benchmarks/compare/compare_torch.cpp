@@ -45,6 +45,8 @@ StepTimes run_torch(const Problem& p, const Budget& budget, int intra_op_threads
   if (s.chain > 0) return run_chain(s.chain, budget);
   if (s.second_order != SecondOrder::none)
     return run_torch_second_order(p, budget, intra_op_threads);
+  if (s.conv == ConvCase::cnn_step) return run_torch_cnn(p, budget, intra_op_threads);
+  if (s.conv == ConvCase::conv) return run_torch_conv(p, budget, intra_op_threads);
 
   std::vector<torch::nn::Linear> layers;
   std::vector<torch::Tensor> params;

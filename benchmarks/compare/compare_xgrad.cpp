@@ -46,6 +46,8 @@ StepTimes run_xgrad(const Problem& p, const Budget& budget) {
   const CaseSpec& s = p.spec;
   if (s.chain > 0) return run_chain(s.chain, budget);
   if (s.second_order != SecondOrder::none) return run_xgrad_second_order(p, budget);
+  if (s.conv == ConvCase::cnn_step) return run_xgrad_cnn(p, budget);
+  if (s.conv == ConvCase::conv) return run_xgrad_conv(p, budget);
 
   std::vector<std::shared_ptr<xg::nn::Linear<float>>> layers;
   std::vector<Tn> params;

@@ -105,7 +105,39 @@ std::vector<CaseSpec> all_cases(bool quick) {
                    .loss = LossKind::mse,
                    .seed = 12,
                    .second_order = SecondOrder::hvp});
+  for (std::size_t batch : {64, 256}) {
+    cases.push_back({.number = 13,
+                     .name = "CNN conv32-conv64-128-10 + BN, batch " + std::to_string(batch),
+                     .batch = batch,
+                     .loss = LossKind::cross_entropy,
+                     .lr = 0.01,
+                     .momentum = 0.9,
+                     .seed = 13,
+                     .conv = ConvCase::cnn_step});
+  }
+  cases.push_back({.number = 14,
+                   .name = "conv2d 64x64x56x56, 64 3x3, padding 1",
+                   .batch = 64,
+                   .seed = 14,
+                   .conv = ConvCase::conv,
+                   .channels = 64,
+                   .image = 56});
+  cases.push_back({.number = 15,
+                   .name = "depth-wise conv2d 64x64x56x56, 3x3, padding 1",
+                   .batch = 64,
+                   .seed = 15,
+                   .conv = ConvCase::conv,
+                   .channels = 64,
+                   .image = 56,
+                   .groups = 64});
   return cases;
+}
+
+double conv_flops(const CaseSpec& s) {
+  // Padding 1 keeps the image size: every output pixel takes (channels / groups) 9 products
+  // per output channel, in each of the three products.
+  const double pixels = static_cast<double>(s.batch * s.image * s.image);
+  return 3 * 2 * pixels * static_cast<double>(s.channels * (s.channels / s.groups) * 9);
 }
 
 double step_bytes(const CaseSpec& s) {
@@ -202,12 +234,63 @@ void fill_memory_data(Problem& p) {
   }
 }
 
+template <class Layer>
+void keep_weights(Problem& p, const Layer& layer) {
+  p.w.emplace_back(layer.weight().value().begin(), layer.weight().value().end());
+  p.b.emplace_back(layer.bias().value().begin(), layer.bias().value().end());
+}
+
+/// Case 13: random pixels in [0, 1] and labels; the convolutions' and Linear layers' initial
+/// weights from xgrad's initialisers (PyTorch's for Conv2d, Glorot uniform for Linear). The batch
+/// norm layers start at weight 1, bias 0 in both libraries.
+void fill_cnn(Problem& p) {
+  const CaseSpec& s = p.spec;
+  std::mt19937 rng(s.seed + 1000);
+  std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
+  p.x.resize(s.batch * cnn::kImage * cnn::kImage);
+  for (float& v : p.x) v = pixel(rng);
+  std::uniform_int_distribution<std::size_t> label(0, cnn::kClasses - 1);
+  p.labels.resize(s.batch);
+  for (auto& l : p.labels) l = label(rng);
+  xg::nn::manual_seed(s.seed);
+  keep_weights(p, xg::nn::Conv2d<float>(1, cnn::kChannels1, cnn::kKernel));
+  keep_weights(p, xg::nn::Conv2d<float>(cnn::kChannels1, cnn::kChannels2, cnn::kKernel));
+  keep_weights(p, xg::nn::Linear<float>(cnn::kFlat, cnn::kHidden));
+  keep_weights(p, xg::nn::Linear<float>(cnn::kHidden, cnn::kClasses));
+}
+
+/// Cases 14 and 15: x and the output's seed gradient uniform in [-1, 1], w from nn::Conv2d's
+/// initialiser (no bias).
+void fill_conv(Problem& p) {
+  const CaseSpec& s = p.spec;
+  std::mt19937 rng(s.seed + 1000);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> x(s.batch * s.channels * s.image * s.image);
+  for (float& v : x) v = d(rng);
+  std::vector<float> g(x.size());  // the output has x's shape (padding 1, as many channels)
+  for (float& v : g) v = d(rng);
+  xg::nn::manual_seed(s.seed);
+  const xg::nn::Conv2d<float> conv(s.channels, s.channels, 3,
+                                   {.padding = 1, .groups = s.groups, .bias = false});
+  p.data.push_back(std::move(x));
+  p.data.emplace_back(conv.weight().value().begin(), conv.weight().value().end());
+  p.data.push_back(std::move(g));
+}
+
 }  // namespace
 
 Problem make_problem(const CaseSpec& spec) {
   Problem p{.spec = spec};
   if (spec.memory != MemoryCase::none) {
     fill_memory_data(p);
+    return p;
+  }
+  if (spec.conv == ConvCase::cnn_step) {
+    fill_cnn(p);
+    return p;
+  }
+  if (spec.conv == ConvCase::conv) {
+    fill_conv(p);
     return p;
   }
   if (spec.chain > 0) return p;

@@ -66,8 +66,9 @@ std::string time_or_error(const Measurement& m) {
   return m.ok ? format_time(m.median) : std::string("failed: ") + m.error;
 }
 
-/// Both libraries trained the same model: their first losses (the chain's x.grad; cases 6, 9 and
-/// 10: the loss and two gradient checksums) agree to float rounding (double for the chain).
+/// Both libraries trained the same model: their first losses (the chain's x.grad; cases 6, 9,
+/// 10, 14 and 15: the loss and two gradient checksums) agree to float rounding (double for the
+/// chain).
 bool same_losses(const Row& r) {
   const Measurement &a = r.xgrad_best().second, &b = r.torch_best().second;
   const double tol = r.spec.chain > 0 ? 1e-9 : 2e-3;
@@ -105,10 +106,15 @@ std::string mib(const Measurement& m) {
 
 namespace {
 
+/// A row of the training steps' table (chain false) or the chain's: not one of the memory-bound
+/// steps or single convolutions, which have tables of their own.
+bool in_table(const Row& r, bool chain) {
+  return !is_step_case(r.spec) && !is_conv_case(r.spec) && (r.spec.chain > 0) == chain;
+}
+
 bool any_row(const std::vector<Row>& rows, bool chain) {
-  return std::any_of(rows.begin(), rows.end(), [chain](const Row& r) {
-    return !is_step_case(r.spec) && (r.spec.chain > 0) == chain;
-  });
+  return std::any_of(rows.begin(), rows.end(),
+                     [chain](const Row& r) { return in_table(r, chain); });
 }
 
 void print_steps(std::ostream& out, const std::vector<Row>& rows) {
@@ -119,7 +125,7 @@ void print_steps(std::ostream& out, const std::vector<Row>& rows) {
          "xgrad / libtorch | xgrad peak MiB | libtorch peak MiB | same losses |\n"
       << "|---|---|---|---|---|---|---|---|---|\n";
   for (const Row& r : rows) {
-    if (r.spec.chain > 0 || is_step_case(r.spec)) continue;
+    if (!in_table(r, false)) continue;
     const Measurement &x = r.xgrad_best().second, &t = r.torch_best().second;
     out << "| " << r.spec.number << " | " << r.spec.name << " | " << r.threads << " | "
         << best_cell(r.xgrad_best(), Library::xgrad) << " | "
@@ -137,7 +143,7 @@ void print_chain(std::ostream& out, const std::vector<Row>& rows) {
          "libtorch peak MiB | same x.grad |\n"
       << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const Row& r : rows) {
-    if (r.spec.chain == 0) continue;
+    if (!in_table(r, true)) continue;
     const Measurement &x = r.xgrad_best().second, &t = r.torch_best().second;
     const double ops = 2.0 * static_cast<double>(r.spec.chain);
     auto per_op = [&](const Measurement& m) { return m.ok ? format_time(m.median / ops) : "-"; };
@@ -173,16 +179,23 @@ void print_sgemm(std::ostream& out, const std::vector<SgemmRow>& sgemm) {
 }  // namespace
 
 bool print_tables(std::ostream& out, const std::vector<Row>& rows,
-                  const std::vector<SgemmRow>& sgemm, const std::vector<KernelRow>& kernels) {
+                  const std::vector<SgemmRow>& sgemm, const std::vector<SgemmRow>& cnn_gemm,
+                  const std::vector<KernelRow>& kernels) {
   bool good = true;
   for (const Row& r : rows) {
     good = good && r.xgrad_best().second.ok && r.torch_best().second.ok && same_losses(r);
   }
-  for (const SgemmRow& s : sgemm) good = good && s.limit.ok;
+  for (const auto* limits : {&sgemm, &cnn_gemm}) {
+    for (const SgemmRow& s : *limits) good = good && s.limit.ok;
+  }
   good = good && kernels_good(kernels);
   if (any_row(rows, false)) print_steps(out, rows);
   if (any_row(rows, true)) print_chain(out, rows);
   if (!sgemm.empty()) print_sgemm(out, sgemm);
+  if (!cnn_gemm.empty()) print_cnn_gemm(out, cnn_gemm);
+  if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return is_conv_case(r.spec); })) {
+    print_convs(out, rows);
+  }
   if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return is_step_case(r.spec); })) {
     print_memory_steps(out, rows);
   }

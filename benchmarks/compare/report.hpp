@@ -58,7 +58,8 @@ struct Row {
   Setting torch_best_setting() const { return torch_best().first; }
 };
 
-/// The sgemm limit measured for a case-3 row.
+/// The GEMM limit measured for a case-3 row (sgemm_limit.cpp) or a case-13 row
+/// (cnn_gemm_limit.cpp).
 struct SgemmRow {
   std::size_t batch = 0;
   int threads = 1;
@@ -85,7 +86,8 @@ struct KernelRow {
 /// Prints the tables; false if a measurement failed or the libraries' losses (or kernel
 /// checksums) differ.
 bool print_tables(std::ostream& out, const std::vector<Row>& rows,
-                  const std::vector<SgemmRow>& sgemm, const std::vector<KernelRow>& kernels);
+                  const std::vector<SgemmRow>& sgemm, const std::vector<SgemmRow>& cnn_gemm,
+                  const std::vector<KernelRow>& kernels);
 void write_csv(std::ostream& out, const std::vector<Row>& rows,
                const std::vector<KernelRow>& kernels);
 
@@ -107,5 +109,8 @@ void print_memory_steps(std::ostream& out, const std::vector<Row>& rows);
 void print_kernels(std::ostream& out, const std::vector<KernelRow>& kernels);
 bool kernels_good(const std::vector<KernelRow>& kernels);
 void write_kernel_csv(std::ostream& out, const std::vector<KernelRow>& kernels);
+/// Case 13 against its im2col GEMMs, and the table of cases 14 and 15 (report_conv.cpp).
+void print_cnn_gemm(std::ostream& out, const std::vector<SgemmRow>& cnn_gemm);
+void print_convs(std::ostream& out, const std::vector<Row>& rows);
 
 }  // namespace compare
