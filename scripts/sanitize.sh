@@ -12,16 +12,15 @@ stages="${XGRAD_SANITIZE_STAGES:-asan tsan}"
 
 # configure <build dir> <sanitizer flags> [cmake options...]: a clang Debug (-O1) build with
 # the flags on every compile and link. -g1 (line tables) is all the sanitizers' stack traces
-# need, and compiles faster than full debug information. Every target is a unity build (several
-# sources per compiler run): these builds are made from scratch and thrown away, and the headers
-# are then parsed and their templates instantiated once per batch instead of once per file.
+# need, and compiles faster than full debug information. The test programs are unity builds
+# (XGRAD_UNITY_TESTS, on by default), as in the Release build.
 configure() {
   local dir="$1" sanitizers="$2"
   shift 2
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1" -DCMAKE_CXX_FLAGS="$sanitizers" \
     -DCMAKE_EXE_LINKER_FLAGS="$sanitizers" -DCMAKE_SHARED_LINKER_FLAGS="$sanitizers" \
-    -DCMAKE_UNITY_BUILD=ON -DXGRAD_BUILD_TESTS=ON -DXGRAD_BUILD_BENCHMARKS=OFF "$@"
+    -DXGRAD_BUILD_TESTS=ON -DXGRAD_BUILD_BENCHMARKS=OFF "$@"
 }
 
 if [[ " $stages " == *" asan "* ]]; then
