@@ -455,7 +455,7 @@ TEST(AdaptiveAvgPool2d, GradientsAndSecondDerivatives) {
     const D x = uniform<double>(shape, -1, 1, 6);
     for (auto [oh, ow] : std::vector<std::pair<long, long>>{{3, 4}, {1, 1}, {2, 5}, {8, 3}}) {
       test::expect_grads_of_any_order(
-          [oh, ow](const D& v) {
+          [oh = oh, ow = ow](const D& v) {
             return adaptive_avg_pool2d(v, {oh, ow});
           },
           x);
