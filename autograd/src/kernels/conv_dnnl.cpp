@@ -259,7 +259,6 @@ struct Chunks {
 Chunks chunks_of(const ConvGeometry& g) {
   const std::size_t per_sample = std::max<std::size_t>(
       1, (g.in_channels * g.in_plane() + g.out_channels * g.out_plane()) * sizeof(float));
-      std::getenv("XG_TMP_CHUNK") ? std::stoul(std::getenv("XG_TMP_CHUNK")) : kChunkBytes;  // TEMP
   const std::size_t most = std::clamp<std::size_t>(kChunkBytes / per_sample, 1, g.batch);
   const std::size_t count = (g.batch + most - 1) / most;
   const std::size_t size = (g.batch + count - 1) / count;  // as even as the batch allows
