@@ -353,10 +353,10 @@ std::vector<xt::xarray<float>> run_at(int threads, int blas_threads, const Shape
 }
 
 TEST(ConvKernels, SameBitsForOneAndTwoThreads) {
-  // The pool's loops (im2col, col2im, gathers, the direct loops) give the same bits for any
-  // thread count. OpenBLAS's products split their columns differently with more threads, which
-  // moves the last bits, so for the im2col cases the products keep one thread; with two, the
-  // results agree to rounding.
+  // The pool's loops (im2col, col2im, gathers, the direct loops, oneDNN's chunks of the batch)
+  // give the same bits for any thread count. OpenBLAS's products split their columns differently
+  // with more threads, which moves the last bits, so where they run (the builtin im2col kernels,
+  // double) the products keep one thread; with two, the results agree to rounding.
   struct Big {
     const char* name;
     Shape x, w;
