@@ -369,17 +369,23 @@ TEST(ConvKernels, SameBitsForOneAndTwoThreads) {
       {"depthwise", {4, 32, 40, 40}, {32, 1, 3, 3}, {.padding = 1, .groups = 32}},
       {"single_channel", {16, 1, 28, 28}, {32, 1, 3, 3}, {}},
   };
-  for (const Big& c : bigs) {
-    SCOPED_TRACE(c.name);
-    const auto one = run_at(1, 1, c.x, c.w, c.o), two = run_at(2, 1, c.x, c.w, c.o);
-    const auto all_two = run_at(2, 2, c.x, c.w, c.o);
-    for (std::size_t i = 0; i < one.size(); ++i) {
-      ASSERT_EQ(one[i].size(), two[i].size());
-      EXPECT_EQ(std::memcmp(one[i].data(), two[i].data(), one[i].size() * sizeof(float)), 0)
-          << "result " << i << " differs between 1 and 2 threads";
-      EXPECT_TRUE(xt::allclose(one[i], all_two[i], 1e-5, 1e-5)) << "result " << i;
+  const kernels::ConvBackend before = kernels::conv_backend();
+  for (auto backend : {kernels::ConvBackend::automatic, kernels::ConvBackend::builtin}) {
+    kernels::set_conv_backend(backend);
+    for (const Big& c : bigs) {
+      SCOPED_TRACE(std::string(c.name) +
+                   (backend == kernels::ConvBackend::builtin ? " (builtin)" : " (automatic)"));
+      const auto one = run_at(1, 1, c.x, c.w, c.o), two = run_at(2, 1, c.x, c.w, c.o);
+      const auto all_two = run_at(2, 2, c.x, c.w, c.o);
+      for (std::size_t i = 0; i < one.size(); ++i) {
+        ASSERT_EQ(one[i].size(), two[i].size());
+        EXPECT_EQ(std::memcmp(one[i].data(), two[i].data(), one[i].size() * sizeof(float)), 0)
+            << "result " << i << " differs between 1 and 2 threads";
+        EXPECT_TRUE(xt::allclose(one[i], all_two[i], 1e-5, 1e-5)) << "result " << i;
+      }
     }
   }
+  kernels::set_conv_backend(before);
 }
 
 // ---- conv1d ----
