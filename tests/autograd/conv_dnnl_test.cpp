@@ -1,7 +1,8 @@
 // The oneDNN convolution kernels (kernels/conv_dnnl.cpp) against xgrad's own float kernels (im2col
 // + GEMM, direct loops) on geometries of every kind, forward and both adjoints; the backend
-// switch; the automatic choice.
+// switch; the automatic choice; the caller's OpenMP thread count.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -176,6 +177,18 @@ TEST(ConvDnnl, AutomaticChoice) {
   EXPECT_TRUE(kernels::conv_prefers_dnnl(one, ConvKernel::forward));
   EXPECT_FALSE(kernels::conv_prefers_dnnl(one, ConvKernel::backward_input));
   EXPECT_TRUE(kernels::conv_prefers_dnnl(one, ConvKernel::backward_weight));
+}
+
+TEST(ConvDnnl, LeavesTheCallersOpenMpThreadCountAlone) {
+  // oneDNN runs with one OpenMP thread while xgrad calls it; the program's own setting is back
+  // afterwards.
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(3);
+  const Geometry c{"plain", {2, 3, 6, 6}, {4, 3, 3, 3}, {.padding = 1}};
+  const auto got = run_with(ConvBackend::dnnl, c);
+  EXPECT_EQ(omp_get_max_threads(), 3);
+  omp_set_num_threads(before);
+  EXPECT_EQ(got[0].size(), 2u * 4 * 6 * 6);
 }
 
 TEST(ConvDnnl, DoubleStaysOnTheBuiltinKernels) {

@@ -50,11 +50,24 @@ dnnl::engine& cpu_engine() {
 }
 
 /// oneDNN sizes a primitive's work by the OpenMP thread count of the thread that creates it, and
-/// runs its reorders on as many threads as the thread that runs them has: 1 on every thread that
-/// calls it, so that xgrad's pool alone decides the parallelism.
-void single_threaded() {
-  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
-}
+/// runs its reorders on as many threads as the thread that runs them has: 1 on every thread while
+/// it calls oneDNN, so that xgrad's pool alone decides the parallelism. The count is the calling
+/// thread's own (OpenMP keeps one per thread) and is put back afterwards, for the program's own
+/// OpenMP code.
+class SingleThreaded {
+ public:
+  SingleThreaded() : before_(omp_get_max_threads()) {
+    if (before_ != 1) omp_set_num_threads(1);
+  }
+  ~SingleThreaded() {
+    if (before_ != 1) omp_set_num_threads(before_);
+  }
+  SingleThreaded(const SingleThreaded&) = delete;
+  SingleThreaded& operator=(const SingleThreaded&) = delete;
+
+ private:
+  int before_;
+};
 
 dnnl::stream& thread_stream() {
   thread_local dnnl::stream stream(cpu_engine());
@@ -225,7 +238,7 @@ std::shared_ptr<const Plan> make_plan(Op op, const ConvGeometry& g, std::size_t 
 
 /// The plan of (op, g, chunks of mb samples, bias), made at its first use.
 std::shared_ptr<const Plan> plan_for(Op op, const ConvGeometry& g, std::size_t mb, bool bias) {
-  using Key = std::array<std::size_t, 17>;
+  using Key = std::array<std::size_t, 16>;
   static std::mutex mutex;
   static auto* plans = new std::map<Key, std::shared_ptr<const Plan>>;  // null: none
   const Key key{static_cast<std::size_t>(op),
@@ -243,8 +256,7 @@ std::shared_ptr<const Plan> plan_for(Op op, const ConvGeometry& g, std::size_t m
                 g.pad_w,
                 g.dilation_h,
                 g.dilation_w,
-                g.groups,
-                0};
+                g.groups};
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = plans->find(key); it != plans->end()) return it->second;
   if (plans->size() >= kMaxPlans) plans->clear();  // plans in use live on in their callers
@@ -276,7 +288,6 @@ struct Plans {
 
 Plans plans_for(Op op, const ConvGeometry& g, bool bias) {
   if (g.batch == 0 || g.in_channels == 0 || g.out_channels == 0) return {};
-  single_threaded();  // before any primitive is made
   Plans p;
   p.chunks = chunks_of(g);
   p.full = plan_for(op, g, p.chunks.size, bias);
@@ -323,7 +334,7 @@ void for_each_chunk_task(std::size_t chunks, Task&& task) {
   run_tasks(
       chunks,
       [](void* ctx, std::size_t c) {
-        single_threaded();
+        const SingleThreaded single;
         (*static_cast<std::remove_reference_t<Task>*>(ctx))(c);
       },
       &task);
@@ -339,6 +350,7 @@ const void* weights_for(const Plan& plan, const float* w, Scratch& buf) {
 }  // namespace
 
 bool dnnl_forward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  const SingleThreaded single;  // before any primitive is made
   const Plans plans = plans_for(Op::forward, g, b != nullptr);
   if (!plans) return false;
   ThreadScratch& caller = thread_scratch();
@@ -367,6 +379,7 @@ bool dnnl_forward(const ConvGeometry& g, const float* x, const float* w, const f
 }
 
 bool dnnl_backward_input(const ConvGeometry& g, const float* gy, const float* w, float* dx) {
+  const SingleThreaded single;  // before any primitive is made
   const Plans plans = plans_for(Op::backward_input, g, false);
   if (!plans) return false;
   ThreadScratch& caller = thread_scratch();
@@ -393,6 +406,7 @@ bool dnnl_backward_input(const ConvGeometry& g, const float* gy, const float* w,
 }
 
 bool dnnl_backward_weight(const ConvGeometry& g, const float* x, const float* gy, float* dw) {
+  const SingleThreaded single;  // before any primitive is made
   const Plans plans = plans_for(Op::backward_weight, g, false);
   if (!plans) return false;
   // Chunk 0 writes dw itself, chunk c > 0 the partial c - 1; then dw += the partials in order.
