@@ -2,10 +2,10 @@
 //
 // A call splits the batch into chunks of samples, as many as the geometry asks for (never the
 // thread count), and runs each chunk as one task on xgrad's pool. oneDNN runs single-threaded
-// inside a task (the OpenMP thread count of every thread that calls it is set to 1), so it never
-// starts OpenMP threads of its own. A task reorders its chunk's inputs from NCHW into the blocked
-// layouts of oneDNN's fast kernels (in per-thread buffers, small enough to stay in cache), runs
-// the primitive, and reorders the output back. The weight gradient of each chunk goes to a
+// inside a task (xgrad sets the OpenMP thread count of a thread to 1 while it calls oneDNN), so it
+// never starts OpenMP threads of its own. A task reorders its chunk's inputs from NCHW into the
+// blocked layouts of oneDNN's fast kernels (in per-thread buffers, small enough to stay in cache),
+// runs the primitive, and reorders the output back. The weight gradient of each chunk goes to a
 // partial of its own, and the partials are added in chunk order. So the results are the same bits
 // for any thread count.
 //
@@ -17,13 +17,12 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <new>
-#include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include "kernels/conv.hpp"
@@ -45,8 +44,9 @@ constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
 constexpr std::size_t kMaxPlans = 512;
 
 dnnl::engine& cpu_engine() {
-  static auto* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);  // operations may run in
-  return *engine;                                                      // static destructors
+  // Never destroyed: operations may run in static destructors.
+  static auto* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
 }
 
 /// oneDNN sizes a primitive's work by the OpenMP thread count of the thread that creates it, and
