@@ -20,13 +20,13 @@ using kernels::ConvGeometry;
 using kernels::ConvKernel;
 using F = Tensor<float>;
 
-struct Geometry {
+struct DnnlCase {
   const char* name;
   Shape x, w;
   Conv2dOptions o;
 };
 
-std::vector<Geometry> geometries() {
+std::vector<DnnlCase> dnnl_cases() {
   return {
       {"plain_batch1", {1, 3, 7, 6}, {4, 3, 3, 3}, {}},
       {"plain_batch3", {3, 5, 8, 9}, {6, 5, 3, 3}, {}},
@@ -51,7 +51,7 @@ std::vector<Geometry> geometries() {
   };
 }
 
-ConvGeometry geometry_of(const Geometry& c) {
+ConvGeometry dnnl_case_geometry(const DnnlCase& c) {
   ConvGeometry g;
   g.batch = c.x[0];
   g.in_channels = c.x[1];
@@ -77,8 +77,8 @@ ConvGeometry geometry_of(const Geometry& c) {
 
 /// max |got - want| <= tol * max |want|: relative to the tensor's scale, as the rounding of sums
 /// of many products of either sign is.
-void expect_agree(const std::vector<float>& got, const std::vector<float>& want, double tol,
-                  const char* what) {
+void expect_agree_to_scale(const std::vector<float>& got, const std::vector<float>& want,
+                           double tol, const char* what) {
   ASSERT_EQ(got.size(), want.size());
   double err = 0, scale = 0;
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -89,18 +89,19 @@ void expect_agree(const std::vector<float>& got, const std::vector<float>& want,
   EXPECT_LE(err, tol * scale) << what << ": largest difference " << err << ", scale " << scale;
 }
 
-std::vector<float> values(const Shape& shape, unsigned seed) {
+std::vector<float> dnnl_values(const Shape& shape, unsigned seed) {
   const F t = test::uniform<float>(shape, -1, 1, seed);
   return {t.value().data(), t.value().data() + t.value().size()};
 }
 
 TEST(ConvDnnl, AgreesWithTheBuiltinKernels) {
   namespace d = kernels::detail_conv;
-  for (const Geometry& c : geometries()) {
+  for (const DnnlCase& c : dnnl_cases()) {
     SCOPED_TRACE(c.name);
-    const ConvGeometry g = geometry_of(c);
-    const std::vector<float> x = values(c.x, 1), w = values(c.w, 2), b = values({c.w[0]}, 3);
-    const std::vector<float> gy = values({g.batch, g.out_channels, g.out_h, g.out_w}, 4);
+    const ConvGeometry g = dnnl_case_geometry(c);
+    const std::vector<float> x = dnnl_values(c.x, 1), w = dnnl_values(c.w, 2),
+                             b = dnnl_values({c.w[0]}, 3);
+    const std::vector<float> gy = dnnl_values({g.batch, g.out_channels, g.out_h, g.out_w}, 4);
     const bool direct = kernels::conv_uses_direct(g);
     std::vector<float> y(gy.size()), dx(x.size()), dw(w.size());
     std::vector<float> y0(gy.size()), dx0(x.size()), dw0(w.size());
@@ -116,21 +117,21 @@ TEST(ConvDnnl, AgreesWithTheBuiltinKernels) {
       d::gemm_backward_input(g, gy.data(), w.data(), dx0.data());
       d::gemm_backward_weight(g, x.data(), gy.data(), dw0.data());
     }
-    expect_agree(y, y0, 1e-5, "y");
-    expect_agree(dx, dx0, 1e-5, "dx");
-    expect_agree(dw, dw0, 1e-5, "dw");
+    expect_agree_to_scale(y, y0, 1e-5, "y");
+    expect_agree_to_scale(dx, dx0, 1e-5, "dx");
+    expect_agree_to_scale(dw, dw0, 1e-5, "dw");
     // Without a bias, and a second time (the kept primitives): y - b, to rounding.
     ASSERT_TRUE(d::dnnl_forward(g, x.data(), w.data(), nullptr, y.data()));
     for (std::size_t i = 0; i < y0.size(); ++i) y0[i] -= b[(i / g.out_plane()) % g.out_channels];
-    expect_agree(y, y0, 1e-5, "y without bias");
+    expect_agree_to_scale(y, y0, 1e-5, "y without bias");
   }
 }
 
 TEST(ConvDnnl, SameBitsRunAfterRun) {
   namespace d = kernels::detail_conv;
-  const Geometry c{"chunks", {5, 64, 32, 32}, {64, 64, 3, 3}, {.padding = 1}};
-  const ConvGeometry g = geometry_of(c);
-  const std::vector<float> x = values(c.x, 1), gy = values({5, 64, 32, 32}, 4);
+  const DnnlCase c{"chunks", {5, 64, 32, 32}, {64, 64, 3, 3}, {.padding = 1}};
+  const ConvGeometry g = dnnl_case_geometry(c);
+  const std::vector<float> x = dnnl_values(c.x, 1), gy = dnnl_values({5, 64, 32, 32}, 4);
   std::vector<float> first(64 * 64 * 9), second(first.size());
   ASSERT_TRUE(d::dnnl_backward_weight(g, x.data(), gy.data(), first.data()));
   ASSERT_TRUE(d::dnnl_backward_weight(g, x.data(), gy.data(), second.data()));
@@ -138,7 +139,7 @@ TEST(ConvDnnl, SameBitsRunAfterRun) {
 }
 
 /// y, dx, dw and db of conv2d(x, w, b) in float with the given backend.
-std::vector<xt::xarray<float>> run_with(ConvBackend backend, const Geometry& c) {
+std::vector<xt::xarray<float>> run_with_backend(ConvBackend backend, const DnnlCase& c) {
   const ConvBackend before = kernels::conv_backend();
   kernels::set_conv_backend(backend);
   const F x = test::uniform<float>(c.x, -1, 1, 1), w = test::uniform<float>(c.w, -1, 1, 2);
@@ -150,11 +151,11 @@ std::vector<xt::xarray<float>> run_with(ConvBackend backend, const Geometry& c) 
 }
 
 TEST(ConvDnnl, BackendSwitchGivesTheSameGradientsToRounding) {
-  for (const Geometry& c : geometries()) {
+  for (const DnnlCase& c : dnnl_cases()) {
     SCOPED_TRACE(c.name);
-    const auto builtin = run_with(ConvBackend::builtin, c);
+    const auto builtin = run_with_backend(ConvBackend::builtin, c);
     for (ConvBackend other : {ConvBackend::dnnl, ConvBackend::automatic}) {
-      const auto got = run_with(other, c);
+      const auto got = run_with_backend(other, c);
       for (std::size_t i = 0; i < got.size(); ++i) {
         EXPECT_TRUE(xt::allclose(got[i], builtin[i], 1e-4, 1e-4)) << "result " << i;
       }
@@ -164,7 +165,7 @@ TEST(ConvDnnl, BackendSwitchGivesTheSameGradientsToRounding) {
 
 TEST(ConvDnnl, AutomaticChoice) {
   auto g = [](Shape x, Shape w, std::size_t groups) {
-    return geometry_of({"", x, w, {.padding = 1, .groups = groups}});
+    return dnnl_case_geometry({"", x, w, {.padding = 1, .groups = groups}});
   };
   // im2col + GEMM geometries: oneDNN for all three kernels.
   for (ConvKernel k :
@@ -184,8 +185,8 @@ TEST(ConvDnnl, LeavesTheCallersOpenMpThreadCountAlone) {
   // afterwards.
   const int before = omp_get_max_threads();
   omp_set_num_threads(3);
-  const Geometry c{"plain", {2, 3, 6, 6}, {4, 3, 3, 3}, {.padding = 1}};
-  const auto got = run_with(ConvBackend::dnnl, c);
+  const DnnlCase c{"plain", {2, 3, 6, 6}, {4, 3, 3, 3}, {.padding = 1}};
+  const auto got = run_with_backend(ConvBackend::dnnl, c);
   EXPECT_EQ(omp_get_max_threads(), 3);
   omp_set_num_threads(before);
   EXPECT_EQ(got[0].size(), 2u * 4 * 6 * 6);
@@ -193,7 +194,7 @@ TEST(ConvDnnl, LeavesTheCallersOpenMpThreadCountAlone) {
 
 TEST(ConvDnnl, DoubleStaysOnTheBuiltinKernels) {
   // Forcing oneDNN changes nothing in double: the same bits as the builtin kernels.
-  const Geometry c{"plain", {2, 3, 6, 6}, {4, 3, 3, 3}, {.padding = 1}};
+  const DnnlCase c{"plain", {2, 3, 6, 6}, {4, 3, 3, 3}, {.padding = 1}};
   auto run = [&](ConvBackend backend) {
     const ConvBackend before = kernels::conv_backend();
     kernels::set_conv_backend(backend);
