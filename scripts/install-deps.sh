@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake
   libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
+  libdnnl-dev ocl-icd-opencl-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
   dataset-fashion-mnist
   graphviz python3

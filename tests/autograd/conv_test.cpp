@@ -353,10 +353,10 @@ std::vector<xt::xarray<float>> run_at(int threads, int blas_threads, const Shape
 }
 
 TEST(ConvKernels, SameBitsForOneAndTwoThreads) {
-  // The pool's loops (im2col, col2im, gathers, the direct loops) give the same bits for any
-  // thread count. OpenBLAS's products split their columns differently with more threads, which
-  // moves the last bits, so for the im2col cases the products keep one thread; with two, the
-  // results agree to rounding.
+  // The pool's loops (im2col, col2im, gathers, the direct loops, oneDNN's chunks of the batch)
+  // give the same bits for any thread count. OpenBLAS's products split their columns differently
+  // with more threads, which moves the last bits, so where they run (the builtin im2col kernels,
+  // double) the products keep one thread; with two, the results agree to rounding.
   struct Big {
     const char* name;
     Shape x, w;
@@ -369,17 +369,23 @@ TEST(ConvKernels, SameBitsForOneAndTwoThreads) {
       {"depthwise", {4, 32, 40, 40}, {32, 1, 3, 3}, {.padding = 1, .groups = 32}},
       {"single_channel", {16, 1, 28, 28}, {32, 1, 3, 3}, {}},
   };
-  for (const Big& c : bigs) {
-    SCOPED_TRACE(c.name);
-    const auto one = run_at(1, 1, c.x, c.w, c.o), two = run_at(2, 1, c.x, c.w, c.o);
-    const auto all_two = run_at(2, 2, c.x, c.w, c.o);
-    for (std::size_t i = 0; i < one.size(); ++i) {
-      ASSERT_EQ(one[i].size(), two[i].size());
-      EXPECT_EQ(std::memcmp(one[i].data(), two[i].data(), one[i].size() * sizeof(float)), 0)
-          << "result " << i << " differs between 1 and 2 threads";
-      EXPECT_TRUE(xt::allclose(one[i], all_two[i], 1e-5, 1e-5)) << "result " << i;
+  const kernels::ConvBackend before = kernels::conv_backend();
+  for (auto backend : {kernels::ConvBackend::automatic, kernels::ConvBackend::builtin}) {
+    kernels::set_conv_backend(backend);
+    for (const Big& c : bigs) {
+      SCOPED_TRACE(std::string(c.name) +
+                   (backend == kernels::ConvBackend::builtin ? " (builtin)" : " (automatic)"));
+      const auto one = run_at(1, 1, c.x, c.w, c.o), two = run_at(2, 1, c.x, c.w, c.o);
+      const auto all_two = run_at(2, 2, c.x, c.w, c.o);
+      for (std::size_t i = 0; i < one.size(); ++i) {
+        ASSERT_EQ(one[i].size(), two[i].size());
+        EXPECT_EQ(std::memcmp(one[i].data(), two[i].data(), one[i].size() * sizeof(float)), 0)
+            << "result " << i << " differs between 1 and 2 threads";
+        EXPECT_TRUE(xt::allclose(one[i], all_two[i], 1e-5, 1e-5)) << "result " << i;
+      }
     }
   }
+  kernels::set_conv_backend(before);
 }
 
 // ---- conv1d ----

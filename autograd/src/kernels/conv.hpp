@@ -4,7 +4,9 @@
 // x (N, C, H, W), w (O, C / groups, KH, KW), y (N, O, OH, OW). Group g reads input channels
 // [g C/G, (g+1) C/G) and writes output channels [g O/G, (g+1) O/G).
 //
-// Two schemes, chosen per call by the shapes:
+// Float convolutions run on oneDNN (conv_dnnl.cpp) where it serves the geometry and was measured
+// faster (conv_prefers_dnnl); everything else, double included, on xgrad's own two schemes, chosen
+// per call by the shapes:
 // - im2col + GEMM (conv_gemm.cpp): the windows of a chunk of samples are unrolled into a column
 //   matrix (C KH KW) x (samples OH OW), and each group is one BLAS product with its weight block.
 //   A 1x1 kernel with stride 1 and no padding uses x itself as the column matrix.
@@ -45,6 +47,27 @@ inline bool conv_uses_direct(const ConvGeometry& g) {
   return g.group_in() == 1;
 }
 
+/// Which kernels run the float convolutions.
+enum class ConvBackend {
+  automatic,  ///< oneDNN where conv_prefers_dnnl says so, xgrad's own kernels elsewhere
+  builtin,    ///< xgrad's own kernels only (im2col + GEMM, direct loops)
+  dnnl,       ///< oneDNN wherever it has an implementation for the geometry
+};
+
+/// The current backend: XGRAD_CONV_BACKEND (auto, builtin or dnnl) read at the first
+/// convolution, automatic when unset, or the last set_conv_backend. Throws xg::DomainError for
+/// another value of the variable.
+ConvBackend conv_backend();
+/// Sets the backend of later convolutions (tests and benchmarks compare them).
+void set_conv_backend(ConvBackend backend);
+
+/// The three kernels of a convolution.
+enum class ConvKernel { forward, backward_input, backward_weight };
+
+/// The automatic choice: true when oneDNN was measured faster than xgrad's own kernels for this
+/// kernel on geometries like g (docs/performance.md).
+bool conv_prefers_dnnl(const ConvGeometry& g, ConvKernel kernel);
+
 /// y = conv(x, w) + b (b may be null: no bias). y need not be initialised.
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* b,
                     float* y);
@@ -75,6 +98,11 @@ void direct_backward_input(const ConvGeometry& g, const float* gy, const float* 
 void direct_backward_input(const ConvGeometry& g, const double* gy, const double* w, double* dx);
 void direct_backward_weight(const ConvGeometry& g, const float* x, const float* gy, float* dw);
 void direct_backward_weight(const ConvGeometry& g, const double* x, const double* gy, double* dw);
+// oneDNN (conv_dnnl.cpp): each returns false, having written nothing, when oneDNN has no
+// implementation for the geometry other than its slow reference one.
+bool dnnl_forward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
+bool dnnl_backward_input(const ConvGeometry& g, const float* gy, const float* w, float* dx);
+bool dnnl_backward_weight(const ConvGeometry& g, const float* x, const float* gy, float* dw);
 }  // namespace detail_conv
 
 }  // namespace xg::kernels
