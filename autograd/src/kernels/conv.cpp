@@ -83,13 +83,14 @@ void set_conv_backend(ConvBackend backend) {
 }
 
 bool conv_prefers_dnnl(const ConvGeometry& g, ConvKernel kernel) {
-  // Where im2col + GEMM would run, oneDNN is 3-9x faster (OpenBLAS's generic kernels).
+  // Where im2col + GEMM would run, oneDNN's blocked direct kernels are faster (figures in
+  // docs/performance.md, "Convolutions on oneDNN").
   if (!conv_uses_direct(g)) return true;
-  // A single input channel: oneDNN's dx is blocked by 16 channels, 15 of them padding, and 2-3x
+  // A single input channel: oneDNN's dx is blocked by 16 channels, 15 of them padding, and
   // slower than the direct loops; its y and dw are faster.
   if (g.in_channels == 1) return kernel != ConvKernel::backward_input;
-  // Depth-wise: oneDNN's depth-wise kernels are 1.5-2x faster than the direct loops, but only
-  // without a channel multiplier (with one it falls back to GEMMs 2-4x slower than the loops).
+  // Depth-wise: oneDNN's depth-wise kernels beat the direct loops only without a channel
+  // multiplier (with one it falls back to GEMMs, slower than the loops).
   return g.out_channels == g.groups;
 }
 
