@@ -105,6 +105,20 @@ void expect_close(const xt::xarray<T>& got, const xt::xarray<T>& want, double to
   }
 }
 
+/// Restores xgrad's thread count at scope exit.
+struct ThreadCountGuard {
+  int before = num_threads();
+  ~ThreadCountGuard() { set_num_threads(before); }
+};
+
+/// What f() returns when run with `threads` threads in xgrad's pool, the count restored after.
+template <class F>
+auto at_threads(int threads, F&& f) {
+  const ThreadCountGuard guard;
+  set_num_threads(threads);
+  return f();
+}
+
 }  // namespace xg::test
 
 /// Expects `statement` to throw `Exception` whose what() contains each of the given substrings

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_geometry.hpp"
 #include "kernels/conv.hpp"
 #include "test_support.hpp"
 
@@ -52,27 +53,7 @@ std::vector<DnnlCase> dnnl_cases() {
 }
 
 ConvGeometry dnnl_case_geometry(const DnnlCase& c) {
-  ConvGeometry g;
-  g.batch = c.x[0];
-  g.in_channels = c.x[1];
-  g.in_h = c.x[2];
-  g.in_w = c.x[3];
-  g.out_channels = c.w[0];
-  g.kernel_h = c.w[2];
-  g.kernel_w = c.w[3];
-  g.stride_h = c.o.stride.h;
-  g.stride_w = c.o.stride.w;
-  g.pad_h = c.o.padding.h;
-  g.pad_w = c.o.padding.w;
-  g.dilation_h = c.o.dilation.h;
-  g.dilation_w = c.o.dilation.w;
-  g.groups = c.o.groups;
-  auto out = [](std::size_t in, std::size_t pad, std::size_t k, std::size_t d, std::size_t s) {
-    return (in + 2 * pad - d * (k - 1) - 1) / s + 1;
-  };
-  g.out_h = out(g.in_h, g.pad_h, g.kernel_h, g.dilation_h, g.stride_h);
-  g.out_w = out(g.in_w, g.pad_w, g.kernel_w, g.dilation_w, g.stride_w);
-  return g;
+  return test::conv_geometry(c.x, c.w, c.o);
 }
 
 /// max |got - want| <= tol * max |want|: relative to the tensor's scale, as the rounding of sums

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_geometry.hpp"
 #include "kernels/blas.hpp"
 #include "kernels/conv.hpp"
 #include "test_support.hpp"
@@ -54,19 +55,14 @@ std::vector<Case> cases_2d() {
   };
 }
 
-std::size_t out_size(std::size_t in, std::size_t pad, std::size_t k, std::size_t dilation,
-                     std::size_t stride) {
-  return (in + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
-}
-
 /// y = conv(x, w) + b by the definition, accumulated in double.
 template <class T>
 xt::xarray<T> naive_forward(const xt::xarray<T>& x, const xt::xarray<T>& w, const xt::xarray<T>* b,
                             const Conv2dOptions& o) {
   const std::size_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
   const std::size_t O = w.shape()[0], Cg = w.shape()[1], KH = w.shape()[2], KW = w.shape()[3];
-  const std::size_t OH = out_size(H, o.padding.h, KH, o.dilation.h, o.stride.h);
-  const std::size_t OW = out_size(W, o.padding.w, KW, o.dilation.w, o.stride.w);
+  const std::size_t OH = test::conv_out_size(H, o.padding.h, KH, o.dilation.h, o.stride.h);
+  const std::size_t OW = test::conv_out_size(W, o.padding.w, KW, o.dilation.w, o.stride.w);
   const std::size_t Og = O / o.groups;
   xt::xarray<T> y = xt::xarray<T>::from_shape({N, O, OH, OW});
   for (std::size_t n = 0; n < N; ++n)
@@ -165,17 +161,35 @@ TEST(Conv2d, GradientsMatchTheDefinition) {
   }
 }
 
+/// Gradcheck and gradgradcheck of conv(x, w, b) on random inputs of a case's shapes.
+template <class Conv>
+void expect_conv_gradchecks(const Shape& x, const Shape& w, bool bias, Conv conv) {
+  std::vector<D> in = {uniform<double>(x, -1, 1, 11), uniform<double>(w, -1, 1, 12)};
+  if (bias) in.push_back(uniform<double>({w[0]}, -1, 1, 13));
+  Fn<double> f = [conv](const std::vector<D>& v) {
+    return conv(v[0], v[1], v.size() == 3 ? v[2] : D());
+  };
+  EXPECT_GRADCHECK(double, f, in);
+  EXPECT_GRADGRADCHECK(double, f, in);
+}
+
+/// The two backward operations directly: input(gy, w) and weight(x, gy), both inputs of each
+/// differentiated, to first and second order (the rules of a third-order pass through the conv).
+void expect_adjoint_gradchecks(const Shape& x, const Shape& w, const Shape& y,
+                               const Fn<double>& input, const Fn<double>& weight) {
+  const D g = uniform<double>(y, -1, 1, 21);
+  EXPECT_GRADCHECK(double, input, {g, uniform<double>(w, -1, 1, 22)});
+  EXPECT_GRADGRADCHECK(double, input, {g, uniform<double>(w, -1, 1, 22)});
+  EXPECT_GRADCHECK(double, weight, {uniform<double>(x, -1, 1, 23), g});
+  EXPECT_GRADGRADCHECK(double, weight, {uniform<double>(x, -1, 1, 23), g});
+}
+
 TEST(Conv2d, GradcheckAndGradgradcheck) {
   for (const Case& c : cases_2d()) {
     SCOPED_TRACE(c.name);
-    std::vector<D> in = {uniform<double>(c.x, -1, 1, 11), uniform<double>(c.w, -1, 1, 12)};
-    if (c.bias) in.push_back(uniform<double>({c.w[0]}, -1, 1, 13));
     const Conv2dOptions o = c.options;
-    Fn<double> f = [o](const std::vector<D>& v) {
-      return conv2d(v[0], v[1], v.size() == 3 ? v[2] : D(), o);
-    };
-    EXPECT_GRADCHECK(double, f, in);
-    EXPECT_GRADGRADCHECK(double, f, in);
+    expect_conv_gradchecks(c.x, c.w, c.bias,
+                           [o](const D& x, const D& w, const D& b) { return conv2d(x, w, b, o); });
   }
 }
 
@@ -191,24 +205,18 @@ TEST(Conv2d, BatchOfOneAndThreeAgree) {
 }
 
 TEST(Conv2dAdjoints, GradcheckAndGradgradcheck) {
-  // The two backward operations directly: both inputs of each differentiated, to first and
-  // second order (the rules of a third-order pass through conv2d).
   for (const Case& c : cases_2d()) {
     SCOPED_TRACE(c.name);
     const Conv2dOptions o = c.options;
     const Size2 in_size{c.x[2], c.x[3]}, k_size{c.w[2], c.w[3]};
-    const Shape y_shape = conv2d(D::zeros(c.x), D::zeros(c.w), o).shape();
-    Fn<double> input = [o, in_size](const std::vector<D>& v) {
-      return conv2d_backward_input(v[0], v[1], in_size, o);
-    };
-    Fn<double> weight = [o, k_size](const std::vector<D>& v) {
-      return conv2d_backward_weight(v[0], v[1], k_size, o);
-    };
-    const D g = uniform<double>(y_shape, -1, 1, 21);
-    EXPECT_GRADCHECK(double, input, {g, uniform<double>(c.w, -1, 1, 22)});
-    EXPECT_GRADGRADCHECK(double, input, {g, uniform<double>(c.w, -1, 1, 22)});
-    EXPECT_GRADCHECK(double, weight, {uniform<double>(c.x, -1, 1, 23), g});
-    EXPECT_GRADGRADCHECK(double, weight, {uniform<double>(c.x, -1, 1, 23), g});
+    expect_adjoint_gradchecks(
+        c.x, c.w, conv2d(D::zeros(c.x), D::zeros(c.w), o).shape(),
+        [o, in_size](const std::vector<D>& v) {
+          return conv2d_backward_input(v[0], v[1], in_size, o);
+        },
+        [o, k_size](const std::vector<D>& v) {
+          return conv2d_backward_weight(v[0], v[1], k_size, o);
+        });
   }
 }
 
@@ -255,31 +263,10 @@ TEST(ConvKernels, FloatAgreesWithDouble) {
   }
 }
 
-kernels::ConvGeometry geometry_of(const Case& c) {
-  kernels::ConvGeometry g;
-  g.batch = c.x[0];
-  g.in_channels = c.x[1];
-  g.in_h = c.x[2];
-  g.in_w = c.x[3];
-  g.out_channels = c.w[0];
-  g.kernel_h = c.w[2];
-  g.kernel_w = c.w[3];
-  g.stride_h = c.options.stride.h;
-  g.stride_w = c.options.stride.w;
-  g.pad_h = c.options.padding.h;
-  g.pad_w = c.options.padding.w;
-  g.dilation_h = c.options.dilation.h;
-  g.dilation_w = c.options.dilation.w;
-  g.groups = c.options.groups;
-  g.out_h = out_size(g.in_h, g.pad_h, g.kernel_h, g.dilation_h, g.stride_h);
-  g.out_w = out_size(g.in_w, g.pad_w, g.kernel_w, g.dilation_w, g.stride_w);
-  return g;
-}
-
 TEST(ConvKernels, DirectLoopsAgreeWithIm2colGemm) {
   // The geometries the direct loops serve (one input channel per group), through both schemes.
   for (const Case& c : cases_2d()) {
-    const kernels::ConvGeometry g = geometry_of(c);
+    const kernels::ConvGeometry g = test::conv_geometry(c.x, c.w, c.options);
     if (!kernels::conv_uses_direct(g)) continue;
     SCOPED_TRACE(c.name);
     const D x = uniform<double>(c.x, -1, 1, 1), w = uniform<double>(c.w, -1, 1, 2);
@@ -341,15 +328,14 @@ TEST(ConvKernels, ChunksOfSeveralSamplesAndAPartialLastChunk) {
 /// xgrad's pool and `blas_threads` in OpenBLAS.
 std::vector<xt::xarray<float>> run_at(int threads, int blas_threads, const Shape& xs,
                                       const Shape& ws, const Conv2dOptions& o) {
-  const int before = num_threads();
-  set_num_threads(threads);
-  blas::set_threads(blas_threads);
-  const F x = uniform<float>(xs, -1, 1, 1), w = uniform<float>(ws, -1, 1, 2);
-  const F b = uniform<float>({ws[0]}, -1, 1, 3);
-  const F y = conv2d(x, w, b, o);
-  y.backward(uniform<float>(y.shape(), -1, 1, 4, false));
-  set_num_threads(before);
-  return {y.value(), x.grad().value(), w.grad().value(), b.grad().value()};
+  return test::at_threads(threads, [&]() -> std::vector<xt::xarray<float>> {
+    blas::set_threads(blas_threads);
+    const F x = uniform<float>(xs, -1, 1, 1), w = uniform<float>(ws, -1, 1, 2);
+    const F b = uniform<float>({ws[0]}, -1, 1, 3);
+    const F y = conv2d(x, w, b, o);
+    y.backward(uniform<float>(y.shape(), -1, 1, 4, false));
+    return {y.value(), x.grad().value(), w.grad().value(), b.grad().value()};
+  });
 }
 
 TEST(ConvKernels, SameBitsForOneAndTwoThreads) {
@@ -430,25 +416,14 @@ TEST(Conv1d, IsConv2dWithAHeightOfOne) {
 TEST(Conv1d, GradcheckAndGradgradcheck) {
   for (const Case1d& c : cases_1d()) {
     SCOPED_TRACE(c.name);
-    std::vector<D> in = {uniform<double>(c.x, -1, 1, 11), uniform<double>(c.w, -1, 1, 12)};
-    if (c.bias) in.push_back(uniform<double>({c.w[0]}, -1, 1, 13));
     const Conv1dOptions o = c.options;
-    Fn<double> f = [o](const std::vector<D>& v) {
-      return conv1d(v[0], v[1], v.size() == 3 ? v[2] : D(), o);
-    };
-    EXPECT_GRADCHECK(double, f, in);
-    EXPECT_GRADGRADCHECK(double, f, in);
+    expect_conv_gradchecks(c.x, c.w, c.bias,
+                           [o](const D& x, const D& w, const D& b) { return conv1d(x, w, b, o); });
     const std::size_t len = c.x[2], k = c.w[2];
-    const Shape ys = conv1d(D::zeros(c.x), D::zeros(c.w), o).shape();
-    Fn<double> input = [o, len](const std::vector<D>& v) {
-      return conv1d_backward_input(v[0], v[1], len, o);
-    };
-    Fn<double> weight = [o, k](const std::vector<D>& v) {
-      return conv1d_backward_weight(v[0], v[1], k, o);
-    };
-    const D g = uniform<double>(ys, -1, 1, 21);
-    EXPECT_GRADGRADCHECK(double, input, {g, uniform<double>(c.w, -1, 1, 22)});
-    EXPECT_GRADGRADCHECK(double, weight, {uniform<double>(c.x, -1, 1, 23), g});
+    expect_adjoint_gradchecks(
+        c.x, c.w, conv1d(D::zeros(c.x), D::zeros(c.w), o).shape(),
+        [o, len](const std::vector<D>& v) { return conv1d_backward_input(v[0], v[1], len, o); },
+        [o, k](const std::vector<D>& v) { return conv1d_backward_weight(v[0], v[1], k, o); });
   }
 }
 

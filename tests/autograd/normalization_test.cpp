@@ -191,6 +191,18 @@ TEST(Normalization, ConstantAndLargeOffsetInputsStayAccurate) {
 
 // ---- gradients ----
 
+/// Gradcheck and gradgradcheck of a normalisation f, and a gradgradcheck of f times itself: a
+/// second derivative through a product of two normalisations.
+void expect_norm_gradchecks(const Fn<double>& f, const std::vector<D>& inputs) {
+  Fn<double> squared = [f](const std::vector<D>& in) {
+    const D y = f(in);
+    return mul(y, y);
+  };
+  EXPECT_GRADCHECK(double, f, inputs);
+  EXPECT_GRADGRADCHECK(double, f, inputs);
+  EXPECT_GRADGRADCHECK(double, squared, inputs);
+}
+
 struct BnCase {
   Shape shape;
   bool affine;
@@ -215,15 +227,7 @@ TEST_P(BatchNormGrad, GradcheckAndGradgradcheck) {
     return training ? batch_norm(in[0], D(), D(), wi, bi, true, 0.1, 1e-3)
                     : batch_norm(in[0], rm, rv, wi, bi, false, 0.1, 1e-3);
   };
-  // Times itself as well: a second derivative through a product of two normalisations.
-  Fn<double> squared = [&](const std::vector<D>& in) {
-    const D y = f(in);
-    return mul(y, y);
-  };
-  const std::vector<D> inputs = p.affine ? std::vector<D>{x, w, b} : std::vector<D>{x};
-  EXPECT_GRADCHECK(double, f, inputs);
-  EXPECT_GRADGRADCHECK(double, f, inputs);
-  EXPECT_GRADGRADCHECK(double, squared, inputs);
+  expect_norm_gradchecks(f, p.affine ? std::vector<D>{x, w, b} : std::vector<D>{x});
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -258,14 +262,7 @@ TEST_P(LayerNormGrad, GradcheckAndGradgradcheck) {
   Fn<double> f = [ns](const std::vector<D>& in) {
     return layer_norm(in[0], ns, in.size() > 1 ? in[1] : D(), in.size() > 2 ? in[2] : D(), 1e-3);
   };
-  Fn<double> squared = [f](const std::vector<D>& in) {
-    const D y = f(in);
-    return mul(y, y);
-  };
-  const std::vector<D> inputs = p.affine ? std::vector<D>{x, w, b} : std::vector<D>{x};
-  EXPECT_GRADCHECK(double, f, inputs);
-  EXPECT_GRADGRADCHECK(double, f, inputs);
-  EXPECT_GRADGRADCHECK(double, squared, inputs);
+  expect_norm_gradchecks(f, p.affine ? std::vector<D>{x, w, b} : std::vector<D>{x});
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, LayerNormGrad,
@@ -294,15 +291,15 @@ TEST(Normalization, ThirdOrderGradientsAreRecordedToo) {
 }
 
 TEST(Normalization, BackwardOfABigTensorIsTheSameForAnyThreadCount) {
-  const int before = num_threads();
   const auto x0 = uniform<float>({16, 8, 32, 32}, -1, 3, 14, false);
   const auto g = uniform<float>({16, 8, 32, 32}, -1, 1, 15, false);
   auto run = [&](int threads, auto&& op) {
-    set_num_threads(threads);
-    Tensor<float> x(x0.value(), true);
-    const Tensor<float> y = op(x);
-    y.backward(g);
-    return std::pair{y.value(), x.grad().value()};
+    return test::at_threads(threads, [&] {
+      Tensor<float> x(x0.value(), true);
+      const Tensor<float> y = op(x);
+      y.backward(g);
+      return std::pair{y.value(), x.grad().value()};
+    });
   };
   auto bn = [](const Tensor<float>& x) {
     return batch_norm(x, Tensor<float>(), Tensor<float>(), Tensor<float>(), Tensor<float>(), true);
@@ -310,7 +307,6 @@ TEST(Normalization, BackwardOfABigTensorIsTheSameForAnyThreadCount) {
   auto ln = [](const Tensor<float>& x) { return layer_norm(x, {32, 32}); };
   const auto bn1 = run(1, bn), bn2 = run(2, bn);
   const auto ln1 = run(1, ln), ln2 = run(2, ln);
-  set_num_threads(before);
   EXPECT_EQ(bn1.first, bn2.first);
   EXPECT_EQ(bn1.second, bn2.second);
   EXPECT_EQ(ln1.first, ln2.first);
@@ -320,19 +316,19 @@ TEST(Normalization, BackwardOfABigTensorIsTheSameForAnyThreadCount) {
 TEST(Normalization, AffineGradientsAreTheSameForAnyThreadCount) {
   // With weight and bias: batch norm in training and evaluation (NCHW and (N, C)), layer norm
   // with more rows than one chunk of its parameter sums.
-  const int before = num_threads();
   using Tf = Tensor<float>;
   struct Run {
     xt::xarray<float> y, dx, dw, db;
   };
   auto run = [](int threads, const Shape& shape, const Shape& pshape, auto&& op) {
-    set_num_threads(threads);
-    Tf x(uniform<float>(shape, -1, 3, 16, false).value(), true);
-    Tf w(uniform<float>(pshape, 0.5, 1.5, 17, false).value(), true);
-    Tf b(uniform<float>(pshape, -1, 1, 18, false).value(), true);
-    const Tf y = op(x, w, b);
-    y.backward(uniform<float>(shape, -1, 1, 19, false));
-    return Run{y.value(), x.grad().value(), w.grad().value(), b.grad().value()};
+    return test::at_threads(threads, [&] {
+      Tf x(uniform<float>(shape, -1, 3, 16, false).value(), true);
+      Tf w(uniform<float>(pshape, 0.5, 1.5, 17, false).value(), true);
+      Tf b(uniform<float>(pshape, -1, 1, 18, false).value(), true);
+      const Tf y = op(x, w, b);
+      y.backward(uniform<float>(shape, -1, 1, 19, false));
+      return Run{y.value(), x.grad().value(), w.grad().value(), b.grad().value()};
+    });
   };
   const Tf rm = uniform<float>({8}, -0.5, 0.5, 20, false);
   const Tf rv = uniform<float>({8}, 0.5, 2, 21, false);
@@ -354,7 +350,6 @@ TEST(Normalization, AffineGradientsAreTheSameForAnyThreadCount) {
   expect_same({16, 8, 32, 32}, {8}, eval);
   expect_same({8192, 8}, {8}, train);
   expect_same({40, 50, 64}, {64}, ln);
-  set_num_threads(before);
 }
 
 TEST(Normalization, ZeroWeightKeepsEveryGradient) {

@@ -23,12 +23,6 @@ using xg::test::uniform;
 using Tf = Tensor<float>;
 using Td = Tensor<double>;
 
-/// Restores the thread count at scope exit.
-struct ThreadCount {
-  int before = xg::num_threads();
-  ~ThreadCount() { xg::set_num_threads(before); }
-};
-
 /// Every value a large step computes: forward values and the gradients of both leaves.
 std::vector<xt::xarray<float>> large_step() {
   auto x = uniform<float>({300, 700}, -3, 3, 1);
@@ -54,7 +48,7 @@ std::vector<xt::xarray<float>> large_step() {
 }
 
 TEST(ParallelKernels, SameBitsForAnyThreadCount) {
-  ThreadCount restore;
+  xg::test::ThreadCountGuard restore;
   xg::set_num_threads(1);
   const auto one = large_step();
   xg::set_num_threads(2);
@@ -264,7 +258,7 @@ TEST(MatmulOptions, TransposedOperandsAreFlagsWithTheSameValuesAndGradients) {
 namespace {
 
 TEST(ParallelKernels, AFewLongRowsGiveTheSameBitsOnAnyThreadCount) {
-  ThreadCount restore;
+  xg::test::ThreadCountGuard restore;
   xg::set_num_threads(2);
   // 5 rows of 100,000: split by rows (each row whole in one task), not in blocks of 16 rows.
   auto x = uniform<float>({5, 100000}, -1, 1, 71);

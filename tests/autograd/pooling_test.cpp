@@ -281,7 +281,6 @@ TEST(MaxPool2d, BackwardOpsAreRecordedAndEachOthersRule) {
 }
 
 TEST(MaxPool2d, SameBitsForAnyThreadCount) {
-  const int before = num_threads();
   auto x = uniform<float>({8, 16, 64, 64}, -1, 1, 9);
   auto run = [&] {
     x.zero_grad();
@@ -289,11 +288,8 @@ TEST(MaxPool2d, SameBitsForAnyThreadCount) {
     sum(y * y).backward();
     return std::make_pair(y.value(), x.grad().value());
   };
-  set_num_threads(1);
-  const auto one = run();
-  set_num_threads(2);
-  const auto two = run();
-  set_num_threads(before);
+  const auto one = test::at_threads(1, run);
+  const auto two = test::at_threads(2, run);
   EXPECT_EQ(one.first, two.first);
   EXPECT_EQ(one.second, two.second);
 }
@@ -398,7 +394,6 @@ TEST(AvgPool2d, BackwardIsLinearAndItsRuleIsAvgPool) {
 }
 
 TEST(AvgPool2d, SameBitsForAnyThreadCount) {
-  const int before = num_threads();
   auto x = uniform<float>({8, 16, 64, 64}, -1, 1, 9);
   auto run = [&] {
     x.zero_grad();
@@ -407,11 +402,8 @@ TEST(AvgPool2d, SameBitsForAnyThreadCount) {
     (sum(y * y) + sum(z * z)).backward();
     return std::make_pair(y.value(), x.grad().value());
   };
-  set_num_threads(1);
-  const auto one = run();
-  set_num_threads(2);
-  const auto two = run();
-  set_num_threads(before);
+  const auto one = test::at_threads(1, run);
+  const auto two = test::at_threads(2, run);
   EXPECT_EQ(one.first, two.first);
   EXPECT_EQ(one.second, two.second);
 }

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
@@ -170,6 +171,28 @@ bool is_reference(const PrimitiveDesc& pd) {
   return std::string_view(pd.impl_info_str()).starts_with("ref");
 }
 
+/// The descriptors both backward convolutions are made of (no bias: db is a sum over gy).
+struct BackwardArgs {
+  memory::desc x, w, y;
+  Dims strides, dilates, pad;
+};
+
+/// Sets plan's primitive and scratchpad to the backward convolution Bwd of fwd; nothing when
+/// oneDNN has only its reference implementation.
+template <class Bwd>
+std::optional<typename Bwd::primitive_desc> backward_plan(
+    Plan& plan, const BackwardArgs& a, const dnnl::primitive_attr& attr,
+    const typename dnnl::convolution_forward::primitive_desc& fwd) {
+  const typename Bwd::primitive_desc pd(
+      typename Bwd::desc(dnnl::algorithm::convolution_direct, a.x, a.w, a.y, a.strides, a.dilates,
+                         a.pad, a.pad),
+      attr, cpu_engine(), fwd);
+  if (is_reference(pd)) return std::nullopt;
+  plan.conv = Bwd(pd);
+  plan.scratchpad = pd.scratchpad_desc();
+  return pd;
+}
+
 /// The plan, or null when oneDNN has no implementation but its slow reference one.
 std::shared_ptr<const Plan> make_plan(Op op, const ConvGeometry& g, std::size_t mb, bool bias) {
   auto d = [](std::size_t v) { return static_cast<memory::dim>(v); };
@@ -186,6 +209,7 @@ std::shared_ptr<const Plan> make_plan(Op op, const ConvGeometry& g, std::size_t 
   const auto direct = dnnl::algorithm::convolution_direct;
   const auto training = dnnl::prop_kind::forward_training;
   auto plan = std::make_shared<Plan>();
+  const BackwardArgs bwd_args{x_any, w_any, y_any, strides, dilates, pad};
   try {
     using Fwd = dnnl::convolution_forward;
     const Fwd::desc fwd_desc =
@@ -204,29 +228,20 @@ std::shared_ptr<const Plan> make_plan(Op op, const ConvGeometry& g, std::size_t 
         plan->out = layout_of(y_plain, fwd.dst_desc());
         break;
       case Op::backward_input: {
-        using Bwd = dnnl::convolution_backward_data;
-        const Bwd::primitive_desc pd(
-            Bwd::desc(direct, x_any, w_any, y_any, strides, dilates, pad, pad), attr, cpu_engine(),
-            fwd);
-        if (is_reference(pd)) return nullptr;
-        plan->conv = Bwd(pd);
-        plan->scratchpad = pd.scratchpad_desc();
-        plan->a = layout_of(y_plain, pd.diff_dst_desc());
-        plan->b = layout_of(w_plain, pd.weights_desc());
-        plan->out = layout_of(x_plain, pd.diff_src_desc());
+        const auto pd = backward_plan<dnnl::convolution_backward_data>(*plan, bwd_args, attr, fwd);
+        if (!pd) return nullptr;
+        plan->a = layout_of(y_plain, pd->diff_dst_desc());
+        plan->b = layout_of(w_plain, pd->weights_desc());
+        plan->out = layout_of(x_plain, pd->diff_src_desc());
         break;
       }
       case Op::backward_weight: {
-        using Bwd = dnnl::convolution_backward_weights;
-        const Bwd::primitive_desc pd(
-            Bwd::desc(direct, x_any, w_any, y_any, strides, dilates, pad, pad), attr, cpu_engine(),
-            fwd);
-        if (is_reference(pd)) return nullptr;
-        plan->conv = Bwd(pd);
-        plan->scratchpad = pd.scratchpad_desc();
-        plan->a = layout_of(x_plain, pd.src_desc());
-        plan->b = layout_of(y_plain, pd.diff_dst_desc());
-        plan->out = layout_of(w_plain, pd.diff_weights_desc());
+        const auto pd =
+            backward_plan<dnnl::convolution_backward_weights>(*plan, bwd_args, attr, fwd);
+        if (!pd) return nullptr;
+        plan->a = layout_of(x_plain, pd->src_desc());
+        plan->b = layout_of(y_plain, pd->diff_dst_desc());
+        plan->out = layout_of(w_plain, pd->diff_weights_desc());
         break;
       }
     }
