@@ -56,7 +56,9 @@ case $example in
     ok 'model sigmoid' "${tiny[@]}" --model sigmoid --out o
     ok 'model cnn' "${tiny[@]}" --model cnn --out o
     ok '\(None, 32, 28, 28\)' "${tiny[@]}" --model cnn --out o
-    ok 'no augmentation' "${tiny[@]}" --model cnn --no-augment --out o
+    ok 'no augmentation' "${tiny[@]}" --model cnn --out o
+    ok 'random shifts and mirror images' "${tiny[@]}" --model cnn --augment --out o
+    ok '270 train / 30 validation' "${tiny[@]}" --model cnn --out o
     ok 'o/checkpoint/1.running_mean.npy' "${tiny[@]}" --model cnn --out o
     ok 'dropout 0.2,' "${tiny[@]}" --dropout 0.2 --out o
     ok 'dropout 0,' "${tiny[@]}" --dropout 0 --out o
