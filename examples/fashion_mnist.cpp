@@ -42,7 +42,7 @@ struct Config {
   std::string model = "sigmoid";
   std::size_t epochs = 0;  ///< 0: the model's default (sigmoid 300, relu 30, cnn 15)
   std::size_t batch = 0;   ///< 0: the model's default (200, cnn 128)
-  double val_split = -1;  ///< < 0 until parsed: the model's default (0.3, cnn 0.1)
+  double val_split = -1;   ///< < 0 until parsed: the model's default (0.3, cnn 0.1)
   std::uint64_t seed = 1;
   std::size_t runs = 1;
   std::size_t limit = 0;

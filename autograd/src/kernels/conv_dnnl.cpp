@@ -362,17 +362,29 @@ const void* weights_for(const Plan& plan, const float* w, Scratch& buf) {
   return used.get_data_handle();
 }
 
+/// The weights as each chunk's plan wants them, reordered once by the calling thread.
+struct ChunkWeights {
+  const void* full;
+  const void* last;
+  ChunkWeights(const Plans& plans, const float* w) {
+    ThreadScratch& caller = thread_scratch();
+    full = weights_for(*plans.full, w, caller.weights);
+    last = plans.last->b.used == plans.full->b.used
+               ? full
+               : weights_for(*plans.last, w, caller.weights_last);
+  }
+  const void* of(const Plans& plans, const Plan& plan) const {
+    return &plan == plans.full.get() ? full : last;
+  }
+};
+
 }  // namespace
 
 bool dnnl_forward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
   const SingleThreaded single;  // before any primitive is made
   const Plans plans = plans_for(Op::forward, g, b != nullptr);
   if (!plans) return false;
-  ThreadScratch& caller = thread_scratch();
-  const void* w_full = weights_for(*plans.full, w, caller.weights);
-  const void* w_last = plans.last->b.used == plans.full->b.used
-                           ? w_full
-                           : weights_for(*plans.last, w, caller.weights_last);
+  const ChunkWeights weights(plans, w);
   const std::size_t x_sample = g.in_channels * g.in_plane();
   const std::size_t y_sample = g.out_channels * g.out_plane();
   const memory::desc b_desc = bias_desc(g);
@@ -384,7 +396,7 @@ bool dnnl_forward(const ConvGeometry& g, const float* x, const float* w, const f
     memory out = output_in(plan.out, yc, s.out);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, to_used(plan.a, x + n0 * x_sample, s.in)},
-        {DNNL_ARG_WEIGHTS, wrap(plan.b.used, &plan == plans.full.get() ? w_full : w_last)},
+        {DNNL_ARG_WEIGHTS, wrap(plan.b.used, weights.of(plans, plan))},
         {DNNL_ARG_DST, out}};
     if (b != nullptr) args.emplace(DNNL_ARG_BIAS, wrap(b_desc, b));
     execute(plan, std::move(args), s.pad);
@@ -397,11 +409,7 @@ bool dnnl_backward_input(const ConvGeometry& g, const float* gy, const float* w,
   const SingleThreaded single;  // before any primitive is made
   const Plans plans = plans_for(Op::backward_input, g, false);
   if (!plans) return false;
-  ThreadScratch& caller = thread_scratch();
-  const void* w_full = weights_for(*plans.full, w, caller.weights);
-  const void* w_last = plans.last->b.used == plans.full->b.used
-                           ? w_full
-                           : weights_for(*plans.last, w, caller.weights_last);
+  const ChunkWeights weights(plans, w);
   const std::size_t x_sample = g.in_channels * g.in_plane();
   const std::size_t y_sample = g.out_channels * g.out_plane();
   for_each_chunk_task(plans.chunks.count, [&](std::size_t c) {
@@ -412,7 +420,7 @@ bool dnnl_backward_input(const ConvGeometry& g, const float* gy, const float* w,
     memory out = output_in(plan.out, dxc, s.out);
     execute(plan,
             {{DNNL_ARG_DIFF_DST, to_used(plan.a, gy + n0 * y_sample, s.in)},
-             {DNNL_ARG_WEIGHTS, wrap(plan.b.used, &plan == plans.full.get() ? w_full : w_last)},
+             {DNNL_ARG_WEIGHTS, wrap(plan.b.used, weights.of(plans, plan))},
              {DNNL_ARG_DIFF_SRC, out}},
             s.pad);
     finish_output(plan.out, out, dxc);
