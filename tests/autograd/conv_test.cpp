@@ -23,12 +23,15 @@ using D = Tensor<double>;
 using F = Tensor<float>;
 
 /// One convolution to test: input and weight shapes, options, bias or not.
-struct Case {
+template <class Options>
+struct ConvCase {
   const char* name;
   Shape x, w;
-  Conv2dOptions options;
+  Options options;
   bool bias = true;
 };
+using Case = ConvCase<Conv2dOptions>;
+using Case1d = ConvCase<Conv1dOptions>;
 
 std::vector<Case> cases_2d() {
   return {
@@ -375,13 +378,6 @@ TEST(ConvKernels, SameBitsForOneAndTwoThreads) {
 }
 
 // ---- conv1d ----
-
-struct Case1d {
-  const char* name;
-  Shape x, w;
-  Conv1dOptions options;
-  bool bias = true;
-};
 
 std::vector<Case1d> cases_1d() {
   return {
