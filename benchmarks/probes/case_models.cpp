@@ -1,6 +1,6 @@
-// The models of the comparison harness's cases 1-5, a fixed number of steps on one thread, for
-// instruction counts that a busy machine does not disturb (docs/performance.md):
-//   valgrind --tool=callgrind xgrad_probe_models N      (N = 1..5)
+// The models of the comparison harness's cases 1-5 and 13, a fixed number of steps on one thread,
+// for instruction counts that a busy machine does not disturb (docs/performance.md):
+//   valgrind --tool=callgrind xgrad_probe_models N      (N = 1..5, 13, 13-256)
 // Built against two commits' libraries, it compares them; it prints the last loss.
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +45,39 @@ static double mlp(std::vector<std::size_t> sizes, std::size_t batch, int act, in
   }
   return last;
 }
+// Case 13's CNN (conv32-BN-ReLU-pool, conv64-BN-ReLU-pool, 1600-128-10) on a fixed batch.
+static double cnn(std::size_t batch, int steps) {
+  namespace nn = xg::nn;
+  nn::manual_seed(7);
+  nn::Sequential<float> model{nn::make<nn::Conv2d<float>>(1, 32, 3),
+                              nn::make<nn::BatchNorm2d<float>>(32),
+                              nn::make<nn::ReLU<float>>(),
+                              nn::make<nn::MaxPool2d<float>>(2),
+                              nn::make<nn::Conv2d<float>>(32, 64, 3),
+                              nn::make<nn::BatchNorm2d<float>>(64),
+                              nn::make<nn::ReLU<float>>(),
+                              nn::make<nn::MaxPool2d<float>>(2),
+                              nn::make<nn::Flatten<float>>(),
+                              nn::make<nn::Linear<float>>(1600, 128),
+                              nn::make<nn::ReLU<float>>(),
+                              nn::make<nn::Linear<float>>(128, 10)};
+  model.train();
+  std::vector<float> xv(batch * 28 * 28);
+  std::vector<std::size_t> labels(batch);
+  for (std::size_t i = 0; i < xv.size(); ++i) xv[i] = float((i * 37) % 101) / 101.0f;
+  for (std::size_t i = 0; i < batch; ++i) labels[i] = (i * 7) % 10;
+  const Tn x = Tn::from({batch, 1, 28, 28}, xv);
+  xg::optim::SGD<float> opt(model.parameters(), {.lr = 0.01f, .momentum = 0.9f});
+  double last = 0;
+  for (int s = 0; s < steps; ++s) {
+    opt.zero_grad();
+    Tn loss = xg::cross_entropy(model(x), labels);
+    loss.backward();
+    opt.step();
+    last = loss.item();
+  }
+  return last;
+}
 int main(int argc, char** argv) {
   xg::tune_allocator();
   xg::set_num_threads(1);
@@ -53,6 +86,8 @@ int main(int argc, char** argv) {
   if (which == "2") std::printf("%.9g\n", mlp({4, 8, 1}, 32, 1, 1, 500));
   if (which == "3") std::printf("%.9g\n", mlp({784, 500, 500, 10}, 128, 1, 2, 3));
   if (which == "4") std::printf("%.9g\n", mlp(std::vector<std::size_t>(201, 32), 16, 2, 0, 3));
+  if (which == "13") std::printf("%.9g\n", cnn(64, 100));
+  if (which == "13-256") std::printf("%.9g\n", cnn(256, 25));
   if (which == "5") {
     using Td = xg::Tensor<double>;
     double g = 0;

@@ -60,17 +60,18 @@ std::size_t count_windows(std::size_t in, std::size_t k, std::size_t s, std::siz
   return n;
 }
 
-std::vector<double> naive_max(const D& x, const Cfg& c, std::vector<std::size_t>* at = nullptr) {
+template <class T>
+std::vector<T> naive_max(const Tensor<T>& x, const Cfg& c, std::vector<std::size_t>* at = nullptr) {
   const auto& s = x.value().shape();
   const std::size_t N = s[0], C = s[1], H = s[2], W = s[3];
   const std::size_t oh = count_windows(H, c.kh, c.sh, c.ph, c.dh, c.ceil);
   const std::size_t ow = count_windows(W, c.kw, c.sw, c.pw, c.dw, c.ceil);
-  std::vector<double> out;
+  std::vector<T> out;
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t ch = 0; ch < C; ++ch)
       for (std::size_t i = 0; i < oh; ++i)
         for (std::size_t j = 0; j < ow; ++j) {
-          double best = -std::numeric_limits<double>::infinity();
+          T best = -std::numeric_limits<T>::infinity();
           std::size_t where = H * W;
           for (std::size_t a = 0; a < c.kh; ++a)
             for (std::size_t b = 0; b < c.kw; ++b) {
@@ -78,7 +79,7 @@ std::vector<double> naive_max(const D& x, const Cfg& c, std::vector<std::size_t>
               const long q = static_cast<long>(j * c.sw + b * c.dw) - static_cast<long>(c.pw);
               if (r < 0 || q < 0 || r >= static_cast<long>(H) || q >= static_cast<long>(W))
                 continue;
-              const double v = x.value()(n, ch, r, q);
+              const T v = x.value()(n, ch, r, q);
               if (v > best || std::isnan(v)) {
                 best = v;
                 where = static_cast<std::size_t>(r) * W + static_cast<std::size_t>(q);
@@ -151,6 +152,7 @@ const std::vector<Cfg>& configs() {
       {3, 2, 2, 1, 1, 0, 1, 1, true},  {3, 3, 2, 2, 1, 1, 2, 2, true},
       {2, 3, 3, 2, 1, 1, 2, 1, false}, {2, 2, 2, 2, 0, 0, 1, 1, true},
       {1, 3, 1, 2, 0, 1, 1, 3, true},  {3, 1, 3, 3, 0, 0, 1, 1, true},
+      {3, 3, 1, 1, 0, 0, 1, 1, false}, {3, 3, 2, 2, 0, 0, 1, 1, true},
   };
   return c;
 }
@@ -171,6 +173,36 @@ TEST(MaxPool2d, ValuesAndIndicesMatchTheNaiveLoop) {
       EXPECT_EQ(test::values_of(r.output), want);
       EXPECT_EQ(std::vector<std::size_t>(r.indices.begin(), r.indices.end()), at);
       EXPECT_EQ(r.indices.shape(), r.output.value().shape());
+    }
+  }
+}
+
+TEST(MaxPool2d, FloatValuesAndIndicesWithTiesAndNaNMatchTheNaiveLoop) {
+  // Rows of outputs shorter and longer than a vector, values on a coarse grid (ties in most
+  // windows) and a few NaNs: the vectorised loops decide as the scan-order rule does.
+  for (const Shape& shape :
+       {Shape{2, 3, 11, 11}, Shape{1, 2, 26, 26}, Shape{2, 1, 6, 37}, Shape{1, 1, 4, 7}}) {
+    auto x = uniform<float>(shape, -2, 2, 17);
+    auto& v = x.mutable_value();
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      v.data()[k] = std::floor(v.data()[k] * 2) / 2;
+      if (k % 23 == 5) v.data()[k] = std::nanf("");
+    }
+    for (const Cfg& c : configs()) {
+      SCOPED_TRACE(::testing::Message()
+                   << "shape " << shape[2] << "x" << shape[3] << " k " << c.kh << "x" << c.kw
+                   << " s " << c.sh << "x" << c.sw << " p " << c.ph << "x" << c.pw << " d " << c.dh
+                   << "x" << c.dw << " ceil " << c.ceil);
+      std::vector<std::size_t> at;
+      const auto want = naive_max(x, c, &at);
+      auto r = max_pool2d_with_indices(x, {long(c.kh), long(c.kw)}, {long(c.sh), long(c.sw)},
+                                       {long(c.ph), long(c.pw)}, {long(c.dh), long(c.dw)}, c.ceil);
+      ASSERT_EQ(r.output.value().size(), want.size());
+      for (std::size_t k = 0; k < want.size(); ++k) {
+        const float got = r.output.value().data()[k];
+        EXPECT_TRUE(got == want[k] || (std::isnan(got) && std::isnan(want[k]))) << "at " << k;
+      }
+      EXPECT_EQ(std::vector<std::size_t>(r.indices.begin(), r.indices.end()), at);
     }
   }
 }

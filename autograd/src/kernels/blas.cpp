@@ -1,12 +1,24 @@
-// Direct calls into OpenBLAS (see blas.hpp), and its thread count (threads.hpp).
+// Direct calls into OpenBLAS and oneDNN's sgemm (see blas.hpp), and their thread count
+// (threads.hpp).
+//
+// Float products of some size go to oneDNN's sgemm, which compiles its kernel for the CPU it
+// runs on. OpenBLAS picks a prebuilt kernel by CPU model, and a release that does not know the
+// model falls back to its baseline SSE3 kernel, several times slower (docs/performance.md,
+// "Matrix products"). oneDNN runs single-threaded inside tasks of xgrad's pool: a product is
+// split into blocks of rows (or columns) of C, one call each.
 #include "kernels/blas.hpp"
 
 #include <cblas.h>
+#include <dnnl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <string>
+#include <type_traits>
 
+#include "kernels/omp_single_thread.hpp"
+#include "kernels/parallel.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/threads.hpp"
 
@@ -94,6 +106,67 @@ void gemm_small(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T
 /// call overhead outweighs the arithmetic, above it its kernels win (docs/performance.md).
 constexpr std::size_t kSmallGemm = 64;
 
+/// Float products from this many multiply-adds go to oneDNN; below it its call costs more than
+/// OpenBLAS's (docs/performance.md).
+constexpr std::size_t kDnnlGemm = 4096;
+
+/// Multiply-adds per task of a product split over the pool: below it a woken worker costs more
+/// than the share of the product it takes.
+constexpr std::size_t kGemmWorkPerTask = std::size_t{1} << 20;
+
+/// The thread count of products (set_threads); the pool's count when larger.
+std::atomic<int> product_threads{std::numeric_limits<int>::max()};
+
+/// C = alpha op(A) op(B) + beta C through oneDNN, in blocks of rows of C (or of columns when C
+/// has fewer rows than columns), each block one single-threaded call on a task of the pool.
+void dnnl_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
+               const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,
+               float* c, std::size_t ldc) {
+  const bool by_rows = m >= n;
+  const std::size_t extent = by_rows ? m : n;
+  const auto threads = static_cast<std::size_t>(
+      std::min(product_threads.load(std::memory_order_relaxed), kernels::pool_threads()));
+  const std::size_t parts =
+      std::min({threads, std::max<std::size_t>(1, m * n * k / kGemmWorkPerTask),
+                std::max<std::size_t>(1, extent / 16)});
+  struct Product {
+    bool ta, tb, by_rows;
+    std::size_t m, n, k, lda, ldb, ldc, extent, parts;
+    float alpha, beta;
+    const float* a;
+    const float* b;
+    float* c;
+  } p{ta, tb, by_rows, m, n, k, lda, ldb, ldc, extent, parts, alpha, beta, a, b, c};
+  auto block = [](void* ctx, std::size_t i) {
+    const auto& q = *static_cast<const Product*>(ctx);
+    const std::size_t lo = q.extent * i / q.parts, hi = q.extent * (i + 1) / q.parts;
+    // Rows [lo, hi) of op(A) and C, or columns [lo, hi) of op(B) and C.
+    const float* a = q.a;
+    const float* b = q.b;
+    float* c = q.c;
+    std::size_t rows = q.m, cols = q.n;
+    if (q.by_rows) {
+      a += q.ta ? lo : lo * q.lda;
+      c += lo * q.ldc;
+      rows = hi - lo;
+    } else {
+      b += q.tb ? lo * q.ldb : lo;
+      c += lo;
+      cols = hi - lo;
+    }
+    const kernels::SingleThreaded single;
+    const auto dim = [](std::size_t v) { return static_cast<dnnl_dim_t>(v); };
+    const dnnl_status_t status =
+        dnnl_sgemm(q.ta ? 'T' : 'N', q.tb ? 'T' : 'N', dim(rows), dim(cols), dim(q.k), q.alpha, a,
+                   dim(q.lda), b, dim(q.ldb), q.beta, c, dim(q.ldc));
+    if (status != dnnl_success) {
+      gemm_call(flag(q.ta), flag(q.tb), to_blasint(rows), to_blasint(cols), to_blasint(q.k),
+                q.alpha, a, to_blasint(q.lda), b, to_blasint(q.ldb), q.beta, c, to_blasint(q.ldc));
+    }
+  };
+  kernels::run_tasks(parts, block, &p);
+}
+
 template <class T>
 void gemm_impl(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
                std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
@@ -115,6 +188,12 @@ void gemm_impl(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T 
     // C[0, :] = op(B)^T x with x = op(A)[0, :]: A stored (1, k) (stride 1) or (k, 1) (stride lda).
     gemv_impl(!tb, tb ? n : k, tb ? k : n, alpha, b, ldb, a, ta ? lda : 1, beta, c, 1);
     return;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (m * n * k >= kDnnlGemm) {
+      dnnl_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
   }
   gemm_call(flag(ta), flag(tb), to_blasint(m), to_blasint(n), to_blasint(k), alpha, a,
             to_blasint(lda), b, to_blasint(ldb), beta, c, to_blasint(ldc));
@@ -176,6 +255,7 @@ namespace xg::blas {
 
 void set_threads(int n) {
   openblas_set_num_threads(n);
+  product_threads.store(n, std::memory_order_relaxed);
 }
 
 }  // namespace xg::blas

@@ -11,7 +11,6 @@
 //
 // Creating a primitive costs far more than running a small one: the primitives of each
 // (operation, geometry, chunk size) are made once and kept.
-#include <omp.h>
 #include <dnnl.hpp>
 
 #include <algorithm>
@@ -27,6 +26,7 @@
 #include <unordered_map>
 
 #include "kernels/conv.hpp"
+#include "kernels/omp_single_thread.hpp"
 #include "kernels/parallel.hpp"
 
 namespace xg::kernels::detail_conv {
@@ -51,24 +51,9 @@ dnnl::engine& cpu_engine() {
 }
 
 /// oneDNN sizes a primitive's work by the OpenMP thread count of the thread that creates it, and
-/// runs its reorders on as many threads as the thread that runs them has: 1 on every thread while
-/// it calls oneDNN, so that xgrad's pool alone decides the parallelism. The count is the calling
-/// thread's own (OpenMP keeps one per thread) and is put back afterwards, for the program's own
-/// OpenMP code.
-class SingleThreaded {
- public:
-  SingleThreaded() : before_(omp_get_max_threads()) {
-    if (before_ != 1) omp_set_num_threads(1);
-  }
-  ~SingleThreaded() {
-    if (before_ != 1) omp_set_num_threads(before_);
-  }
-  SingleThreaded(const SingleThreaded&) = delete;
-  SingleThreaded& operator=(const SingleThreaded&) = delete;
-
- private:
-  int before_;
-};
+/// runs its reorders on as many threads as the thread that runs them has: SingleThreaded around
+/// every call.
+using kernels::SingleThreaded;
 
 dnnl::stream& thread_stream() {
   thread_local dnnl::stream stream(cpu_engine());

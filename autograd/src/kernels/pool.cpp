@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "kernels/parallel.hpp"
 #include "kernels/rows.hpp"
+#include "kernels/target_clones.hpp"
 
 namespace xg::kernels {
 
@@ -46,51 +50,233 @@ AxisWindows max_windows(std::size_t in, std::size_t out, std::size_t k, std::siz
 
 }  // namespace
 
+namespace {
+
+/// PyTorch's rule for a window's running maximum: a larger value or any NaN takes over, so the
+/// first maximum in scan order wins and a window holding NaN gives its last NaN.
+template <class T>
+[[gnu::always_inline]] inline bool takes_over(T v, T best) {
+  return (v > best) | (v != v);
+}
+
+/// A max-pool's windows, axis by axis, and the output columns [inner_begin, inner_end) whose
+/// windows lie wholly inside the plane's columns: those are computed for a row of outputs at a
+/// time, each window position a pass over the row.
+struct MaxWindows {
+  AxisWindows rows, cols;
+  std::size_t inner_begin = 0, inner_end = 0;
+};
+
+MaxWindows max_windows(const MaxPoolPlan& p) {
+  MaxWindows m{max_windows(p.h, p.oh, p.kh, p.sh, p.ph, p.dh),
+               max_windows(p.w, p.ow, p.kw, p.sw, p.pw, p.dw)};
+  const std::size_t extent = (p.kw - 1) * p.dw + 1;
+  m.inner_begin = std::min((p.pw + p.sw - 1) / p.sw, p.ow);
+  m.inner_end = m.inner_begin;
+  while (m.inner_end < p.ow && m.inner_end * p.sw - p.pw + extent <= p.w) ++m.inner_end;
+  // Positions are kept in 32 bits on the vector path.
+  if (p.h * p.w > std::numeric_limits<std::uint32_t>::max()) m.inner_end = m.inner_begin;
+  return m;
+}
+
+/// The window of output (i, j) scanned element by element.
+template <class T>
+[[gnu::always_inline]] inline void max_window(const T* in, const MaxPoolPlan& p,
+                                              const MaxWindows& m, std::size_t i, std::size_t j,
+                                              T& best_out, std::size_t& at_out) {
+  const std::size_t r0 = m.rows.begin[i], r1 = m.rows.end[i];
+  const std::size_t c0 = m.cols.begin[j], c1 = m.cols.end[j];
+  T best = -std::numeric_limits<T>::infinity();
+  std::size_t at = r0 < r1 && c0 < c1 ? r0 * p.w + c0 : p.h * p.w;  // h w: an empty window
+  for (std::size_t r = r0; r < r1; r += p.dh) {
+    for (std::size_t c = c0; c < c1; c += p.dw) {
+      const T v = in[r * p.w + c];
+      if (takes_over(v, best)) {
+        best = v;
+        at = r * p.w + c;
+      }
+    }
+  }
+  best_out = best;
+  at_out = at;
+}
+
+/// Outputs [inner_begin, inner_end) of output row i, by window position: each position is one
+/// pass over the row (stride Stride, or p.sw when Stride is 0), which the compiler vectorises.
+template <std::size_t Stride, class T>
+[[gnu::always_inline]] inline void max_inner_row(const T* __restrict in, const MaxPoolPlan& p,
+                                                 const MaxWindows& m, std::size_t i,
+                                                 T* __restrict best, std::uint32_t* __restrict at) {
+  const std::size_t s = Stride ? Stride : p.sw;
+  const std::size_t n = m.inner_end - m.inner_begin;
+  const std::size_t col = m.inner_begin * p.sw - p.pw;
+  const std::size_t r0 = m.rows.begin[i], r1 = m.rows.end[i];
+  if (r0 >= r1) {
+    for (std::size_t j = 0; j < n; ++j) {
+      best[j] = -std::numeric_limits<T>::infinity();
+      at[j] = static_cast<std::uint32_t>(p.h * p.w);
+    }
+    return;
+  }
+  {
+    const T* row = in + r0 * p.w + col;
+    const auto base = static_cast<std::uint32_t>(r0 * p.w + col);
+    for (std::size_t j = 0; j < n; ++j) {
+      best[j] = row[j * s];
+      at[j] = base + static_cast<std::uint32_t>(j * s);
+    }
+  }
+  for (std::size_t r = r0; r < r1; r += p.dh) {
+    for (std::size_t b = r == r0 ? 1 : 0; b < p.kw; ++b) {
+      const std::size_t c = col + b * p.dw;
+      const T* row = in + r * p.w + c;
+      const auto base = static_cast<std::uint32_t>(r * p.w + c);
+      for (std::size_t j = 0; j < n; ++j) {
+        const T v = row[j * s];
+        const bool take = takes_over(v, best[j]);
+        best[j] = take ? v : best[j];
+        at[j] = take ? base + static_cast<std::uint32_t>(j * s) : at[j];
+      }
+    }
+  }
+}
+
+/// The same for a KH x KW window with stride S along the row and dilation 1, its rows wholly
+/// inside the plane: the window unrolled inside the loop over the row, which is vectorised.
+template <std::size_t KH, std::size_t KW, std::size_t S, class T>
+[[gnu::always_inline]] inline void max_inner_row_fixed(const T* __restrict in, const MaxPoolPlan& p,
+                                                       const MaxWindows& m, std::size_t i,
+                                                       T* __restrict best,
+                                                       std::uint32_t* __restrict at) {
+  const std::size_t n = m.inner_end - m.inner_begin;
+  const std::size_t w = p.w;
+  const std::size_t first = m.rows.begin[i] * w + m.inner_begin * S - p.pw;
+  const T* top = in + first;
+  for (std::size_t j = 0; j < n; ++j) {
+    T b = top[j * S];
+    auto a = static_cast<std::uint32_t>(first + j * S);
+    for (std::size_t r = 0; r < KH; ++r) {
+      for (std::size_t c = 0; c < KW; ++c) {
+        if (r == 0 && c == 0) continue;
+        const T v = top[r * w + j * S + c];
+        const bool take = takes_over(v, b);
+        b = take ? v : b;
+        a = take ? static_cast<std::uint32_t>(first + r * w + j * S + c) : a;
+      }
+    }
+    best[j] = b;
+    at[j] = a;
+  }
+}
+
+/// 2 x 2 windows, stride 2, in float: four outputs at a time from two 8-value runs of the
+/// window's rows, split into even and odd columns. Rows of outputs are short in a CNN (13 or 5
+/// of them), so the last four are taken again, overlapping, instead of a scalar tail.
+using F4 = float __attribute__((vector_size(16)));
+using F4u = float __attribute__((vector_size(16), aligned(4), may_alias));
+using U4 = std::uint32_t __attribute__((vector_size(16)));
+using U4u = std::uint32_t __attribute__((vector_size(16), aligned(4), may_alias));
+
+[[gnu::always_inline]] inline F4 load4(const float* x) {
+  return *reinterpret_cast<const F4u*>(x);
+}
+
+[[gnu::always_inline]] inline void max_inner_row_2x2(const float* __restrict in,
+                                                     const MaxPoolPlan& p, const MaxWindows& m,
+                                                     std::size_t i, float* __restrict best,
+                                                     std::uint32_t* __restrict at) {
+  const std::size_t n = m.inner_end - m.inner_begin;
+  const std::size_t w = p.w;
+  const std::size_t first = m.rows.begin[i] * w + m.inner_begin * 2 - p.pw;
+  const float* top = in + first;
+  const auto row_step = static_cast<std::uint32_t>(w);
+  for (std::size_t k = 0;; k += 4) {
+    const std::size_t j = std::min(k, n - 4);
+    const float* t = top + 2 * j;
+    const F4 t0 = load4(t), t1 = load4(t + 4), d0 = load4(t + w), d1 = load4(t + w + 4);
+    const auto base = static_cast<std::uint32_t>(first + 2 * j);
+    const U4 even = U4{0, 2, 4, 6} + base;
+    F4 b = __builtin_shufflevector(t0, t1, 0, 2, 4, 6);
+    U4 a = even;
+    auto step = [&](F4 v, U4 idx) {
+      const auto take = (v > b) | (v != v);
+      b = take ? v : b;
+      a = take ? idx : a;
+    };
+    step(__builtin_shufflevector(t0, t1, 1, 3, 5, 7), even + 1u);
+    step(__builtin_shufflevector(d0, d1, 0, 2, 4, 6), even + row_step);
+    step(__builtin_shufflevector(d0, d1, 1, 3, 5, 7), even + row_step + 1u);
+    *reinterpret_cast<F4u*>(best + j) = b;
+    *reinterpret_cast<U4u*>(at + j) = a;
+    if (j + 4 == n) break;
+  }
+}
+
+/// Output row i's inner outputs, by the fastest loop that fits the window.
+template <class T>
+[[gnu::always_inline]] inline void max_inner(const T* in, const MaxPoolPlan& p, const MaxWindows& m,
+                                             std::size_t i, T* best, std::uint32_t* at) {
+  const bool whole_rows = m.rows.end[i] - m.rows.begin[i] == p.kh && p.dh == 1 && p.dw == 1;
+  if (whole_rows && p.kh == 2 && p.kw == 2 && p.sw == 2) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (m.inner_end - m.inner_begin >= 4) return max_inner_row_2x2(in, p, m, i, best, at);
+    }
+    max_inner_row_fixed<2, 2, 2>(in, p, m, i, best, at);
+  } else if (whole_rows && p.kh == 3 && p.kw == 3 && p.sw == 2) {
+    max_inner_row_fixed<3, 3, 2>(in, p, m, i, best, at);
+  } else if (whole_rows && p.kh == 3 && p.kw == 3 && p.sw == 1) {
+    max_inner_row_fixed<3, 3, 1>(in, p, m, i, best, at);
+  } else if (p.sw == 1) {
+    max_inner_row<1>(in, p, m, i, best, at);
+  } else if (p.sw == 2) {
+    max_inner_row<2>(in, p, m, i, best, at);
+  } else {
+    max_inner_row<0>(in, p, m, i, best, at);
+  }
+}
+
+/// max_pool_forward for planes [p0, p1).
+template <class T>
+[[gnu::always_inline]] inline void max_planes(const T* x, std::size_t p0, std::size_t p1,
+                                              const MaxPoolPlan& p, const MaxWindows& m, T* out,
+                                              std::size_t* indices) {
+  const std::size_t in_plane = p.h * p.w, out_plane = p.oh * p.ow;
+  std::vector<std::uint32_t> at(m.inner_end - m.inner_begin);
+  for (std::size_t plane = p0; plane < p1; ++plane) {
+    const T* in = x + plane * in_plane;
+    for (std::size_t i = 0; i < p.oh; ++i) {
+      T* o = out + plane * out_plane + i * p.ow;
+      std::size_t* ix = indices + plane * out_plane + i * p.ow;
+      for (std::size_t j = 0; j < m.inner_begin; ++j) max_window(in, p, m, i, j, o[j], ix[j]);
+      if (!at.empty()) {
+        max_inner(in, p, m, i, o + m.inner_begin, at.data());
+        for (std::size_t j = 0; j < at.size(); ++j) ix[m.inner_begin + j] = at[j];
+      }
+      for (std::size_t j = m.inner_end; j < p.ow; ++j) max_window(in, p, m, i, j, o[j], ix[j]);
+    }
+  }
+}
+
+XG_TARGET_CLONES void max_plane_range(const float* x, std::size_t p0, std::size_t p1,
+                                      const MaxPoolPlan& p, const MaxWindows& m, float* out,
+                                      std::size_t* indices) {
+  max_planes(x, p0, p1, p, m, out, indices);
+}
+void max_plane_range(const double* x, std::size_t p0, std::size_t p1, const MaxPoolPlan& p,
+                     const MaxWindows& m, double* out, std::size_t* indices) {
+  max_planes(x, p0, p1, p, m, out, indices);
+}
+
+}  // namespace
+
 template <class T>
 void max_pool_forward(const T* x, std::size_t planes, const MaxPoolPlan& p, T* out,
                       std::size_t* indices) {
-  const AxisWindows rows = max_windows(p.h, p.oh, p.kh, p.sh, p.ph, p.dh);
-  const AxisWindows cols = max_windows(p.w, p.ow, p.kw, p.sw, p.pw, p.dw);
-  const std::size_t in_plane = p.h * p.w;
-  const std::size_t out_plane = p.oh * p.ow;
-  for_each_plane(planes, out_plane * p.kh * p.kw, [&](std::size_t plane) {
-    const T* in = x + plane * in_plane;
-    T* o = out + plane * out_plane;
-    std::size_t* ix = indices + plane * out_plane;
-    for (std::size_t i = 0; i < p.oh; ++i) {
-      const std::size_t r0 = rows.begin[i], r1 = rows.end[i];
-      for (std::size_t j = 0; j < p.ow; ++j) {
-        const std::size_t c0 = cols.begin[j], c1 = cols.end[j];
-        // Branch-free: on unordered data `if (v > best)` is a coin toss per element, so the
-        // comparison's 0 / 1 moves the index arithmetically and the maximum is a select. NaN is
-        // tracked on the side; a window holding one is scanned again as PyTorch's `v > best ||
-        // isnan(v)` decides it: the last NaN wins.
-        T best = -std::numeric_limits<T>::infinity();
-        std::size_t at = r0 < r1 && c0 < c1 ? r0 * p.w + c0 : in_plane;  // in_plane: empty
-        bool nan = false;
-        for (std::size_t r = r0; r < r1; r += p.dh) {
-          const T* row = in + r * p.w;
-          for (std::size_t c = c0; c < c1; c += p.dw) {
-            const T v = row[c];
-            const auto take = static_cast<std::size_t>(v > best);
-            at += take * (r * p.w + c - at);
-            best = v > best ? v : best;
-            nan |= v != v;
-          }
-        }
-        if (nan) {
-          for (std::size_t r = r0; r < r1; r += p.dh) {
-            for (std::size_t c = c0; c < c1; c += p.dw) {
-              if (in[r * p.w + c] != in[r * p.w + c]) at = r * p.w + c;
-            }
-          }
-          best = in[at];
-        }
-        o[i * p.ow + j] = best;
-        ix[i * p.ow + j] = at;
-      }
-    }
-  });
+  const MaxWindows m = max_windows(p);
+  parallel_for(
+      planes,
+      [&](std::size_t p0, std::size_t p1) { max_plane_range(x, p0, p1, p, m, out, indices); },
+      rows_per_task(p.oh * p.ow * p.kh * p.kw));
 }
 
 template <class T>
