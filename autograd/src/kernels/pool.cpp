@@ -169,48 +169,78 @@ template <std::size_t KH, std::size_t KW, std::size_t S, class T>
   }
 }
 
-/// 2 x 2 windows, stride 2, in float: four outputs at a time from two 8-value runs of the
+/// 2 x 2 windows, stride 2, in float: L outputs at a time from two runs of 2 L values of the
 /// window's rows, split into even and odd columns. Rows of outputs are short in a CNN (13 or 5
-/// of them), so the last four are taken again, overlapping, instead of a scalar tail.
-using F4 = float __attribute__((vector_size(16)));
-using F4u = float __attribute__((vector_size(16), aligned(4), may_alias));
-using U4 = std::uint32_t __attribute__((vector_size(16)));
-using U4u = std::uint32_t __attribute__((vector_size(16), aligned(4), may_alias));
+/// of them), so the last L are taken again, overlapping, instead of a scalar tail.
+template <std::size_t L>
+struct PoolLanes;
+template <>
+struct PoolLanes<4> {
+  using F = float __attribute__((vector_size(16)));
+  using Fu = float __attribute__((vector_size(16), aligned(4), may_alias));
+  using U = std::uint32_t __attribute__((vector_size(16)));
+  using Uu = std::uint32_t __attribute__((vector_size(16), aligned(4), may_alias));
+  static constexpr U kEven = {0, 2, 4, 6};
+};
+template <>
+struct PoolLanes<8> {
+  using F = float __attribute__((vector_size(32)));
+  using Fu = float __attribute__((vector_size(32), aligned(4), may_alias));
+  using U = std::uint32_t __attribute__((vector_size(32)));
+  using Uu = std::uint32_t __attribute__((vector_size(32), aligned(4), may_alias));
+  static constexpr U kEven = {0, 2, 4, 6, 8, 10, 12, 14};
+};
 
-[[gnu::always_inline]] inline F4 load4(const float* x) {
-  return *reinterpret_cast<const F4u*>(x);
-}
+// The even and odd lanes of the 2 L values in a and b (a macro: a function taking or returning
+// a 32-byte vector has a target-dependent ABI, -Wpsabi).
+#define XG_POOL_SPLIT(L, a, b, even, odd)                            \
+  if constexpr (L == 8) {                                            \
+    even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); \
+    odd = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);  \
+  } else {                                                           \
+    even = __builtin_shufflevector(a, b, 0, 2, 4, 6);                \
+    odd = __builtin_shufflevector(a, b, 1, 3, 5, 7);                 \
+  }
 
+template <std::size_t L>
 [[gnu::always_inline]] inline void max_inner_row_2x2(const float* __restrict in,
                                                      const MaxPoolPlan& p, const MaxWindows& m,
                                                      std::size_t i, float* __restrict best,
                                                      std::uint32_t* __restrict at) {
+  using V = PoolLanes<L>;
+  using F = typename V::F;
+  using U = typename V::U;
+  using Fu = typename V::Fu;
   const std::size_t n = m.inner_end - m.inner_begin;
   const std::size_t w = p.w;
   const std::size_t first = m.rows.begin[i] * w + m.inner_begin * 2 - p.pw;
   const float* top = in + first;
   const auto row_step = static_cast<std::uint32_t>(w);
-  for (std::size_t k = 0;; k += 4) {
-    const std::size_t j = std::min(k, n - 4);
+  for (std::size_t k = 0;; k += L) {
+    const std::size_t j = std::min(k, n - L);
     const float* t = top + 2 * j;
-    const F4 t0 = load4(t), t1 = load4(t + 4), d0 = load4(t + w), d1 = load4(t + w + 4);
-    const auto base = static_cast<std::uint32_t>(first + 2 * j);
-    const U4 even = U4{0, 2, 4, 6} + base;
-    F4 b = __builtin_shufflevector(t0, t1, 0, 2, 4, 6);
-    U4 a = even;
-    auto step = [&](F4 v, U4 idx) {
+    const F t0 = *reinterpret_cast<const Fu*>(t), t1 = *reinterpret_cast<const Fu*>(t + L);
+    const F d0 = *reinterpret_cast<const Fu*>(t + w), d1 = *reinterpret_cast<const Fu*>(t + w + L);
+    F te, to, de, dd;
+    XG_POOL_SPLIT(L, t0, t1, te, to)
+    XG_POOL_SPLIT(L, d0, d1, de, dd)
+    const U even = V::kEven + static_cast<std::uint32_t>(first + 2 * j);
+    F b = te;
+    U a = even;
+    auto step = [&](const F& v, const U& idx) {
       const auto take = (v > b) | (v != v);
       b = take ? v : b;
       a = take ? idx : a;
     };
-    step(__builtin_shufflevector(t0, t1, 1, 3, 5, 7), even + 1u);
-    step(__builtin_shufflevector(d0, d1, 0, 2, 4, 6), even + row_step);
-    step(__builtin_shufflevector(d0, d1, 1, 3, 5, 7), even + row_step + 1u);
-    *reinterpret_cast<F4u*>(best + j) = b;
-    *reinterpret_cast<U4u*>(at + j) = a;
-    if (j + 4 == n) break;
+    step(to, even + 1u);
+    step(de, even + row_step);
+    step(dd, even + row_step + 1u);
+    *reinterpret_cast<typename V::Fu*>(best + j) = b;
+    *reinterpret_cast<typename V::Uu*>(at + j) = a;
+    if (j + L == n) break;
   }
 }
+#undef XG_POOL_SPLIT
 
 /// Output row i's inner outputs, by the fastest loop that fits the window.
 template <class T>
@@ -219,7 +249,9 @@ template <class T>
   const bool whole_rows = m.rows.end[i] - m.rows.begin[i] == p.kh && p.dh == 1 && p.dw == 1;
   if (whole_rows && p.kh == 2 && p.kw == 2 && p.sw == 2) {
     if constexpr (std::is_same_v<T, float>) {
-      if (m.inner_end - m.inner_begin >= 4) return max_inner_row_2x2(in, p, m, i, best, at);
+      const std::size_t n = m.inner_end - m.inner_begin;
+      if (n >= 8) return max_inner_row_2x2<8>(in, p, m, i, best, at);
+      if (n >= 4) return max_inner_row_2x2<4>(in, p, m, i, best, at);
     }
     max_inner_row_fixed<2, 2, 2>(in, p, m, i, best, at);
   } else if (whole_rows && p.kh == 3 && p.kw == 3 && p.sw == 2) {
