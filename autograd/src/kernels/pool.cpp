@@ -172,6 +172,7 @@ template <std::size_t KH, std::size_t KW, std::size_t S, class T>
 /// 2 x 2 windows, stride 2, in float: L outputs at a time from two runs of 2 L values of the
 /// window's rows, split into even and odd columns. Rows of outputs are short in a CNN (13 or 5
 /// of them), so the last L are taken again, overlapping, instead of a scalar tail.
+// Two specialisations: GCC ignores a vector_size that depends on a template parameter.
 template <std::size_t L>
 struct PoolLanes;
 template <>
