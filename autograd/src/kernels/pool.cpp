@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -178,17 +179,13 @@ struct PoolLanes;
 template <>
 struct PoolLanes<4> {
   using F = float __attribute__((vector_size(16)));
-  using Fu = float __attribute__((vector_size(16), aligned(4), may_alias));
   using U = std::uint32_t __attribute__((vector_size(16)));
-  using Uu = std::uint32_t __attribute__((vector_size(16), aligned(4), may_alias));
   static constexpr U kEven = {0, 2, 4, 6};
 };
 template <>
 struct PoolLanes<8> {
   using F = float __attribute__((vector_size(32)));
-  using Fu = float __attribute__((vector_size(32), aligned(4), may_alias));
   using U = std::uint32_t __attribute__((vector_size(32)));
-  using Uu = std::uint32_t __attribute__((vector_size(32), aligned(4), may_alias));
   static constexpr U kEven = {0, 2, 4, 6, 8, 10, 12, 14};
 };
 
@@ -211,7 +208,6 @@ template <std::size_t L>
   using V = PoolLanes<L>;
   using F = typename V::F;
   using U = typename V::U;
-  using Fu = typename V::Fu;
   const std::size_t n = m.inner_end - m.inner_begin;
   const std::size_t w = p.w;
   const std::size_t first = m.rows.begin[i] * w + m.inner_begin * 2 - p.pw;
@@ -220,8 +216,12 @@ template <std::size_t L>
   for (std::size_t k = 0;; k += L) {
     const std::size_t j = std::min(k, n - L);
     const float* t = top + 2 * j;
-    const F t0 = *reinterpret_cast<const Fu*>(t), t1 = *reinterpret_cast<const Fu*>(t + L);
-    const F d0 = *reinterpret_cast<const Fu*>(t + w), d1 = *reinterpret_cast<const Fu*>(t + w + L);
+    // Unaligned loads and stores through memcpy (compiled to plain vector moves).
+    F t0, t1, d0, d1;
+    std::memcpy(&t0, t, sizeof t0);
+    std::memcpy(&t1, t + L, sizeof t1);
+    std::memcpy(&d0, t + w, sizeof d0);
+    std::memcpy(&d1, t + w + L, sizeof d1);
     F te, to, de, dd;
     XG_POOL_SPLIT(L, t0, t1, te, to)
     XG_POOL_SPLIT(L, d0, d1, de, dd)
@@ -236,8 +236,8 @@ template <std::size_t L>
     step(to, even + 1u);
     step(de, even + row_step);
     step(dd, even + row_step + 1u);
-    *reinterpret_cast<typename V::Fu*>(best + j) = b;
-    *reinterpret_cast<typename V::Uu*>(at + j) = a;
+    std::memcpy(best + j, &b, sizeof b);
+    std::memcpy(at + j, &a, sizeof a);
     if (j + L == n) break;
   }
 }
