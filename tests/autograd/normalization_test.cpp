@@ -179,7 +179,8 @@ TEST(Normalization, ConstantAndLargeOffsetInputsStayAccurate) {
   // A constant channel normalises to 0; an offset of 1e4 does not swallow a spread of 1 in
   // float (the two-pass statistics).
   const auto c = Tensor<float>::full({4, 2, 3}, 7.5f);
-  for (float v : batch_norm(c, {}, {}, {}, {}, true).value()) EXPECT_EQ(v, 0.0f);
+  const auto yc = batch_norm(c, {}, {}, {}, {}, true);
+  for (float v : yc.value()) EXPECT_EQ(v, 0.0f);
   std::vector<float> vals(64);
   for (std::size_t i = 0; i < vals.size(); ++i) vals[i] = 1e4f + (i % 2 == 0 ? 1.0f : -1.0f);
   const auto x = Tensor<float>::from({1, 64}, vals);
@@ -187,6 +188,50 @@ TEST(Normalization, ConstantAndLargeOffsetInputsStayAccurate) {
   for (std::size_t i = 0; i < vals.size(); ++i) {
     EXPECT_NEAR(y.value().data()[i], i % 2 == 0 ? 1.0f : -1.0f, 1e-4f);
   }
+}
+
+TEST(Normalization, LongRunsWithFarApartSampleMeansStayAccurate) {
+  // Spatial runs of 45 values are summarised one run at a time and merged; here every sample
+  // sits 1e3 further off than the one before, with a spread of about 1 inside each run.
+  const Shape s{6, 3, 5, 9};
+  const D base = uniform<double>(s, -1, 1, 21, false);
+  xt::xarray<double> xv = base.value();
+  for (std::size_t n = 0; n < s[0]; ++n) {
+    for (std::size_t k = 0; k < s[1] * s[2] * s[3]; ++k) {
+      xv.data()[n * s[1] * s[2] * s[3] + k] += 1e3 * static_cast<double>(n);
+    }
+  }
+  const D xd(xv);
+  const auto xf = Tensor<float>(xt::xarray<float>(xv));
+  const D yd = batch_norm(xd, D(), D(), D(), D(), true);
+  const auto yf =
+      batch_norm(xf, Tensor<float>(), Tensor<float>(), Tensor<float>(), Tensor<float>(), true);
+  // The reference: plain loops in long double.
+  const std::size_t inner = s[2] * s[3], count = s[0] * inner;
+  for (std::size_t c = 0; c < s[1]; ++c) {
+    long double sum = 0, sq = 0;
+    for (std::size_t n = 0; n < s[0]; ++n)
+      for (std::size_t i = 0; i < inner; ++i) sum += xv.data()[(n * s[1] + c) * inner + i];
+    const long double mean = sum / count;
+    for (std::size_t n = 0; n < s[0]; ++n)
+      for (std::size_t i = 0; i < inner; ++i) {
+        const long double d = xv.data()[(n * s[1] + c) * inner + i] - mean;
+        sq += d * d;
+      }
+    const long double rstd = 1 / std::sqrt(sq / count + 1e-5L);
+    for (std::size_t n = 0; n < s[0]; ++n)
+      for (std::size_t i = 0; i < inner; ++i) {
+        const std::size_t at = (n * s[1] + c) * inner + i;
+        const double want = static_cast<double>((xv.data()[at] - mean) * rstd);
+        EXPECT_NEAR(yd.value().data()[at], want, 1e-12) << at;
+        // float holds the inputs to about 4e3 * 6e-8; the statistics add no more than that.
+        EXPECT_NEAR(yf.value().data()[at], want, 2e-6) << at;
+      }
+  }
+  // A constant channel of long runs still normalises to exactly 0.
+  const auto k = Tensor<float>::full({3, 2, 8, 8}, 0.1f);
+  const auto yk = batch_norm(k, {}, {}, {}, {}, true);
+  for (float v : yk.value()) EXPECT_EQ(v, 0.0f);
 }
 
 // ---- gradients ----

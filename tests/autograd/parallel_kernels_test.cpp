@@ -123,6 +123,30 @@ TEST(ParallelKernels, BroadcastingMatchesXtensor) {
   }
 }
 
+TEST(ParallelKernels, SumToOverLeadingAndTrailingAxesMatchesXtensor) {
+  // Batch and spatial axes summed away around kept middle ones (a convolution's bias gradient).
+  const auto g = uniform<double>({6, 7, 2, 20}, -1, 1, 11, false);
+  for (const xg::Shape& target :
+       {xg::Shape{1, 7, 1, 1}, xg::Shape{7, 1, 1}, xg::Shape{1, 7, 2, 1}, xg::Shape{7, 2, 1}}) {
+    SCOPED_TRACE("sum_to " + xg::shape_str(target));
+    const auto got = xg::sum_to(g, target).value();
+    xt::xarray<double> want = xt::sum(g.value(), {0, 3}, xt::keep_dims);
+    if (target[target.size() - 2] == 1) {
+      xt::xarray<double> reduced = xt::sum(want, {2}, xt::keep_dims);
+      want = reduced;
+    }
+    want.reshape(std::vector<std::size_t>(target.begin(), target.end()));
+    xg::test::expect_close(got, want, 1e-13);
+  }
+  // The same bits for any thread count, on a tensor big enough to be split.
+  const auto big = uniform<float>({64, 8, 40, 40}, -1, 1, 12, false);
+  const auto one = xg::test::at_threads(1, [&] { return xg::sum_to(big, {1, 8, 1, 1}).value(); });
+  const auto two = xg::test::at_threads(2, [&] { return xg::sum_to(big, {1, 8, 1, 1}).value(); });
+  EXPECT_EQ(one, two);
+  const xt::xarray<double> wide = xt::sum(xt::cast<double>(big.value()), {0, 2, 3}, xt::keep_dims);
+  for (std::size_t c = 0; c < 8; ++c) EXPECT_NEAR(one.data()[c], wide.data()[c], 1e-2);
+}
+
 TEST(ParallelKernels, FloatExpAndLogWithinTwoUlp) {
   double worst_exp = 0, worst_log = 0;
   for (float x = -87.0f; x < 88.7f; x += 0.0137f) {  // normal results

@@ -23,6 +23,9 @@ void for_channel_ranges(NormLayout l, Body&& body) {
   parallel_for(l.channels, body, std::max<std::size_t>(1, kParallelMinElements / per_channel));
 }
 
+/// How many runs ahead of the one being read the loops over a channel prefetch.
+constexpr std::size_t kPrefetchRuns = 2;
+
 /// Offset of the run of channel c in outer slice a (inner contiguous values).
 inline std::size_t at(NormLayout l, std::size_t a, std::size_t c) {
   return (a * l.channels + c) * l.inner;
@@ -30,6 +33,14 @@ inline std::size_t at(NormLayout l, std::size_t a, std::size_t c) {
 
 template <class T>
 using Vec = typename simd::Lanes<T>::type;
+
+/// Asks for the cache lines of x[0, n) ahead of their use. A channel's values are runs of `inner`
+/// values a whole slice apart, each run too short for the hardware prefetcher to ramp up on.
+template <class T>
+[[gnu::always_inline]] inline void prefetch_run(const T* x, std::size_t n) {
+  const char* p = reinterpret_cast<const char*>(x);
+  for (std::size_t b = 0; b < n * sizeof(T); b += 64) __builtin_prefetch(p + b);
+}
 
 /// sum (x - m) and sum (x - m)^2 over x[0, n), in SIMD lanes (simd.hpp's layout and order).
 template <class T>
@@ -94,11 +105,37 @@ template <class T>
   sux = simd::add_lanes(b, zero) + bt;
 }
 
-/// Mean and biased variance of channel c (inner > 1): the sum, then the corrected sums of the
-/// deviations from the first mean.
+/// Runs at least this long are summarised one by one while in L1 (channel_stats).
+constexpr std::size_t kLongRun = 32;
+
+/// Mean and biased variance of channel c (inner > 1). Long runs: each run's mean and sum of
+/// squared deviations by the corrected two-pass algorithm while the run is in L1, merged into
+/// the channel's in double by Chan et al.'s pairwise update, so the channel crosses memory once.
+/// Short runs: the channel's sum, then the corrected sums of the deviations from its first mean.
 template <class T>
 [[gnu::always_inline]] inline void channel_stats(const T* x, NormLayout l, std::size_t c, T& mean,
                                                  T& var) {
+  if (l.inner >= kLongRun) {
+    const double len = static_cast<double>(l.inner);
+    double count = 0, mu = 0, m2 = 0;
+    for (std::size_t a = 0; a < l.outer; ++a) {
+      const T* run = x + at(l, a, c);
+      if (a + kPrefetchRuns < l.outer) prefetch_run(x + at(l, a + kPrefetchRuns, c), l.inner);
+      const T m = static_cast<T>(static_cast<double>(simd::sum(run, l.inner)) / len);
+      T d, q;
+      centered_moments(run, l.inner, m, d, q);
+      const double run_mean = static_cast<double>(m) + static_cast<double>(d) / len;
+      const double run_m2 =
+          std::max(0.0, static_cast<double>(q) - static_cast<double>(d) * d / len);
+      const double total = count + len, delta = run_mean - mu;
+      mu += delta * (len / total);
+      m2 += run_m2 + delta * delta * (count * len / total);
+      count = total;
+    }
+    mean = static_cast<T>(mu);
+    var = static_cast<T>(m2 / count);
+    return;
+  }
   const double n = static_cast<double>(l.count());
   double s = 0;
   for (std::size_t a = 0; a < l.outer; ++a)
@@ -188,7 +225,8 @@ template <class T>
   }
   for (std::size_t c = c0; c < c1; ++c) {
     const T m = mean[c], s = scale(c), t = shift(c);
-    for (std::size_t a = 0; a < l.outer; ++a) {
+    // Last run first: the statistics' pass left the channel's last runs in cache.
+    for (std::size_t a = l.outer; a-- > 0;) {
       const T* xr = x + at(l, a, c);
       T* o = out + at(l, a, c);
       for (std::size_t i = 0; i < l.inner; ++i) o[i] = (xr[i] - m) * s + t;
@@ -277,6 +315,10 @@ template <class T>
     double su = 0, sux = 0;
     if (!fixed || out.dweight || out.dbias) {
       for (std::size_t a = 0; a < l.outer; ++a) {
+        if (a + kPrefetchRuns < l.outer) {
+          prefetch_run(g + at(l, a + kPrefetchRuns, c), l.inner);
+          prefetch_run(x + at(l, a + kPrefetchRuns, c), l.inner);
+        }
         T s1, s2;
         grad_moments(g + at(l, a, c), static_cast<const T*>(nullptr), x + at(l, a, c), l.inner, m,
                      s1, s2);
@@ -290,7 +332,7 @@ template <class T>
     // The second pass reads the channel's g and x from cache.
     const Coefficients q = coefficients(r, wc * su, wc * sux, n, fixed);
     const T ka = static_cast<T>(q.a * wc), kb = static_cast<T>(q.b), kc = static_cast<T>(q.c);
-    for (std::size_t a = 0; a < l.outer; ++a) {
+    for (std::size_t a = l.outer; a-- > 0;) {
       const T* gr = g + at(l, a, c);
       const T* xr = x + at(l, a, c);
       T* o = out.dx + at(l, a, c);

@@ -146,6 +146,24 @@ inline void axis_sums(const T* src, std::size_t outer, std::size_t len, std::siz
       [src](std::size_t k) { return src[k]; });
 }
 
+/// out[m] = the sum over o and i of src[o, m, i], src of shape (outer, mid, inner): every axis
+/// but a middle one summed away (a convolution's bias gradient) in one pass in memory order,
+/// each out[m] the sum of its runs' row_sums in the order of o. A range of m per task.
+template <class T>
+inline void middle_axis_sums(const T* src, std::size_t outer, std::size_t mid, std::size_t inner,
+                             T* out) {
+  parallel_for(
+      mid,
+      [&](std::size_t m0, std::size_t m1) {
+        std::fill(out + m0, out + m1, T(0));
+        for (std::size_t o = 0; o < outer; ++o) {
+          const T* slice = src + (o * mid + m0) * inner;
+          for (std::size_t m = m0; m < m1; ++m) out[m] += row_sum(slice + (m - m0) * inner, inner);
+        }
+      },
+      rows_per_task(outer * inner));
+}
+
 /// out[o, i] = the sum over r of a[o, r, i] * b[o, r, i]: axis_sums of the product a * b, without
 /// writing the product (the gradient of a broadcast factor).
 template <class T>

@@ -57,12 +57,28 @@ bool summed_axis(const detail::array_shape& from, const detail::array_shape& tar
 }  // namespace
 
 namespace detail {
+/// The shortest trailing run that sum_to_value sums with kernels::middle_axis_sums.
+constexpr std::size_t kMiddleSumMinRun = 16;
+
 /// Each run of neighbouring axes that `target` broadcasts is summed away in one pass
 /// (kernels::axis_sums over the array seen as (outer, run, inner)).
 template <class T>
 xt::xarray<T> sum_to_value(const xt::xarray<T>& a, const detail::array_shape& target) {
   const auto& from = a.shape();
   auto reduced = [&](std::size_t i) { return summed_axis(from, target, i); };
+  // Leading and trailing axes summed away around kept middle ones, over runs long enough to
+  // sum whole: one pass in memory order rather than one per run of axes.
+  std::size_t keep0 = 0, keep1 = from.size();
+  while (keep0 < from.size() && reduced(keep0)) ++keep0;
+  while (keep1 > keep0 && reduced(keep1 - 1)) --keep1;
+  bool middle = keep0 > 0 && keep1 < from.size() && keep0 < keep1;
+  for (std::size_t i = keep0; middle && i < keep1; ++i) middle = !reduced(i);
+  if (middle && span_count(from, keep1, from.size()) >= kMiddleSumMinRun) {
+    xt::xarray<T> out = uninitialized_array<T>("sum_to", target);
+    kernels::middle_axis_sums(a.data(), span_count(from, 0, keep0), span_count(from, keep0, keep1),
+                              span_count(from, keep1, from.size()), out.data());
+    return out;
+  }
   xt::xarray<T> cur;
   bool summed = false;
   const T* src = a.data();
