@@ -329,7 +329,8 @@ template <class T>
     if (out.dbias) out.dbias[c] = static_cast<T>(su);
     if (out.dweight) out.dweight[c] = static_cast<T>(sux * r);
     if (!out.dx) continue;
-    // The second pass reads the channel's g and x from cache.
+    // The second pass reads the channel's g and x from cache, last run first: when a channel is
+    // larger than the cache, its first runs are the ones already evicted.
     const Coefficients q = coefficients(r, wc * su, wc * sux, n, fixed);
     const T ka = static_cast<T>(q.a * wc), kb = static_cast<T>(q.b), kc = static_cast<T>(q.c);
     for (std::size_t a = l.outer; a-- > 0;) {
