@@ -8,7 +8,7 @@ packages=(
   libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
   libdnnl-dev ocl-icd-opencl-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist wamerican
   graphviz python3
   clang libclang-rt-14-dev valgrind
 )

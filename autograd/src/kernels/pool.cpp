@@ -283,7 +283,12 @@ template <class T>
       for (std::size_t j = 0; j < m.inner_begin; ++j) max_window(in, p, m, i, j, o[j], ix[j]);
       if (!at.empty()) {
         max_inner(in, p, m, i, o + m.inner_begin, at.data());
-        for (std::size_t j = 0; j < at.size(); ++j) ix[m.inner_begin + j] = at[j];
+        // Locals, so that the stores into ix (size_t, like the plan's fields) do not force
+        // reloads: the widening then vectorises.
+        std::size_t* __restrict wide = ix + m.inner_begin;
+        const std::uint32_t* __restrict narrow = at.data();
+        const std::size_t n = at.size();
+        for (std::size_t j = 0; j < n; ++j) wide[j] = narrow[j];
       }
       for (std::size_t j = m.inner_end; j < p.ow; ++j) max_window(in, p, m, i, j, o[j], ix[j]);
     }
