@@ -34,7 +34,7 @@ SparseCsr gcn_norm(const SparseCsr& graph, bool add_self_loops) {
   }
   std::vector<double> deg(n, 0.0);
   for (std::size_t e = 0; e < dst.size(); ++e) deg[dst[e]] += w[e];
-  for (auto& d : deg) d = d > 0 ? 1.0 / std::sqrt(d) : 0.0;  // PyG: inf -> 0
+  for (auto& d : deg) d = d > 0 ? 1.0 / std::sqrt(d) : 0.0;  // degree 0 gives 0, as in PyG
   for (std::size_t e = 0; e < w.size(); ++e) w[e] = deg[src[e]] * w[e] * deg[dst[e]];
   return SparseCsr(n, n, src, dst, w);
 }

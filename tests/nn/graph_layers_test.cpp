@@ -33,7 +33,7 @@ TEST(GcnNorm, SymmetricNormalisationWithSelfLoops) {
   EXPECT_DOUBLE_EQ(m.weights()[0], 3.0 / std::sqrt(1.0 * 4.0));
   EXPECT_DOUBLE_EQ(m.weights()[1], 1.0);
   EXPECT_DOUBLE_EQ(m.weights()[2], 0.25);
-  // Without self loops a node of in-degree 0 gets 0 (PyG: inf -> 0).
+  // Without self loops a node of in-degree 0 gets 0, as in PyG.
   const SparseCsr z = nn::gcn_norm(SparseCsr::from_edges(2, {0}, {1}), false);
   EXPECT_EQ(z.weights(), (std::vector<double>{0.0}));
   EXPECT_THROW_WITH(nn::gcn_norm(SparseCsr(2, 3, {0}, {1})), ShapeError, "gcn_norm", "2 x 3");

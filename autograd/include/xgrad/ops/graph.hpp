@@ -27,7 +27,8 @@ Tensor<T> spmm(const SparseCsr& adj, const Tensor<T>& x);
 template <class T>
 Tensor<T> spmm(const SparseCsr& adj, const Tensor<T>& x, const Tensor<T>& edge_weights);
 /// Sampled dense-dense product: out[e] = dot(a[i], b[j]) for each edge e = (j -> i), of shape
-/// (E); a (rows, F), b (cols, F) (ShapeError otherwise). spmm's edge-weight gradient. Gradients:
+/// (E); a (rows, F), b (cols, F) (ShapeError otherwise); adj's own weights are not used.
+/// spmm's edge-weight gradient. Gradients:
 /// da = spmm(adj, b, g), db = spmm(adjᵀ, a, g).
 template <class T>
 Tensor<T> sddmm(const SparseCsr& adj, const Tensor<T>& a, const Tensor<T>& b);
