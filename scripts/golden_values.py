@@ -486,6 +486,90 @@ for name, xs, ws, kw in (
          [rand(*xs), rand(*ys)], {**params, "kernel_size": list(ws[2:])})
 
 
+# ---- graphs, added with issue 17 (after every earlier case, so their random draws stay the
+#      same): spmm over a SparseCsr, sddmm, segment reductions and softmax. The reference is
+#      written with index_add / scatter_reduce (no torch_geometric); spmm's forward is also
+#      checked against torch.sparse.mm. An edge (src -> dst) is the entry A[dst, src]. ----
+def graph_cases():
+    # Out of order, with a repeated edge (2 -> 0) and node 3 without incoming edges.
+    src = [1, 2, 0, 2, 3, 0, 4, 1]
+    dst = [2, 0, 1, 0, 1, 2, 2, 4]
+    n, e = 5, len(src)
+    si, di = torch.tensor(src), torch.tensor(dst)
+
+    def spmm_ref(x, w, rows=n, si=si, di=di):
+        return torch.zeros(rows, x.shape[1]).index_add(0, di, w[:, None] * x[si])
+
+    def sddmm_ref(a, b):
+        return (a[di] * b[si]).sum(1)
+
+    def sq(f, squared):
+        return (lambda *a: f(*a) ** 2) if squared else f
+
+    graph = {"rows": n, "cols": n, "src": src, "dst": dst}
+    w_const = rand(e, lo=-1.5, hi=1.5)
+    x = rand(n, 3)
+    dense = torch.sparse_coo_tensor(torch.stack([di, si]), w_const, (n, n))
+    assert torch.allclose(torch.sparse.mm(dense, x), spmm_ref(x, w_const), atol=1e-14)
+    for squared in (False, True):
+        suffix = "_squared" if squared else ""
+        case("spmm" + suffix, "spmm", sq(lambda x: spmm_ref(x, torch.ones(e)), squared), [x],
+             {**graph, "weights": [], "squared": squared})
+        case("spmm_const_weights" + suffix, "spmm",
+             sq(lambda x: spmm_ref(x, w_const), squared), [rand(n, 2)],
+             {**graph, "weights": flat(w_const), "squared": squared})
+        case("spmm_weighted" + suffix, "spmm_weighted", sq(spmm_ref, squared),
+             [rand(n, 3), rand(e)], {**graph, "squared": squared})
+    # A rectangular (3 destinations x 4 sources) product.
+    rs, rd = [3, 0, 3, 1, 2], [2, 0, 2, 1, 0]
+    case("spmm_weighted_rectangular", "spmm_weighted",
+         lambda x, w: spmm_ref(x, w, 3, torch.tensor(rs), torch.tensor(rd)),
+         [rand(4, 2), rand(5)], {"rows": 3, "cols": 4, "src": rs, "dst": rd, "squared": False})
+    case("sddmm", "sddmm", sddmm_ref, [rand(n, 4), rand(n, 4)], {**graph, "squared": False})
+    case("sddmm_squared", "sddmm", sq(sddmm_ref, True), [rand(n, 2), rand(n, 2)],
+         {**graph, "squared": True})
+
+    ids = [1, 3, 1, 0, 3, 3, 0]  # segment 2 (of 4) empty
+    it = torch.tensor(ids)
+
+    def expand(index, src):
+        return index.view(-1, *([1] * (src.dim() - 1))).expand_as(src)
+
+    def seg_sum(s):
+        return torch.zeros(4, *s.shape[1:]).index_add(0, it, s)
+
+    def seg_reduce(how):
+        return lambda s: torch.zeros(4, *s.shape[1:]).scatter_reduce(
+            0, expand(it, s), s, how, include_self=False)
+
+    def seg_softmax(s):
+        m = seg_reduce("amax")(s.detach())
+        z = torch.exp(s - m[it])
+        return z / seg_sum(z)[it]
+
+    seg = {"ids": ids, "num_segments": 4}
+    for shape in ((7,), (7, 3), (7, 2, 2)):
+        name = "x".join(str(d) for d in shape)
+        for op, f in (("segment_sum", seg_sum), ("segment_mean", seg_reduce("mean")),
+                      ("segment_max", seg_reduce("amax"))):
+            for squared in (False, True) if shape == (7, 3) else (True,):
+                # rand draws are far enough apart that the maxima have no ties
+                case(f"{op}_{name}{'_squared' if squared else ''}", op, sq(f, squared),
+                     [rand(*shape)], {**seg, "squared": squared})
+        case(f"segment_softmax_{name}", "segment_softmax", seg_softmax, [rand(*shape, lo=-3, hi=3)],
+             seg)
+    # Ties: torch 1.13's amax gradient splits g evenly among the rows equal to the maximum.
+    case("segment_max_ties", "segment_max", seg_reduce("amax"),
+         [torch.tensor([[0.5, -1.0], [0.25, 2.0], [0.5, 2.0], [0.5, 0.0], [-1.0, 3.0],
+                        [0.75, 3.0], [0.5, 2.0]])], {**seg, "squared": False})
+    # Scores of a GAT-like size that overflow exp() unshifted.
+    case("segment_softmax_large", "segment_softmax", seg_softmax,
+         [rand(7, 2, lo=-3, hi=3) + 500.0], seg)
+
+
+graph_cases()
+
+
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     doc = {

@@ -103,6 +103,18 @@ xg::Conv1dOptions conv1d_options(const json& p) {
           .groups = p.at("groups").get<std::size_t>()};
 }
 
+/// The SparseCsr of a graph case: "rows", "cols", "src", "dst" and optional "weights".
+xg::SparseCsr graph_of(const json& p) {
+  return xg::SparseCsr(
+      p.at("rows").get<std::size_t>(), p.at("cols").get<std::size_t>(),
+      p.at("src").get<std::vector<std::size_t>>(), p.at("dst").get<std::vector<std::size_t>>(),
+      p.contains("weights") ? p.at("weights").get<std::vector<double>>() : std::vector<double>{});
+}
+
+std::vector<std::size_t> segment_ids(const json& p) {
+  return p.at("ids").get<std::vector<std::size_t>>();
+}
+
 /// Fixture op name -> the xgrad call. Each key needs at least one case in the fixture, and each
 /// case's op a key here (GoldenFixture tests).
 const std::map<std::string, OpFn>& op_table() {
@@ -350,6 +362,36 @@ const std::map<std::string, OpFn>& op_table() {
          return xg::layer_norm(x[0], p.at("normalized_shape").get<xg::Shape>(),
                                x.size() > 1 ? x[1] : Td(), x.size() > 2 ? x[2] : Td(),
                                p.at("eps").get<double>());
+       }},
+      // graphs (issue 17)
+      {"spmm",
+       [](const Inputs& x, const json& p) { return maybe_squared(xg::spmm(graph_of(p), x[0]), p); }},
+      {"spmm_weighted",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(xg::spmm(graph_of(p), x[0], x[1]), p);
+       }},
+      {"sddmm",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(xg::sddmm(graph_of(p), x[0], x[1]), p);
+       }},
+      {"segment_sum",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(
+             xg::segment_sum(x[0], segment_ids(p), p.at("num_segments").get<std::size_t>()), p);
+       }},
+      {"segment_mean",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(
+             xg::segment_mean(x[0], segment_ids(p), p.at("num_segments").get<std::size_t>()), p);
+       }},
+      {"segment_max",
+       [](const Inputs& x, const json& p) {
+         return maybe_squared(
+             xg::segment_max(x[0], segment_ids(p), p.at("num_segments").get<std::size_t>()), p);
+       }},
+      {"segment_softmax",
+       [](const Inputs& x, const json& p) {
+         return xg::segment_softmax(x[0], segment_ids(p), p.at("num_segments").get<std::size_t>());
        }},
       // losses
       {"mse_loss",
