@@ -167,17 +167,18 @@ int main(int argc, char** argv) {
         nn::clip_grad_norm_(m.parameters(), cfg.clip);
         opt.step();
         if (watch) {
-          std::printf("  step %5zu: train MSE %.4f, test MSE %.4f; gradient reaching h_t / at the "
-                      "last step: %s\n",
-                      step, static_cast<double>(loss.value().data()[0]), mse_of(m, test),
-                      profile(norms).c_str());
+          std::printf(
+              "  step %5zu: train MSE %.4f, test MSE %.4f; gradient reaching h_t / at the "
+              "last step: %s\n",
+              step, static_cast<double>(loss.value().data()[0]), mse_of(m, test),
+              profile(norms).c_str());
         }
       }
       const double final_mse = mse_of(m, test);
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::printf("  T = %zu %s: test MSE %.4f after %zu steps (%.1f s, %.1f ms per step)\n", length,
-                  kind.c_str(), final_mse, cfg.steps, secs, 1e3 * secs / cfg.steps);
+      std::printf("  T = %zu %s: test MSE %.4f after %zu steps (%.1f s, %.1f ms per step)\n",
+                  length, kind.c_str(), final_mse, cfg.steps, secs, 1e3 * secs / cfg.steps);
       if (kind == "lstm" && cfg.max_mse > 0 && !(final_mse < cfg.max_mse)) ok = false;
     }
   }

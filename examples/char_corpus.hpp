@@ -20,7 +20,9 @@ namespace char_lm {
 /// Symbol 0 is the newline that ends every word; 1..26 are 'a'..'z'.
 inline constexpr std::size_t kSymbols = 27;
 
-inline char symbol_char(std::size_t id) { return id == 0 ? '\n' : static_cast<char>('a' + id - 1); }
+inline char symbol_char(std::size_t id) {
+  return id == 0 ? '\n' : static_cast<char>('a' + id - 1);
+}
 
 struct Corpus {
   std::vector<std::string> train_words, valid_words;

@@ -48,8 +48,7 @@ std::optional<int> parse(int argc, char** argv, Config& c) {
                "char_lm"};
   app.add_option("--model", c.model, "lstm or gru (default: lstm)")
       ->check(CLI::IsMember({"lstm", "gru"}));
-  app.add_option("--words", c.words, "the word list, one word per line")
-      ->check(CLI::ExistingFile);
+  app.add_option("--words", c.words, "the word list, one word per line")->check(CLI::ExistingFile);
   app.add_option("--embed", c.embed, "embedding size (default: 32)")->check(examples::kCount);
   app.add_option("--hidden", c.hidden, "recurrent units (default: 256)")->check(examples::kCount);
   app.add_option("--layers", c.layers, "stacked recurrent layers (default: 1)")
@@ -158,8 +157,7 @@ double model_bits(CharModel& m, const std::vector<std::uint8_t>& stream, std::si
     auto [logits, next] = m.run(rows(cols, t0, t1), state);
     state = next;
     const auto y = labels(cols, t0 + 1, t1 + 1);
-    nats += static_cast<double>(
-        xg::cross_entropy(logits, y, xg::Reduction::sum).value().data()[0]);
+    nats += static_cast<double>(xg::cross_entropy(logits, y, xg::Reduction::sum).value().data()[0]);
     count += y.size();
   }
   m.rnn->train();
@@ -172,8 +170,9 @@ double trigram_bits(const char_lm::Trigram& tri, const std::vector<std::uint8_t>
   double bits = 0;
   std::size_t count = 0;
   for (std::size_t s = 0; s < kEvalStreams; ++s) {
-    const std::vector<std::uint8_t> part(stream.begin() + static_cast<std::ptrdiff_t>(s * len),
-                                         stream.begin() + static_cast<std::ptrdiff_t>((s + 1) * len));
+    const std::vector<std::uint8_t> part(
+        stream.begin() + static_cast<std::ptrdiff_t>(s * len),
+        stream.begin() + static_cast<std::ptrdiff_t>((s + 1) * len));
     bits += tri.bits_per_symbol(part) * static_cast<double>(len - 1);
     count += len - 1;
   }
@@ -222,7 +221,8 @@ int main(int argc, char** argv) {
   char_lm::Corpus corpus = char_lm::load_corpus(cfg.words, cfg.valid, cfg.seed);
   if (cfg.limit > 0 && cfg.limit < corpus.train_words.size()) {
     corpus.train_words.resize(cfg.limit);
-    corpus.valid_words.resize(std::min(corpus.valid_words.size(), std::max<std::size_t>(cfg.limit / 9, 1)));
+    corpus.valid_words.resize(
+        std::min(corpus.valid_words.size(), std::max<std::size_t>(cfg.limit / 9, 1)));
     corpus.train = char_lm::stream_of(corpus.train_words);
     corpus.valid = char_lm::stream_of(corpus.valid_words);
   }
@@ -243,9 +243,10 @@ int main(int argc, char** argv) {
   CharModel model(cfg);
   std::size_t count = 0;
   for (const Tf& p : model.parameters()) count += p.size();
-  std::printf("model: Embedding(27, %zu) -> %s(%zu, %zu, layers %zu) -> Linear(%zu, 27), %zu parameters\n",
-              cfg.embed, cfg.model == "gru" ? "GRU" : "LSTM", cfg.embed, cfg.hidden, cfg.layers,
-              cfg.hidden, count);
+  std::printf(
+      "model: Embedding(27, %zu) -> %s(%zu, %zu, layers %zu) -> Linear(%zu, 27), %zu parameters\n",
+      cfg.embed, cfg.model == "gru" ? "GRU" : "LSTM", cfg.embed, cfg.hidden, cfg.layers, cfg.hidden,
+      count);
   xg::optim::Adam<float> opt(model.parameters(), {.lr = cfg.lr});
 
   const auto cols = columns(corpus.train, cfg.batch);
@@ -272,14 +273,17 @@ int main(int argc, char** argv) {
     bits = model_bits(model, corpus.valid, 256);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
-    std::printf("epoch %zu: train %.4f bits/char, validation %.4f bits/char, %.1f s (%.0f chars/s)\n",
-                epoch, nats / static_cast<double>(windows) / std::log(2.0), bits, secs,
-                static_cast<double>(len * cfg.batch) / secs);
+    std::printf(
+        "epoch %zu: train %.4f bits/char, validation %.4f bits/char, %.1f s (%.0f chars/s)\n",
+        epoch, nats / static_cast<double>(windows) / std::log(2.0), bits, secs,
+        static_cast<double>(len * cfg.batch) / secs);
   }
-  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("validation: %s %.4f bits/char, trigram %.4f bits/char (%s by %.4f), %.1f s of training\n",
-              cfg.model.c_str(), bits, tri_bits, bits < tri_bits ? "better" : "worse",
-              std::abs(tri_bits - bits), total);
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "validation: %s %.4f bits/char, trigram %.4f bits/char (%s by %.4f), %.1f s of training\n",
+      cfg.model.c_str(), bits, tri_bits, bits < tri_bits ? "better" : "worse",
+      std::abs(tri_bits - bits), total);
 
   std::mt19937_64 rng(cfg.seed);
   const std::set<std::string> known(corpus.train_words.begin(), corpus.train_words.end());
@@ -296,11 +300,13 @@ int main(int argc, char** argv) {
                 novel, cfg.samples);
   }
   if (cfg.beat_trigram && !(bits < tri_bits)) {
-    std::fprintf(stderr, "char_lm: %.4f bits/char is not below the trigram's %.4f\n", bits, tri_bits);
+    std::fprintf(stderr, "char_lm: %.4f bits/char is not below the trigram's %.4f\n", bits,
+                 tri_bits);
     return 1;
   }
   if (cfg.max_bpc > 0 && !(bits < cfg.max_bpc)) {
-    std::fprintf(stderr, "char_lm: %.4f bits/char is not below --max-bpc %.4f\n", bits, cfg.max_bpc);
+    std::fprintf(stderr, "char_lm: %.4f bits/char is not below --max-bpc %.4f\n", bits,
+                 cfg.max_bpc);
     return 1;
   }
   return 0;

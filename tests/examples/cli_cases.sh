@@ -106,6 +106,32 @@ case $example in
     ok 'chain_rule_out/trace.jsonl'
     bad_positional b a b
     ;;
+  graph_networks)
+    g=(--seeds 1 --epochs 5 --sbm-nodes 300)
+    ok 'karate club: 34 members, 78 friendships' "${g[@]}"
+    ok 'mean over 2 seed\(s\)' --seeds 2 --epochs 5 --sbm-nodes 300
+    ok 'block model: 300 nodes' "${g[@]}" --karate "$(dirname "$0")/../../examples/data/karate_club.txt"
+    ok 'block model: 600 nodes' --seeds 1 --epochs 5 --sbm-nodes 600
+    ok '8 features with noise 0.50, 15 labelled nodes' "${g[@]}" --sbm-features 8 --noise 0.5 \
+      --sbm-labelled 5
+    ok 'GCN:' "${g[@]}" --hidden 4 --lr 0.05 --threads 1 --seed 3 --p-in 0.05 --p-out 0.01
+    ok 'the messages add' --seeds 1 --epochs 40 --sbm-nodes 300 --min-karate 1 --min-margin 0.001 \
+      --p-in 0.2
+    status 1 'GCN:' "${g[@]}" --min-karate 100.5
+    for opt in --seeds --epochs --hidden --sbm-nodes --sbm-labelled --sbm-features --threads; do
+      bad "$opt" 0
+      bad "$opt" abc
+    done
+    for value in 1.5 -0.1 abc; do bad --p-in "$value"; bad --p-out "$value"; done
+    for value in 0 -1 abc; do
+      bad --noise "$value"
+      bad --lr "$value"
+      bad --min-karate "$value"
+      bad --min-margin "$value"
+    done
+    bad --seed -1
+    bad --karate /no/such/file
+    ;;
   *) ;;  # --help and an unknown option only
 esac
 
