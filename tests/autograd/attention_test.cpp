@@ -5,8 +5,10 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
+#include <xtensor/xbroadcast.hpp>
 #include <xtensor/xview.hpp>
 
 #include "test_support.hpp"
@@ -123,6 +125,26 @@ TEST(Attention, TheOverloadsAgreeWithTheOptions) {
   const D s = scaled_dot_product_attention(q, k, v, {.scale = 0.25});
   const auto want = reference(q, k, v, {}, {}, 0.25);
   for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(s.value().data()[i], want[i], 1e-14);
+}
+
+TEST(Attention, ABroadcastMaskEqualsItsFullSizeCopy) {
+  const D q = uniform<double>({2, 3, 4}, -1, 1, 17), k = uniform<double>({2, 5, 4}, -1, 1, 18),
+          v = uniform<double>({2, 5, 2}, -1, 1, 19);
+  std::mt19937 rng(5);
+  for (const Shape& ms : {Shape{5}, Shape{1, 5}, Shape{3, 1}, Shape{2, 1, 5}, Shape{1, 3, 5},
+                          Shape{2, 3, 1}, Shape{3, 5}}) {
+    SCOPED_TRACE("mask " + shape_str(ms));
+    xt::xarray<bool> m = xt::xarray<bool>::from_shape(ms);
+    for (auto& b : m) b = rng() % 3 != 0;
+    if (ms.back() == 1) std::fill(m.begin(), m.end(), true);  // a false would mask a whole row
+    m.flat(0) = true;  // key 0 (or everything) stays for query 0
+    if (ms.back() == 5) {
+      for (std::size_t i = 0; i < m.size(); i += 5) m.flat(i) = true;  // key 0 for every row
+    }
+    const xt::xarray<bool> full = xt::broadcast(m, std::vector<std::size_t>{2, 3, 5});
+    EXPECT_EQ(test::values_of(scaled_dot_product_attention(q, k, v, m)),
+              test::values_of(scaled_dot_product_attention(q, k, v, full)));
+  }
 }
 
 template <class T>

@@ -2,12 +2,12 @@
 // checks, the combined boolean mask, and the refusal of a query row with nothing to attend.
 #include "xgrad/ops/attention.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
-
-#include <xtensor/xbroadcast.hpp>
+#include <vector>
 
 #include "ops/util.hpp"
 #include "xgrad/ops/activation.hpp"
@@ -58,18 +58,47 @@ void require_broadcasts_to(const char* what, const array_shape& m, const array_s
   }
 }
 
+/// `mask` broadcast to the scores' shape `s` (which it fits, require_broadcasts_to), a row of
+/// the last axis at a time: a copy, or one value repeated.
+xt::xarray<bool> broadcast_mask(const xt::xarray<bool>& mask, const array_shape& s) {
+  xt::xarray<bool> out = xt::xarray<bool>::from_shape(s);
+  const std::size_t rank = s.size(), keys = s.back(), rows = out.size() / keys;
+  const auto& ms = mask.shape();
+  // The mask's stride along each axis of s (0 where it broadcasts or is missing).
+  std::vector<std::size_t> stride(rank, 0);
+  std::size_t step = 1;
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    const std::size_t axis = rank - 1 - i, d = ms[ms.size() - 1 - i];
+    stride[axis] = d == 1 ? 0 : step;
+    step *= d;
+  }
+  const bool* m = mask.data();
+  bool* o = out.data();
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::size_t at = 0;
+    for (std::size_t axis = rank - 1, rest = r; axis-- > 0;) {
+      at += (rest % s[axis]) * stride[axis];
+      rest /= s[axis];
+    }
+    bool* row = o + r * keys;
+    if (stride[rank - 1] == 0) {
+      std::fill(row, row + keys, m[at]);
+    } else {
+      std::copy(m + at, m + at + keys, row);
+    }
+  }
+  return out;
+}
+
 /// The boolean mask of the scores' shape: `mask` broadcast (or all true), and j > i cleared in
 /// every (L, S) block when causal.
 xt::xarray<bool> keep_mask(const std::optional<xt::xarray<bool>>& mask, bool causal,
                            const array_shape& s) {
-  xt::xarray<bool> keep = xt::xarray<bool>::from_shape(s);
+  xt::xarray<bool> keep;
   if (mask) {
-    if (mask->shape() == s) {
-      keep = *mask;
-    } else {
-      keep = xt::broadcast(*mask, s);
-    }
+    keep = mask->shape() == s ? *mask : broadcast_mask(*mask, s);
   } else {
+    keep = xt::xarray<bool>::from_shape(s);
     std::fill(keep.begin(), keep.end(), true);
   }
   if (causal) {
