@@ -570,6 +570,53 @@ def graph_cases():
 graph_cases()
 
 
+# ---- attention, added with issue 17 (after every earlier case, so the earlier cases' random
+#      draws stay the same). xgrad's scaled_dot_product_attention takes a bool mask with
+#      true = attend (PyTorch's bool attn_mask); torch 1.13 has no F.scaled_dot_product_attention,
+#      so the reference is written out: softmax(q / sqrt(E) k^T + bias, masked with -inf) v. ----
+def attention_cases():
+    import math
+
+    def sdpa(q, k, v, bias=None, mask=None, causal=False, scale=None):
+        sc = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+        s = (q * sc) @ k.transpose(-2, -1)
+        if bias is not None:
+            s = s + bias
+        keep = torch.ones(s.shape, dtype=torch.bool)
+        if mask is not None:
+            keep = keep & mask
+        if causal:
+            keep = keep & torch.ones(s.shape[-2], s.shape[-1], dtype=torch.bool).tril()
+        return torch.softmax(s.masked_fill(~keep, float("-inf")), -1) @ v
+
+    def bools(m):
+        return {"shape": list(m.shape), "values": [bool(b) for b in m.reshape(-1).tolist()]}
+
+    pad = torch.tensor([True, True, True, True, False, True, False, True, True, True,
+                        True, True, True, True, True]).reshape(3, 1, 1, 5)
+    band = torch.tensor([[True, False, True, True, True], [True, True, False, True, True]])
+    for name, shapes, mask, causal, scale, with_bias in (
+            ("sdpa_3d", ((2, 3, 4), (2, 5, 4), (2, 5, 3)), None, False, None, False),
+            ("sdpa_batch1_causal_l_below_s", ((1, 4, 3), (1, 6, 3), (1, 6, 2)), None, True, None,
+             False),
+            ("sdpa_causal_l_above_s", ((3, 5, 2), (3, 3, 2), (3, 3, 4)), None, True, None, False),
+            ("sdpa_4d_key_padding_and_band_mask", ((3, 2, 2, 4), (3, 2, 5, 4), (3, 2, 5, 3)),
+             pad & band, False, None, False),
+            ("sdpa_4d_key_padding_causal_bias", ((3, 2, 4, 3), (3, 2, 5, 3), (3, 2, 5, 2)), pad,
+             True, None, True),
+            ("sdpa_2d_scale", ((3, 4), (5, 4), (5, 2)), None, False, 0.6, False)):
+        ins = [rand(*sh, lo=-1.5, hi=1.5) for sh in shapes]
+        if with_bias:
+            ins.append(rand(shapes[0][-2], shapes[1][-2]))
+        params = {"mask": None if mask is None else bools(mask), "causal": causal, "scale": scale}
+        case(name, "scaled_dot_product_attention",
+             lambda q, k, v, *b, mask=mask, causal=causal, scale=scale:
+             sdpa(q, k, v, b[0] if b else None, mask, causal, scale), ins, params)
+
+
+attention_cases()
+
+
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     doc = {

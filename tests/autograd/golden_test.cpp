@@ -393,6 +393,16 @@ const std::map<std::string, OpFn>& op_table() {
        [](const Inputs& x, const json& p) {
          return xg::segment_softmax(x[0], segment_ids(p), p.at("num_segments").get<std::size_t>());
        }},
+      // attention (a bias, when given, is the fourth input)
+      {"scaled_dot_product_attention",
+       [](const Inputs& x, const json& p) {
+         xg::AttentionOptions<double> o;
+         if (!p.at("mask").is_null()) o.mask = bool_array(p.at("mask"));
+         if (x.size() > 3) o.bias = x[3];
+         o.causal = p.at("causal").get<bool>();
+         if (!p.at("scale").is_null()) o.scale = p.at("scale").get<double>();
+         return xg::scaled_dot_product_attention(x[0], x[1], x[2], o);
+       }},
       // losses
       {"mse_loss",
        [](const Inputs& x, const json& p) { return xg::mse_loss(x[0], x[1], reduction_of(p)); }},

@@ -10,6 +10,7 @@
 #include "xgrad/memory.hpp"
 #include "xgrad/node_view.hpp"
 #include "xgrad/ops/activation.hpp"
+#include "xgrad/ops/attention.hpp"
 #include "xgrad/ops/backward.hpp"
 #include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/dropout.hpp"

@@ -3,6 +3,7 @@
 
 #include "xgrad/autograd.hpp"
 #include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/attention.hpp"
 #include "xgrad/nn/checkpoint.hpp"
 #include "xgrad/nn/clip_grad.hpp"
 #include "xgrad/nn/conv.hpp"
@@ -17,3 +18,4 @@
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/random.hpp"
 #include "xgrad/nn/sequential.hpp"
+#include "xgrad/nn/transformer.hpp"
