@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "xgrad/nn/module.hpp"
 #include "xgrad/nn/random.hpp"
@@ -23,6 +24,15 @@ enum class RNNNonlinearity { tanh, relu };
 /// to a forward, an undefined part stands for zeros.
 template <class T>
 struct RecurrentState {
+  RecurrentState() = default;
+  /// `{h0}` or `{h0, c0}`.
+  RecurrentState(Tensor<T> h_, Tensor<T> c_ = Tensor<T>()) : h(std::move(h_)), c(std::move(c_)) {}
+  /// Both parts detached (Tensor::detach): the state to carry into the next chunk of a
+  /// sequence for truncated backpropagation through time.
+  RecurrentState detach() const {
+    return {h.defined() ? h.detach() : h, c.defined() ? c.detach() : c};
+  }
+
   Tensor<T> h;
   Tensor<T> c;
 };
