@@ -194,6 +194,9 @@ TEST(RecurrentLayer, ParameterNamesShapesAndPrintout) {
                 .extra_repr(),
             "2, 3, bias=False, batch_first=True, dropout=0.5, nonlinearity=relu");
   EXPECT_EQ(gru.type_name(), "GRU");
+  EXPECT_EQ(nn::RNN<double>(2, 3, {}, nn::RNNNonlinearity::relu).nonlinearity(),
+            nn::RNNNonlinearity::relu);
+  EXPECT_EQ(nn::RNN<double>(2, 3).nonlinearity(), nn::RNNNonlinearity::tanh);
   const double bound = 1 / std::sqrt(4.0);
   for (const auto& [name, p] : named) {
     for (double v : p.value()) ASSERT_LE(std::abs(v), bound) << name;

@@ -102,6 +102,10 @@ class RNN : public RecurrentBase<T> {
  public:
   RNN(std::size_t input_size, std::size_t hidden_size, RecurrentOptions options = {},
       RNNNonlinearity nonlinearity = RNNNonlinearity::tanh);
+  RNNNonlinearity nonlinearity() const {
+    return this->kind() == RecurrentBase<T>::Kind::rnn_relu ? RNNNonlinearity::relu
+                                                            : RNNNonlinearity::tanh;
+  }
 };
 
 /// PyTorch's nn.LSTM (without proj_size): each step is LSTMCell's; the state has h and c.
