@@ -52,6 +52,7 @@ TEST(EmbeddingLayer, LooksUpIdsAndLeavesThePaddingRowWithoutGradient) {
   // Float-valued ids through Module::forward give the same lookup.
   const D float_ids = D::from({2, 3}, {1, 0, 3, 3, 3, 0});
   EXPECT_EQ(emb(float_ids).value(), y.value());
+  EXPECT_EQ(emb(ids).value(), y.value());  // the call operator takes index arrays too
   EXPECT_EQ(emb.extra_repr(), "4, 2, padding_idx=0");
   EXPECT_EQ(nn::Embedding<double>(10, 3).extra_repr(), "10, 3");
 }

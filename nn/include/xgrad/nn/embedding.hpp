@@ -28,6 +28,10 @@ class Embedding : public Module<T> {
   /// each value must be a non-negative whole number (DomainError naming the layer, the value
   /// and its position otherwise). No gradient flows to `ids` (a lookup is flat in its index).
   Tensor<T> forward(const Tensor<T>& ids) override;
+  /// Module's call operator for tensors (hooks, naming), and forward(ids) for index arrays
+  /// (no forward hooks: they take tensors).
+  using Module<T>::operator();
+  Tensor<T> operator()(const xt::xarray<std::size_t>& ids) { return forward(ids); }
   std::string type_name() const override { return "Embedding"; }
   /// "10, 3" or "10, 3, padding_idx=0", as PyTorch prints it.
   std::string extra_repr() const override;
