@@ -617,6 +617,26 @@ def attention_cases():
 attention_cases()
 
 
+# ---- embedding, added with issue 17. Its own generator state (fork_rng), so that the cases
+#      before and after it draw what they drew without it. Squared, since the lookup is linear
+#      in the weight (a zero HVP otherwise); padding_idx rows get no gradient. ----
+def embedding_cases():
+    with torch.random.fork_rng():
+        torch.manual_seed(17)
+        for name, v, d, ids, pad in (
+                ("embedding_repeated_ids", 5, 3, [[4, 0, 4, 2], [1, 4, 0, 0]], None),
+                ("embedding_padding_idx_repeated", 6, 4, [[1, 3], [1, 1], [5, 0]], 1),
+                ("embedding_padding_idx_negative", 4, 2, [3, 0, 3, 2, 1], -1),
+                ("embedding_3d_ids_padding_0", 3, 5, [[[0, 2], [1, 0]], [[2, 2], [0, 1]]], 0)):
+            idx = torch.tensor(ids)
+            case(name, "embedding_squared",
+                 lambda w, i=idx, p=pad: F.embedding(i, w, padding_idx=p) ** 2, [rand(v, d)],
+                 {"ids": index_param(idx), "padding_idx": pad})
+
+
+embedding_cases()
+
+
 def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     doc = {

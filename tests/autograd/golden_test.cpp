@@ -295,6 +295,15 @@ const std::map<std::string, OpFn>& op_table() {
                                       p.at("indices").get<std::vector<std::size_t>>(), x[1]),
                         x[0]);
        }},
+      // embedding (squared: the lookup is linear in the weight)
+      {"embedding_squared",
+       [](const Inputs& x, const json& p) {
+         const json& pad = p.at("padding_idx");
+         const Td e = xg::embedding(x[0], index_array(p.at("ids")),
+                                    pad.is_null() ? std::nullopt
+                                                  : std::optional(pad.get<std::ptrdiff_t>()));
+         return xg::mul(e, e);
+       }},
       // pooling, pad and flatten
       {"max_pool2d",
        [](const Inputs& x, const json& p) {

@@ -234,6 +234,7 @@ TEST(BackwardTrace, RuleTableCoversEveryRecordedOperation) {
                                              "div",
                                              "elu",
                                              "elu_backward",
+                                             "embedding",
                                              "exp",
                                              "fill_",
                                              "flatten",

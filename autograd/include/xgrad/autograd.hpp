@@ -15,6 +15,7 @@
 #include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/dropout.hpp"
 #include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/embedding.hpp"
 #include "xgrad/ops/graph.hpp"
 #include "xgrad/ops/linalg.hpp"
 #include "xgrad/ops/loss.hpp"
