@@ -2,10 +2,13 @@
 // the words as one stream of letters and word ends and learns to predict the next symbol.
 //
 //   ids -> Embedding(27, E) -> LSTM or GRU (H units, carried across windows) -> Linear(H, 27)
+//   ids -> Embedding(27, H) + a learned position embedding -> Transformer encoder layers
+//          (4 heads, causal mask, pre-norm) -> Linear(H, 27)                 (--model transformer)
 //
 // The training stream is cut into --batch parallel streams, read --seq symbols at a time; the
 // state at the end of a window starts the next one, detached (truncated backpropagation
-// through time: gradients stop at the window's start, the state does not). Adam, gradient
+// through time: gradients stop at the window's start, the state does not); the Transformer
+// sees only its window, each position attending to itself and the positions before. Adam, gradient
 // norm clipped. The program reports validation bits per character next to a smoothed
 // character trigram model (interpolated Kneser-Ney) counted on the same training words, and
 // samples new words.
@@ -18,6 +21,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <xtensor/xview.hpp>
 
 #include "char_corpus.hpp"
 #include "char_trigram.hpp"
@@ -46,12 +51,13 @@ struct Config {
 std::optional<int> parse(int argc, char** argv, Config& c) {
   CLI::App app{"Character-level language model of a word list: LSTM or GRU against a trigram",
                "char_lm"};
-  app.add_option("--model", c.model, "lstm or gru (default: lstm)")
-      ->check(CLI::IsMember({"lstm", "gru"}));
+  app.add_option("--model", c.model, "lstm, gru or transformer (default: lstm)")
+      ->check(CLI::IsMember({"lstm", "gru", "transformer"}));
   app.add_option("--words", c.words, "the word list, one word per line")->check(CLI::ExistingFile);
   app.add_option("--embed", c.embed, "embedding size (default: 32)")->check(examples::kCount);
-  app.add_option("--hidden", c.hidden, "recurrent units (default: 256)")->check(examples::kCount);
-  app.add_option("--layers", c.layers, "stacked recurrent layers (default: 1)")
+  app.add_option("--hidden", c.hidden, "recurrent units, or the Transformer's width (default: 256)")
+      ->check(examples::kCount);
+  app.add_option("--layers", c.layers, "stacked recurrent or encoder layers (default: 1)")
       ->check(examples::kCount);
   app.add_option("--seq", c.seq, "symbols per window of backpropagation (default: 64)")
       ->check(examples::kCount);
@@ -68,45 +74,86 @@ std::optional<int> parse(int argc, char** argv, Config& c) {
   app.add_option("--samples", c.samples, "words to sample at the end (default: 12)")
       ->check(examples::kWhole);
   app.add_option("--threads", c.threads, "threads (default: 2)")->check(examples::kCount);
-  app.add_option("--seed", c.seed, "seed of the split, the weights and the samples");
+  app.add_option("--seed", c.seed, "seed of the split, the weights and the samples")
+      ->check(examples::kWhole);
   app.add_option("--max-bpc", c.max_bpc, "exit 1 unless validation bits per char end below X")
       ->check(examples::kPositive);
   app.add_flag("--beat-trigram", c.beat_trigram,
                "exit 1 unless the model's validation bits per char end below the trigram's");
-  return examples::parse_command_line(app, argc, argv);
+  if (auto status = examples::parse_command_line(app, argc, argv)) return status;
+  if (c.model == "transformer" && c.hidden % 4 != 0) {
+    std::fprintf(stderr,
+                 "char_lm: --hidden: the Transformer's 4 heads need a width divisible by "
+                 "4, got %zu (see --help)\n",
+                 c.hidden);
+    return 2;
+  }
+  return std::nullopt;
 }
 
-/// The network: embedding, recurrent layers, a linear read-out of the 27 symbols.
+/// The network: embedding, recurrent layers or Transformer encoder layers, a linear read-out
+/// of the 27 symbols.
 struct CharModel {
-  std::shared_ptr<nn::Embedding<float>> embed;
+  std::shared_ptr<nn::Embedding<float>> embed, position;
   std::shared_ptr<nn::RecurrentBase<float>> rnn;
+  std::shared_ptr<nn::TransformerEncoder<float>> encoder;
   std::shared_ptr<nn::Linear<float>> head;
+  std::size_t window = 0;  // the Transformer's longest input
 
-  CharModel(const Config& c) {
-    embed = std::make_shared<nn::Embedding<float>>(char_lm::kSymbols, c.embed);
-    nn::RecurrentOptions o{.num_layers = c.layers};
-    if (c.model == "gru") {
-      rnn = std::make_shared<nn::GRU<float>>(c.embed, c.hidden, o);
+  CharModel(const Config& c) : window(c.seq) {
+    if (c.model == "transformer") {
+      embed = std::make_shared<nn::Embedding<float>>(char_lm::kSymbols, c.hidden);
+      position = std::make_shared<nn::Embedding<float>>(c.seq, c.hidden);
+      const nn::TransformerEncoderLayer<float> layer(
+          c.hidden, 4, {.dim_feedforward = 4 * c.hidden, .dropout = 0.1, .norm_first = true});
+      encoder = std::make_shared<nn::TransformerEncoder<float>>(
+          layer, c.layers, std::make_shared<nn::LayerNorm<float>>(xg::Shape{c.hidden}));
     } else {
-      rnn = std::make_shared<nn::LSTM<float>>(c.embed, c.hidden, o);
+      embed = std::make_shared<nn::Embedding<float>>(char_lm::kSymbols, c.embed);
+      nn::RecurrentOptions o{.num_layers = c.layers};
+      if (c.model == "gru") {
+        rnn = std::make_shared<nn::GRU<float>>(c.embed, c.hidden, o);
+      } else {
+        rnn = std::make_shared<nn::LSTM<float>>(c.embed, c.hidden, o);
+      }
     }
     head = std::make_shared<nn::Linear<float>>(c.hidden, char_lm::kSymbols);
   }
+  std::vector<nn::Module<float>*> modules() const {
+    std::vector<nn::Module<float>*> m{embed.get(), head.get()};
+    if (position) m.push_back(position.get());
+    if (rnn) m.push_back(rnn.get());
+    if (encoder) m.push_back(encoder.get());
+    return m;
+  }
   std::vector<Tf> parameters() const {
     std::vector<Tf> p;
-    for (const auto* m : {static_cast<const nn::Module<float>*>(embed.get()),
-                          static_cast<const nn::Module<float>*>(rnn.get()),
-                          static_cast<const nn::Module<float>*>(head.get())}) {
+    for (const auto* m : modules()) {
       for (const Tf& t : m->parameters()) p.push_back(t);
     }
     return p;
   }
-  /// ids (L, N) -> logits (L N, 27) and the state after the window.
+  void set_training(bool on) {
+    for (auto* m : modules()) on ? m->train() : m->eval();
+  }
+  /// The longest window run() takes (the Transformer's position table), or 0: any.
+  std::size_t max_window() const { return encoder ? window : 0; }
+  /// ids (L, N) -> logits (L N, 27) and the state after the window (none for the Transformer).
   std::pair<Tf, nn::RecurrentState<float>> run(const xt::xarray<std::size_t>& ids,
                                                const nn::RecurrentState<float>& state) {
-    auto out = rnn->forward_with_state((*embed)(ids), state);
-    const auto h = static_cast<std::ptrdiff_t>(out.output.shape()[2]);
-    return {(*head)(xg::reshape(out.output, {-1, h})), out.state};
+    Tf out;
+    nn::RecurrentState<float> next;
+    if (encoder) {
+      xt::xarray<std::size_t> at = xt::xarray<std::size_t>::from_shape({ids.shape()[0], 1});
+      for (std::size_t t = 0; t < ids.shape()[0]; ++t) at(t, 0) = t;
+      out = encoder->encode((*embed)(ids) + (*position)(at), {.is_causal = true});
+    } else {
+      auto r = rnn->forward_with_state((*embed)(ids), state);
+      out = r.output;
+      next = r.state;
+    }
+    const auto h = static_cast<std::ptrdiff_t>(out.shape()[2]);
+    return {(*head)(xg::reshape(out, {-1, h})), next};
   }
 };
 
@@ -146,7 +193,8 @@ constexpr std::size_t kEvalStreams = 16;
 /// state, every symbol after the first of a part predicted.
 double model_bits(CharModel& m, const std::vector<std::uint8_t>& stream, std::size_t window) {
   xg::NoGradGuard no_grad;
-  m.rnn->eval();
+  m.set_training(false);
+  if (m.max_window() > 0) window = std::min(window, m.max_window());
   const auto cols = columns(stream, kEvalStreams);
   const std::size_t len = cols.shape()[0];
   nn::RecurrentState<float> state;
@@ -160,7 +208,7 @@ double model_bits(CharModel& m, const std::vector<std::uint8_t>& stream, std::si
     nats += static_cast<double>(xg::cross_entropy(logits, y, xg::Reduction::sum).value().data()[0]);
     count += y.size();
   }
-  m.rnn->train();
+  m.set_training(true);
   return nats / static_cast<double>(count) / std::log(2.0);
 }
 
@@ -180,23 +228,28 @@ double trigram_bits(const char_lm::Trigram& tri, const std::vector<std::uint8_t>
 }
 
 /// Samples a word: from a word end, symbols drawn from the softmax until the next word end.
+/// The recurrent models carry their state; the Transformer rereads the word so far.
 std::string sample_word(CharModel& m, std::mt19937_64& rng, std::size_t max_len = 24) {
   xg::NoGradGuard no_grad;
-  m.rnn->eval();
+  m.set_training(false);
   nn::RecurrentState<float> state;
-  std::size_t symbol = 0;
+  std::vector<std::size_t> context{0};
   std::string word;
   std::uniform_real_distribution<double> u(0.0, 1.0);
   while (word.size() < max_len) {
-    xt::xarray<std::size_t> ids = xt::xarray<std::size_t>::from_shape({1, 1});
-    ids(0, 0) = symbol;
+    const bool reread = m.max_window() > 0;
+    if (reread && context.size() > m.max_window()) context.erase(context.begin());
+    const std::size_t len = reread ? context.size() : 1;
+    xt::xarray<std::size_t> ids = xt::xarray<std::size_t>::from_shape({len, 1});
+    for (std::size_t t = 0; t < len; ++t) ids(t, 0) = context[context.size() - len + t];
     auto [logits, next] = m.run(ids, state);
     state = next;
     const Tf p = xg::softmax(logits, -1);
+    const float* last = p.value().data() + (len - 1) * char_lm::kSymbols;
     double r = u(rng), acc = 0;
-    symbol = char_lm::kSymbols - 1;
+    std::size_t symbol = char_lm::kSymbols - 1;
     for (std::size_t k = 0; k < char_lm::kSymbols; ++k) {
-      acc += static_cast<double>(p.value().data()[k]);
+      acc += static_cast<double>(last[k]);
       if (r < acc) {
         symbol = k;
         break;
@@ -204,8 +257,9 @@ std::string sample_word(CharModel& m, std::mt19937_64& rng, std::size_t max_len 
     }
     if (symbol == 0) break;
     word += char_lm::symbol_char(symbol);
+    context.push_back(symbol);
   }
-  m.rnn->train();
+  m.set_training(true);
   return word;
 }
 
@@ -214,6 +268,7 @@ std::string sample_word(CharModel& m, std::mt19937_64& rng, std::size_t max_len 
 int main(int argc, char** argv) {
   Config cfg;
   if (auto status = parse(argc, argv, cfg)) return *status;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come, also into a pipe
   xg::tune_allocator();
   xg::set_num_threads(static_cast<int>(cfg.threads));
   xg::manual_seed(cfg.seed);
@@ -243,10 +298,18 @@ int main(int argc, char** argv) {
   CharModel model(cfg);
   std::size_t count = 0;
   for (const Tf& p : model.parameters()) count += p.size();
-  std::printf(
-      "model: Embedding(27, %zu) -> %s(%zu, %zu, layers %zu) -> Linear(%zu, 27), %zu parameters\n",
-      cfg.embed, cfg.model == "gru" ? "GRU" : "LSTM", cfg.embed, cfg.hidden, cfg.layers, cfg.hidden,
-      count);
+  if (cfg.model == "transformer") {
+    std::printf(
+        "model: Embedding(27, %zu) + positions -> %zu x TransformerEncoderLayer(%zu, 4 "
+        "heads, causal, pre-norm) -> Linear(%zu, 27), %zu parameters\n",
+        cfg.hidden, cfg.layers, cfg.hidden, cfg.hidden, count);
+  } else {
+    std::printf(
+        "model: Embedding(27, %zu) -> %s(%zu, %zu, layers %zu) -> Linear(%zu, 27), %zu "
+        "parameters\n",
+        cfg.embed, cfg.model == "gru" ? "GRU" : "LSTM", cfg.embed, cfg.hidden, cfg.layers,
+        cfg.hidden, count);
+  }
   xg::optim::Adam<float> opt(model.parameters(), {.lr = cfg.lr});
 
   const auto cols = columns(corpus.train, cfg.batch);
@@ -270,7 +333,7 @@ int main(int argc, char** argv) {
       nats += static_cast<double>(loss.value().data()[0]);
       ++windows;
     }
-    bits = model_bits(model, corpus.valid, 256);
+    bits = model_bits(model, corpus.valid, 256);  // the Transformer: its own window
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
     std::printf(

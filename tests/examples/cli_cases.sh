@@ -132,6 +132,48 @@ case $example in
     bad --seed -1
     bad --karate /no/such/file
     ;;
+  char_lm)
+    c=(--limit 300 --epochs 1 --hidden 16 --embed 8 --batch 8 --seq 16 --samples 2 --threads 1)
+    ok 'words: 300 training' "${c[@]}"
+    ok 'LSTM\(8, 16, layers 2\)' "${c[@]}" --layers 2
+    ok 'GRU\(8, 16' "${c[@]}" --model gru
+    ok 'TransformerEncoderLayer\(16, 4 heads' "${c[@]}" --model transformer
+    ok 'LSTM\(8, 16' "${c[@]}" --model lstm --words /usr/share/dict/american-english --seed 4
+    ok 'epoch 2:' --limit 300 --epochs 2 --hidden 16 --samples 0 --lr 0.01 --clip 0.5 --valid 0.2
+    ok '2 of 2 are new words|1 of 2 are new words|0 of 2 are new words' "${c[@]}" --max-bpc 100
+    status 1 'validation:' "${c[@]}" --max-bpc 0.01
+    status 1 'validation:' "${c[@]}" --beat-trigram
+    for opt in --embed --hidden --layers --seq --batch --epochs --threads; do
+      bad "$opt" 0
+      bad "$opt" abc
+    done
+    for value in 0 -1 abc; do bad --lr "$value"; bad --clip "$value"; bad --max-bpc "$value"; done
+    for value in 1 -0.1 abc; do bad --valid "$value"; done
+    bad --limit -3
+    bad --samples abc
+    bad --seed -1
+    bad --model rnn
+    bad --words /no/such/file
+    bad --hidden 30 --model transformer
+    ;;
+  adding_problem)
+    a=(--length 6 --steps 20 --report 10 --hidden 8 --batch 8)
+    ok 'T = 6, rnn cell, 8 hidden units' "${a[@]}"
+    ok 'T = 6, lstm cell' "${a[@]}" --cell lstm
+    ok 'T = 5, rnn cell' --length 5 7 --steps 20 --report 10 --hidden 8 --cell rnn
+    ok 'T = 7, rnn cell' --length 5 7 --steps 20 --report 10 --hidden 8 --cell rnn
+    ok 'test MSE' "${a[@]}" --lr 0.001 --clip 0.5 --threads 2 --seed 3 --forget-bias 1 --cell lstm
+    ok 'T = 6 lstm' "${a[@]}" --cell lstm --max-mse 100
+    status 1 'T = 6 lstm' "${a[@]}" --cell lstm --max-mse 0.000001
+    for opt in --length --hidden --batch --steps --report --threads; do
+      bad "$opt" 0
+      bad "$opt" abc
+    done
+    for value in 0 -1 abc; do bad --lr "$value"; bad --clip "$value"; bad --max-mse "$value"; done
+    bad --forget-bias abc
+    bad --cell gru
+    bad --seed -1
+    ;;
   *) ;;  # --help and an unknown option only
 esac
 

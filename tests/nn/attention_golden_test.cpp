@@ -18,7 +18,7 @@
 #include "xgrad/nn.hpp"
 
 namespace xg::nn {
-namespace {
+namespace attention_golden_tests {
 
 using json = nlohmann::json;
 using D = Tensor<double>;
@@ -182,5 +182,5 @@ TEST(AttentionGolden, MatchesPyTorchWithACausalAttnMask) {
   }
 }
 
-}  // namespace
+}  // namespace attention_golden_tests
 }  // namespace xg::nn

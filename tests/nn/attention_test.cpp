@@ -11,7 +11,7 @@
 #include "xgrad/nn.hpp"
 
 namespace xg::nn {
-namespace {
+namespace attention_tests {
 
 using test::Fn;
 using test::uniform;
@@ -319,5 +319,5 @@ TEST(TransformerEncoder, CopiesTheLayerAndRunsTheStack) {
   expect_gradchecks(f, {uniform<double>({3, 2, 4}, -1, 1, 81)});
 }
 
-}  // namespace
+}  // namespace attention_tests
 }  // namespace xg::nn

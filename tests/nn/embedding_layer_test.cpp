@@ -9,7 +9,7 @@
 #include "nn_test_util.hpp"
 
 namespace xg {
-namespace {
+namespace embedding_layer_tests {
 
 using D = Tensor<double>;
 using Ids = xt::xarray<std::size_t>;
@@ -99,5 +99,5 @@ TEST(EmbeddingLayer, Errors) {
   EXPECT_THROW_WITH(nn::Embedding<double>(0, 2), DomainError, "Embedding(0, 2)");
 }
 
-}  // namespace
+}  // namespace embedding_layer_tests
 }  // namespace xg

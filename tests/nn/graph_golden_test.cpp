@@ -14,7 +14,7 @@
 #include "nn_test_util.hpp"
 
 namespace xg {
-namespace {
+namespace graph_golden_tests {
 
 using json = nlohmann::json;
 using D = Tensor<double>;
@@ -101,5 +101,5 @@ TEST(GraphGolden, TwoLayerGatMatchesPyTorch) {
          {"conv2.bias", &conv2.bias()}});
 }
 
-}  // namespace
+}  // namespace graph_golden_tests
 }  // namespace xg

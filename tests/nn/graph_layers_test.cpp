@@ -10,7 +10,7 @@
 #include "nn_test_util.hpp"
 
 namespace xg {
-namespace {
+namespace graph_layers_tests {
 
 using test::Fn;
 using test::uniform;
@@ -224,5 +224,5 @@ TEST(GraphLayers, FloatByDefault) {
   test::expect_all_finite(y, "GAT(GCN(x))");
 }
 
-}  // namespace
+}  // namespace graph_layers_tests
 }  // namespace xg

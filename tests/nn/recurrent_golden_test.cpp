@@ -20,7 +20,7 @@
 #include "xgrad/nn.hpp"
 
 namespace xg {
-namespace {
+namespace recurrent_golden_tests {
 
 using json = nlohmann::json;
 using D = Tensor<double>;
@@ -190,5 +190,5 @@ TEST(GoldenRecurrentFixture, CoversEveryLayerAndCell) {
   }
 }
 
-}  // namespace
+}  // namespace recurrent_golden_tests
 }  // namespace xg

@@ -13,7 +13,7 @@
 #include "nn_test_util.hpp"
 
 namespace xg {
-namespace {
+namespace recurrent_tests {
 
 using D = Tensor<double>;
 using test::Fn;
@@ -398,11 +398,11 @@ TEST(RecurrentLayer, Errors) {
   EXPECT_THROW_WITH(nn::GRU<double>(3, 0), DomainError, "GRU(3, 0)");
 }
 
-}  // namespace
+}  // namespace recurrent_tests
 }  // namespace xg
 
 namespace xg {
-namespace {
+namespace recurrent_tests {
 
 TEST(RecurrentLayer, FloatMatchesDouble) {
   manual_seed(19);
@@ -425,5 +425,5 @@ TEST(RecurrentLayer, FloatMatchesDouble) {
   EXPECT_EQ(nn::GRU(3, 4).weight_ih(0).shape(), (Shape{3, 12}));
 }
 
-}  // namespace
+}  // namespace recurrent_tests
 }  // namespace xg

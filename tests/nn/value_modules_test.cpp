@@ -177,8 +177,8 @@ TEST(NnValueModules, ReassigningWeightIsWhatParametersSee) {
 TEST(NnValueModules, WrongShapedValueNamesTheParameter) {
   Net net;
   // Right after building, a parameter is named by its own name (building renames nothing)...
-  EXPECT_THROW_WITH(net.fc1->weight().set_value(xt::zeros<float>({3, 4})), ShapeError,
-                    "set_value", "'weight'", "(4, 3)", "(3, 4)");
+  EXPECT_THROW_WITH(net.fc1->weight().set_value(xt::zeros<float>({3, 4})), ShapeError, "set_value",
+                    "'weight'", "(4, 3)", "(3, 4)");
   // ...and by its path once the root has listed its parameters (or run).
   net.parameters();
   const auto before = net.fc1->weight().value();
