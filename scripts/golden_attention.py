@@ -23,10 +23,11 @@ Regenerate with Debian's python3 (python3-torch 1.13):
 The output is the same on every run (fixed seed, float64, floats written with repr).
 """
 
-import json
 import os
 
 import torch
+
+from golden_fixture import write_fixture
 
 torch.manual_seed(20240617)
 torch.set_default_dtype(torch.float64)
@@ -177,13 +178,7 @@ encoder_stack_case("encoder_two_layers_final_norm", 4, 2, 6, 2, 4, 2)
 
 
 def main():
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    doc = {"generator": "scripts/golden_attention.py", "torch_version": torch.__version__,
-           "dtype": "float64", "cases": CASES}
-    with open(OUT, "w") as f:
-        json.dump(doc, f, indent=None, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {len(CASES)} cases to {os.path.relpath(OUT, ROOT)}")
+    write_fixture(OUT, "scripts/golden_attention.py", CASES)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,11 @@ Regenerate (Debian's python3-torch 1.13):
 The output is the same on every run (fixed seeds, float64, floats written with repr).
 """
 
-import json
 import os
 
 import torch
+
+from golden_fixture import write_fixture
 
 torch.set_default_dtype(torch.float64)
 
@@ -180,17 +181,7 @@ cell_case("gru_cell_unbatched", "GRUCell", 4, 3, batch=None, seed=17)
 
 
 def main():
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    doc = {
-        "generator": "scripts/golden_recurrent.py",
-        "torch_version": torch.__version__,
-        "dtype": "float64",
-        "cases": CASES,
-    }
-    with open(OUT, "w") as f:
-        json.dump(doc, f, indent=None, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {len(CASES)} cases to {os.path.relpath(OUT, ROOT)}")
+    write_fixture(OUT, "scripts/golden_recurrent.py", CASES)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,11 @@ Where xgrad's convention differs from PyTorch's, the equivalent torch call is us
 says so.
 """
 
-import json
 import os
 
 import torch
+
+from golden_fixture import write_fixture
 import torch.nn.functional as F
 
 torch.manual_seed(20240601)
@@ -638,19 +639,7 @@ embedding_cases()
 
 
 def main():
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    doc = {
-        "generator": "scripts/golden_values.py",
-        "torch_version": torch.__version__,
-        "dtype": "float64",
-        "cases": CASES,
-        "batch_norm_running_stats": RUNNING_STATS,
-    }
-    # json writes floats with repr: the shortest string that reads back to the same double.
-    with open(OUT, "w") as f:
-        json.dump(doc, f, indent=None, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {len(CASES)} cases to {os.path.relpath(OUT, ROOT)}")
+    write_fixture(OUT, "scripts/golden_values.py", CASES, batch_norm_running_stats=RUNNING_STATS)
 
 
 if __name__ == "__main__":
