@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -35,7 +36,8 @@ struct Config {
   std::size_t hidden = 64, batch = 64, steps = 1500, report = 250, threads = 1;
   double lr = 1e-2, clip = 1.0, forget_bias = 3.0;
   std::uint64_t seed = 1;
-  double max_mse = 0;  // > 0: exit 1 unless every LSTM run ends below it
+  double max_mse = 0;     // > 0: exit 1 unless every LSTM run ends below it
+  std::string norms_csv;  // non-empty: every step's gradient norm at the first and last step
 };
 
 std::optional<int> parse(int argc, char** argv, Config& c) {
@@ -59,6 +61,9 @@ std::optional<int> parse(int argc, char** argv, Config& c) {
   app.add_option("--seed", c.seed, "seed of the data and the weights")->check(examples::kWhole);
   app.add_option("--max-mse", c.max_mse, "exit 1 unless every LSTM run's test MSE ends below X")
       ->check(examples::kPositive);
+  app.add_option("--norms", c.norms_csv,
+                 "write the gradient norm reaching each h_t at the first and the last training "
+                 "step to this CSV file (length, cell, step, t, norm)");
   return examples::parse_command_line(app, argc, argv);
 }
 
@@ -158,6 +163,15 @@ int main(int argc, char** argv) {
   xg::tune_allocator();
   xg::set_num_threads(static_cast<int>(cfg.threads));
   bool ok = true;
+  std::ofstream norms_out;
+  if (!cfg.norms_csv.empty()) {
+    norms_out.open(cfg.norms_csv);
+    if (!norms_out) {
+      std::fprintf(stderr, "adding_problem: cannot write %s\n", cfg.norms_csv.c_str());
+      return 1;
+    }
+    norms_out << "length,cell,step,t,norm\n";
+  }
   std::printf("always answering 1: mean squared error 1/6 = 0.1667\n");
   for (std::size_t length : cfg.lengths) {
     for (const std::string& kind : cfg.cells) {
@@ -190,6 +204,14 @@ int main(int argc, char** argv) {
               "last step: %s\n",
               step, static_cast<double>(loss.value().data()[0]), mse_of(m, test),
               profile(norms).c_str());
+          if (norms_out.is_open() && (step == 1 || step == cfg.steps)) {
+            char line[96];
+            for (std::size_t t = 0; t < norms.size(); ++t) {
+              std::snprintf(line, sizeof line, "%zu,%s,%zu,%zu,%.6e\n", length, kind.c_str(), step,
+                            t, norms[t]);
+              norms_out << line;
+            }
+          }
         }
       }
       const double final_mse = mse_of(m, test);

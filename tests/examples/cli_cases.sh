@@ -164,6 +164,7 @@ case $example in
     ok 'T = 7, rnn cell' --length 5 7 --steps 20 --report 10 --hidden 8 --cell rnn
     ok 'test MSE' "${a[@]}" --lr 0.001 --clip 0.5 --threads 2 --seed 3 --forget-bias 1 --cell lstm
     ok 'T = 6 lstm' "${a[@]}" --cell lstm --max-mse 100
+    ok 'norms.csv' "${a[@]}" --norms norms.csv
     status 1 'T = 6 lstm' "${a[@]}" --cell lstm --max-mse 0.000001
     for opt in --length --hidden --batch --steps --report --threads; do
       bad "$opt" 0
