@@ -7,6 +7,7 @@
 // Only torch headers here.
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "compare.hpp"
@@ -51,20 +52,24 @@ StepTimes run_torch_gcn(const Problem& p, const Budget& budget, int intra_op_thr
   const auto x = tensor_of(p.x, {dim(s.nodes), f});
   std::vector<std::int64_t> label_values(p.labels.begin(), p.labels.end());
   const auto labels = torch::tensor(label_values, torch::kInt64);
-  torch::optim::SGD opt({lin1->weight, b1, lin2->weight, b2},
-                        torch::optim::SGDOptions(s.lr).momentum(s.momentum));
+  const std::vector<torch::Tensor> params{lin1->weight, b1, lin2->weight, b2};
+  torch::optim::SGD opt(params, torch::optim::SGDOptions(s.lr).momentum(s.momentum));
 
-  return time_steps(
+  double first_grad_sq = NAN;
+  StepTimes t = time_steps(
       [&] {
         opt.zero_grad();
         const auto h = torch::relu(torch::_sparse_mm(adj, lin1->forward(x)) + b1);
         const auto out = torch::_sparse_mm(adj, lin2->forward(h)) + b2;
         const auto loss = tnn::functional::cross_entropy(out, labels);
         loss.backward();
+        if (std::isnan(first_grad_sq)) first_grad_sq = grad_sum_sq(params);
         opt.step();
         return loss.item<double>();
       },
       budget);
+  keep_first_step_checksum(t, first_grad_sq);
+  return t;
 }
 
 }  // namespace compare

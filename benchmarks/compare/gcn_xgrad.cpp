@@ -2,11 +2,13 @@
 // cross-entropy on every node and optim::SGD with momentum, started from the problem's weights.
 // The graph is built once; each layer normalises it on its first forward and keeps that.
 #include <algorithm>
+#include <cmath>
 
 #include "compare.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
 #include "xgrad/sparse.hpp"
+#include "xgrad_checksum.hpp"
 
 namespace compare {
 
@@ -34,16 +36,20 @@ StepTimes run_xgrad_gcn(const Problem& p, const Budget& budget) {
   for (const Tn& t : conv2.parameters()) params.push_back(t);
   xg::optim::SGD<float> opt(params, {.lr = s.lr, .momentum = s.momentum});
 
-  return time_steps(
+  double first_grad_sq = NAN;
+  StepTimes t = time_steps(
       [&] {
         opt.zero_grad();
         const Tn h = xg::relu(conv1.forward(x, graph));
         Tn loss = xg::cross_entropy(conv2.forward(h, graph), p.labels);
         loss.backward();
+        if (std::isnan(first_grad_sq)) first_grad_sq = grad_sum_sq(params);
         opt.step();
         return static_cast<double>(loss.item());
       },
       budget);
+  keep_first_step_checksum(t, first_grad_sq);
+  return t;
 }
 
 }  // namespace compare

@@ -3,6 +3,7 @@
 // torch::optim::SGD with momentum, started from xgrad's initial weights. Only torch headers here.
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "compare.hpp"
@@ -27,18 +28,23 @@ StepTimes run_torch_mha(const Problem& p, const Budget& budget, int intra_op_thr
   }
   const auto x = tensor_of(p.x, {dim(s.seq_len), dim(s.batch), e});
   const auto target = tensor_of(p.y, {dim(s.seq_len), dim(s.batch), e});
-  torch::optim::SGD opt(mha->parameters(), torch::optim::SGDOptions(s.lr).momentum(s.momentum));
+  const std::vector<torch::Tensor> params = mha->parameters();
+  torch::optim::SGD opt(params, torch::optim::SGDOptions(s.lr).momentum(s.momentum));
 
-  return time_steps(
+  double first_grad_sq = NAN;
+  StepTimes t = time_steps(
       [&] {
         opt.zero_grad();
         const auto out = std::get<0>(mha->forward(x, x, x, {}, /*need_weights=*/false));
         const auto loss = torch::mse_loss(out, target);
         loss.backward();
+        if (std::isnan(first_grad_sq)) first_grad_sq = grad_sum_sq(params);
         opt.step();
         return loss.item<double>();
       },
       budget);
+  keep_first_step_checksum(t, first_grad_sq);
+  return t;
 }
 
 }  // namespace compare

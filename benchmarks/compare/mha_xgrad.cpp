@@ -2,10 +2,12 @@
 // its output against a fixed target and optim::SGD with momentum, started from the problem's
 // weights.
 #include <algorithm>
+#include <cmath>
 
 #include "compare.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
+#include "xgrad_checksum.hpp"
 
 namespace compare {
 
@@ -29,17 +31,22 @@ StepTimes run_xgrad_mha(const Problem& p, const Budget& budget) {
   set(mha.out_proj().bias(), p.b[1]);
   const Tn x = Tn::from({s.seq_len, s.batch, e}, p.x);
   const Tn target = Tn::from({s.seq_len, s.batch, e}, p.y);
-  xg::optim::SGD<float> opt(mha.parameters(), {.lr = s.lr, .momentum = s.momentum});
+  const std::vector<Tn> params = mha.parameters();
+  xg::optim::SGD<float> opt(params, {.lr = s.lr, .momentum = s.momentum});
 
-  return time_steps(
+  double first_grad_sq = NAN;
+  StepTimes t = time_steps(
       [&] {
         opt.zero_grad();
         Tn loss = xg::mse_loss(mha(x), target);
         loss.backward();
+        if (std::isnan(first_grad_sq)) first_grad_sq = grad_sum_sq(params);
         opt.step();
         return static_cast<double>(loss.item());
       },
       budget);
+  keep_first_step_checksum(t, first_grad_sq);
+  return t;
 }
 
 }  // namespace compare

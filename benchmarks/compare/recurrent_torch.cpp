@@ -3,6 +3,7 @@
 // xgrad's initial weights. Only torch headers here.
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "compare.hpp"
@@ -28,26 +29,31 @@ StepTimes run_torch_recurrent(const Problem& p, const Budget& budget, int intra_
   {
     torch::NoGradGuard no_grad;  // torch's weight_ih_l0 (G H, in) and weight_hh_l0 (G H, H) are
                                  // xgrad's (in, G H) and (H, G H) transposed; biases as they are
-    auto params = module.named_parameters();
-    params["weight_ih_l0"].copy_(tensor_of(p.w[0], {in, gates * hidden}).t());
-    params["bias_ih_l0"].copy_(tensor_of(p.b[0], {gates * hidden}));
-    params["weight_hh_l0"].copy_(tensor_of(p.w[1], {hidden, gates * hidden}).t());
-    params["bias_hh_l0"].copy_(tensor_of(p.b[1], {gates * hidden}));
+    auto named = module.named_parameters();
+    named["weight_ih_l0"].copy_(tensor_of(p.w[0], {in, gates * hidden}).t());
+    named["bias_ih_l0"].copy_(tensor_of(p.b[0], {gates * hidden}));
+    named["weight_hh_l0"].copy_(tensor_of(p.w[1], {hidden, gates * hidden}).t());
+    named["bias_hh_l0"].copy_(tensor_of(p.b[1], {gates * hidden}));
   }
   const auto x = tensor_of(p.x, {dim(s.seq_len), dim(s.batch), in});
   const auto target = tensor_of(p.y, {dim(s.seq_len), dim(s.batch), hidden});
-  torch::optim::SGD opt(module.parameters(), torch::optim::SGDOptions(s.lr).momentum(s.momentum));
+  const std::vector<torch::Tensor> params = module.parameters();
+  torch::optim::SGD opt(params, torch::optim::SGDOptions(s.lr).momentum(s.momentum));
 
-  return time_steps(
+  double first_grad_sq = NAN;
+  StepTimes t = time_steps(
       [&] {
         opt.zero_grad();
         const auto out = lstm ? std::get<0>(lstm->forward(x)) : std::get<0>(gru->forward(x));
         const auto loss = torch::mse_loss(out, target);
         loss.backward();
+        if (std::isnan(first_grad_sq)) first_grad_sq = grad_sum_sq(params);
         opt.step();
         return loss.item<double>();
       },
       budget);
+  keep_first_step_checksum(t, first_grad_sq);
+  return t;
 }
 
 }  // namespace compare

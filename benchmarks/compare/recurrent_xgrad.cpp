@@ -2,11 +2,13 @@
 // MSE of the output sequence against a fixed target, backward through time and optim::SGD with
 // momentum, started from the problem's weights.
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "compare.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/optim.hpp"
+#include "xgrad_checksum.hpp"
 
 namespace compare {
 
@@ -36,17 +38,22 @@ StepTimes run_xgrad_recurrent(const Problem& p, const Budget& budget) {
   set(layer->bias_hh(0), p.b[1]);
   const Tn x = Tn::from({s.seq_len, s.batch, in}, p.x);
   const Tn target = Tn::from({s.seq_len, s.batch, hidden}, p.y);
-  xg::optim::SGD<float> opt(layer->parameters(), {.lr = s.lr, .momentum = s.momentum});
+  const std::vector<Tn> params = layer->parameters();
+  xg::optim::SGD<float> opt(params, {.lr = s.lr, .momentum = s.momentum});
 
-  return time_steps(
+  double first_grad_sq = NAN;
+  StepTimes t = time_steps(
       [&] {
         opt.zero_grad();
         Tn loss = xg::mse_loss((*layer)(x), target);
         loss.backward();
+        if (std::isnan(first_grad_sq)) first_grad_sq = grad_sum_sq(params);
         opt.step();
         return static_cast<double>(loss.item());
       },
       budget);
+  keep_first_step_checksum(t, first_grad_sq);
+  return t;
 }
 
 }  // namespace compare
