@@ -35,7 +35,7 @@ enum class SecondOrder { none, hessian, hvp };
 /// depth-wise).
 enum class ConvCase { none, cnn_step, conv };
 
-/// Cases 16-21 (issue 17): a recurrent layer over a sequence, a two-layer GCN on a generated
+/// Cases 16-21: a recurrent layer over a sequence, a two-layer GCN on a generated
 /// graph, multi-head self-attention; each one full training step per call.
 enum class LayerCase { none, lstm, gru, gcn, mha };
 /// The graphs of cases 19 and 20: a stochastic block model, or uniformly random edges.
@@ -230,7 +230,7 @@ StepTimes run_torch_memory(const Problem& p, const Budget& budget, int intra_op_
 StepTimes run_xgrad_cnn(const Problem& p, const Budget& budget);
 StepTimes run_torch_cnn(const Problem& p, const Budget& budget, int intra_op_threads);
 
-/// Cases 16-21 (issue 17): one training step per call (zero_grad, forward, loss, backward,
+/// Cases 16-21: one training step per call (zero_grad, forward, loss, backward,
 /// SGD with momentum); losses of the first three steps. 16-18: nn::LSTM / nn::GRU against
 /// torch::nn::LSTM / GRU, MSE of the output sequence against a fixed target
 /// (recurrent_xgrad.cpp, recurrent_torch.cpp); 19-20: two GCNConv layers against torch::mm and

@@ -2,9 +2,8 @@
 // computes it, A_hat (X W) + b with A_hat = D^-1/2 (A + I) D^-1/2 a sparse COO tensor built once
 // (the normalisation as xgrad's gcn_norm: one self loop per node, D the row sums of A + I),
 // torch::_sparse_mm (what Python's torch.sparse.mm calls; the C++ API has no torch::sparse::mm),
-// ReLU, cross_entropy on every node and torch::optim::SGD with momentum. torch::mm on the same
-// COO tensor was as fast, on its CSR form (to_sparse_csr) 3x slower (docs/performance.md).
-// Only torch headers here.
+// ReLU, cross_entropy on every node and torch::optim::SGD with momentum. COO, since it was the
+// fastest of libtorch's sparse layouts here (docs/performance.md). Only torch headers here.
 #include <torch/torch.h>
 
 #include <cmath>

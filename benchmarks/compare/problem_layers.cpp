@@ -1,6 +1,6 @@
-// The data and initial weights of cases 16-21 (issue 17's layers): sequences and targets for the
-// recurrent layers and attention, the generated graphs of the GCN, and each layer's initial
-// weights from xgrad's own initialisers under nn::manual_seed(spec.seed).
+// The data and initial weights of cases 16-21: sequences and targets for the recurrent layers
+// and attention, the generated graphs of the GCN, and each layer's initial weights from xgrad's
+// own initialisers under nn::manual_seed(spec.seed).
 #include <random>
 
 #include "compare.hpp"
