@@ -14,7 +14,7 @@ find_package(dnnl 2.6 CONFIG REQUIRED)
 # threads that call oneDNN (to 1: xgrad's pool runs them). Named as a file so that a clang build
 # links this runtime too, not clang's.
 find_library(XGRAD_GOMP_LIBRARY NAMES libgomp.so.1 gomp REQUIRED)
-# CLI11 (header-only) parses the example programs' command lines.
-if(XGRAD_BUILD_EXAMPLES)
+# CLI11 (header-only) parses the example programs' command lines, and xgrad_checkpoint_depth's.
+if(XGRAD_BUILD_EXAMPLES OR XGRAD_BUILD_BENCHMARKS)
   find_package(CLI11 CONFIG REQUIRED)
 endif()

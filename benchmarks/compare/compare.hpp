@@ -35,6 +35,12 @@ enum class SecondOrder { none, hessian, hvp };
 /// depth-wise).
 enum class ConvCase { none, cnn_step, conv };
 
+/// Cases 16-21: a recurrent layer over a sequence, a two-layer GCN on a generated
+/// graph, multi-head self-attention; each one full training step per call.
+enum class LayerCase { none, lstm, gru, gcn, mha };
+/// The graphs of cases 19 and 20: a stochastic block model, or uniformly random edges.
+enum class GraphKind { none, block_model, random };
+
 /// Case 13's network, both libraries' (cnn_xgrad.cpp, cnn_torch.cpp) and its matrix products'
 /// (cnn_gemm_limit.cpp): (N, 1, 28, 28) -> conv 3x3 to 32 channels, BatchNorm2d, ReLU, max-pool 2
 /// -> conv 3x3 to 64 channels, BatchNorm2d, ReLU, max-pool 2 -> Flatten (1600) -> Linear 128,
@@ -49,7 +55,7 @@ constexpr std::size_t kFlat = kChannels2 * kPool2 * kPool2, kHidden = 128, kClas
 /// One row of the table: an MLP trained with SGD, (chain > 0) the scalar chain, (memory) one
 /// of the memory-bound cases 6-10, (second_order) 11 or 12, or (conv) the CNN or a convolution.
 struct CaseSpec {
-  int number = 0;                    ///< 1..15, as in docs/performance.md (--case N)
+  int number = 0;                    ///< 1..21, as in docs/performance.md (--case N)
   std::string name{};                ///< "ice cream 2-2-1", ...
   std::vector<std::size_t> sizes{};  ///< layer widths, input first
   std::size_t batch = 0;
@@ -67,6 +73,16 @@ struct CaseSpec {
   /// Cases 14 and 15: x (batch, channels, image, image), w (channels, channels / groups, 3, 3),
   /// padding 1.
   std::size_t channels = 0, image = 0, groups = 1;
+  /// Cases 16-21. sizes: {input, hidden} (16-18), {features, hidden, classes} (19, 20),
+  /// {model width} (21); batch: the sequences' batch (16-18, 21).
+  LayerCase layer = LayerCase::none;
+  std::size_t seq_len = 0;  ///< time steps (16-18), sequence length (21)
+  std::size_t heads = 0;    ///< attention heads (21)
+  GraphKind graph = GraphKind::none;
+  /// Cases 19 and 20: nodes, blocks (communities, = classes) of the block model, the mean
+  /// degree it aims at; the random graph's directed edges (each undirected pair counts twice).
+  std::size_t nodes = 0, blocks = 0, edges = 0;
+  double mean_degree = 0;
 };
 
 /// The memory-bound cases that are one forward + backward step (6, 9, 10): they join the rows
@@ -106,6 +122,9 @@ struct Problem {
   /// The memory-bound cases' inputs in the order their run functions take them (problem.cpp);
   /// cases 14 and 15: x, w and the seed gradient of the output.
   std::vector<std::vector<float>> data{};
+  /// Cases 19 and 20: the graph's directed edges src[e] -> dst[e] (every undirected edge in
+  /// both directions, no self loops).
+  std::vector<std::size_t> src{}, dst{};
 };
 
 /// Data as in the examples (ice-cream rows, stairs images) or random; weights from xgrad's
@@ -136,6 +155,17 @@ void keep_gradient_checksums(StepTimes& t, const Leaves& leaves, SumSq sum_sq) {
   double rest = 0;
   for (std::size_t i = 1; i < leaves.size(); ++i) rest += sum_sq(leaves[i].grad());
   t.losses.push_back(rest);
+}
+
+/// Cases 16-21: the losses both libraries compare are {the first step's loss, `first_grad_sq`
+/// (the sum of squares of every parameter's gradient after the first step's backward, in
+/// double), the third step's loss}. The losses of these models move by less than the float
+/// tolerance in a few steps at their learning rates, so the gradients are compared directly.
+inline void keep_first_step_checksum(StepTimes& t, double first_grad_sq) {
+  const double third = t.losses.size() > 2 ? t.losses[2] : NAN;
+  t.losses.resize(1);
+  t.losses.push_back(first_grad_sq);
+  t.losses.push_back(third);
 }
 
 /// Runs step() (which returns the loss) as warm-up, then measures steps one by one. When the
@@ -199,6 +229,22 @@ StepTimes run_torch_memory(const Problem& p, const Budget& budget, int intra_op_
 /// (cnn_xgrad.cpp, cnn_torch.cpp).
 StepTimes run_xgrad_cnn(const Problem& p, const Budget& budget);
 StepTimes run_torch_cnn(const Problem& p, const Budget& budget, int intra_op_threads);
+
+/// Cases 16-21: one training step per call (zero_grad, forward, loss, backward,
+/// SGD with momentum); losses of the first three steps. 16-18: nn::LSTM / nn::GRU against
+/// torch::nn::LSTM / GRU, MSE of the output sequence against a fixed target
+/// (recurrent_xgrad.cpp, recurrent_torch.cpp); 19-20: two GCNConv layers against torch::mm and
+/// torch::sparse::mm on D^-1/2 (A + I) D^-1/2, cross-entropy on every node (gcn_xgrad.cpp,
+/// gcn_torch.cpp); 21: nn::MultiheadAttention against torch::nn::MultiheadAttention,
+/// self-attention, MSE against a fixed target (mha_xgrad.cpp, mha_torch.cpp).
+StepTimes run_xgrad_recurrent(const Problem& p, const Budget& budget);
+StepTimes run_torch_recurrent(const Problem& p, const Budget& budget, int intra_op_threads);
+StepTimes run_xgrad_gcn(const Problem& p, const Budget& budget);
+StepTimes run_torch_gcn(const Problem& p, const Budget& budget, int intra_op_threads);
+StepTimes run_xgrad_mha(const Problem& p, const Budget& budget);
+StepTimes run_torch_mha(const Problem& p, const Budget& budget, int intra_op_threads);
+/// The data and initial weights of cases 16-21 (problem_layers.cpp).
+void fill_layer_case(Problem& p);
 
 /// Cases 14 and 15: y = conv2d(x, w, padding 1), then y.backward(g) into x's and w's gradients
 /// (reset before each step). losses = {<y, g>, sum of squares of dx, that of dw}, in double, from

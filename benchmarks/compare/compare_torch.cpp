@@ -47,6 +47,11 @@ StepTimes run_torch(const Problem& p, const Budget& budget, int intra_op_threads
     return run_torch_second_order(p, budget, intra_op_threads);
   if (s.conv == ConvCase::cnn_step) return run_torch_cnn(p, budget, intra_op_threads);
   if (s.conv == ConvCase::conv) return run_torch_conv(p, budget, intra_op_threads);
+  if (s.layer == LayerCase::lstm || s.layer == LayerCase::gru) {
+    return run_torch_recurrent(p, budget, intra_op_threads);
+  }
+  if (s.layer == LayerCase::gcn) return run_torch_gcn(p, budget, intra_op_threads);
+  if (s.layer == LayerCase::mha) return run_torch_mha(p, budget, intra_op_threads);
 
   std::vector<torch::nn::Linear> layers;
   std::vector<torch::Tensor> params;

@@ -48,6 +48,10 @@ StepTimes run_xgrad(const Problem& p, const Budget& budget) {
   if (s.second_order != SecondOrder::none) return run_xgrad_second_order(p, budget);
   if (s.conv == ConvCase::cnn_step) return run_xgrad_cnn(p, budget);
   if (s.conv == ConvCase::conv) return run_xgrad_conv(p, budget);
+  if (s.layer == LayerCase::lstm || s.layer == LayerCase::gru)
+    return run_xgrad_recurrent(p, budget);
+  if (s.layer == LayerCase::gcn) return run_xgrad_gcn(p, budget);
+  if (s.layer == LayerCase::mha) return run_xgrad_mha(p, budget);
 
   std::vector<std::shared_ptr<xg::nn::Linear<float>>> layers;
   std::vector<Tn> params;

@@ -166,7 +166,7 @@ KernelMeasurement measure_kernels(const CaseSpec& spec, Library lib, Setting set
   });
 }
 
-constexpr int kLastCase = 15;
+constexpr int kLastCase = 21;
 
 struct Options {
   bool quick = false;
@@ -182,9 +182,11 @@ struct Options {
       "usage: xgrad_vs_libtorch [--quick] [--case N]... [--threads 1,2] [--budget SECONDS] "
       "[--rounds N] [--csv FILE]\n"
       "  --quick     short measurements, no million-iteration chain\n"
-      "  --case N    only case N (1..15; repeatable; 6-10 are the memory-bound cases, 11-12 "
+      "  --case N    only case N (1..21; repeatable; 6-10 are the memory-bound cases, 11-12 "
       "second\n"
-      "              derivatives, 13 the CNN step, 14-15 single convolutions)\n"
+      "              derivatives, 13 the CNN step, 14-15 single convolutions, 16-18 LSTM and "
+      "GRU,\n"
+      "              19-20 GCN, 21 multi-head attention)\n"
       "  --threads   thread counts to compare (default 1,2)\n"
       "  --budget    seconds of measured steps per library, case and setting (default 1,\n"
       "              0.25 with --quick; cases 7 and 8: a tenth per kernel and direction)\n"

@@ -130,6 +130,55 @@ std::vector<CaseSpec> all_cases(bool quick) {
                    .channels = 64,
                    .image = 56,
                    .groups = 64});
+  using L = LayerCase;
+  auto recurrent = [&](int number, const char* name, L layer, std::size_t in, std::size_t hidden,
+                       std::size_t seq_len, std::size_t batch) {
+    cases.push_back({.number = number,
+                     .name = name,
+                     .sizes = {in, hidden},
+                     .batch = batch,
+                     .lr = 0.01,
+                     .momentum = 0.9,
+                     .seed = static_cast<unsigned>(number),
+                     .layer = layer,
+                     .seq_len = seq_len});
+  };
+  recurrent(16, "LSTM 64-128, sequence 50, batch 32", L::lstm, 64, 128, 50, 32);
+  recurrent(17, "GRU 64-128, sequence 50, batch 32", L::gru, 64, 128, 50, 32);
+  recurrent(18, "tiny LSTM 8-8, sequence 100, batch 1", L::lstm, 8, 8, 100, 1);
+  cases.push_back({.number = 19,
+                   .name = "GCN 16-16-3, block model 3,000 nodes",
+                   .sizes = {16, 16, 3},
+                   .loss = LossKind::cross_entropy,
+                   .lr = 0.01,
+                   .momentum = 0.9,
+                   .seed = 19,
+                   .layer = L::gcn,
+                   .graph = GraphKind::block_model,
+                   .nodes = 3000,
+                   .blocks = 3,
+                   .mean_degree = 10});
+  cases.push_back({.number = 20,
+                   .name = "GCN 16-16-3, random 100,000 nodes, 1M edges",
+                   .sizes = {16, 16, 3},
+                   .loss = LossKind::cross_entropy,
+                   .lr = 0.01,
+                   .momentum = 0.9,
+                   .seed = 20,
+                   .layer = L::gcn,
+                   .graph = GraphKind::random,
+                   .nodes = 100'000,
+                   .edges = 1'000'000});
+  cases.push_back({.number = 21,
+                   .name = "self-attention E=128, 4 heads, L=128, batch 16",
+                   .sizes = {128},
+                   .batch = 16,
+                   .lr = 0.01,
+                   .momentum = 0.9,
+                   .seed = 21,
+                   .layer = L::mha,
+                   .seq_len = 128,
+                   .heads = 4});
   return cases;
 }
 
@@ -291,6 +340,10 @@ Problem make_problem(const CaseSpec& spec) {
   }
   if (spec.conv == ConvCase::conv) {
     fill_conv(p);
+    return p;
+  }
+  if (spec.layer != LayerCase::none) {
+    fill_layer_case(p);
     return p;
   }
   if (spec.chain > 0) return p;
