@@ -15,10 +15,6 @@ namespace {
 
 using Tn = xg::Tensor<float>;
 
-void set(Tn& t, const std::vector<float>& v) {
-  std::copy(v.begin(), v.end(), t.mutable_value().begin());
-}
-
 }  // namespace
 
 StepTimes run_xgrad_mha(const Problem& p, const Budget& budget) {

@@ -1,7 +1,8 @@
-// The xgrad side's gradient checksum of cases 16-21 (compare.hpp, keep_first_step_checksum);
-// xgrad headers only.
+// What the xgrad side of cases 16-21 shares: the gradient checksum (compare.hpp,
+// keep_first_step_checksum) and loading the problem's initial values; xgrad headers only.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "xgrad/tensor.hpp"
@@ -15,6 +16,11 @@ inline double grad_sum_sq(const std::vector<xg::Tensor<float>>& params) {
     for (const float v : p.grad().value()) sum += static_cast<double>(v) * v;
   }
   return sum;
+}
+
+/// Overwrites t's values with v (the problem's initial weights, in xgrad's layout).
+inline void set(xg::Tensor<float>& t, const std::vector<float>& v) {
+  std::copy(v.begin(), v.end(), t.mutable_value().begin());
 }
 
 }  // namespace compare
